@@ -1,0 +1,90 @@
+"""RBAC rules, as plain data.
+
+The system rules are the union of everything the seed-era and the latest upstream
+``k8s-role-for-parallels-lambda`` grant, with the upstream defects removed: the verb ``post``
+(not a Kubernetes verb) and duplicated verbs. The user rules are read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+RBAC_API_GROUP = "rbac.authorization.k8s.io"
+"""The API group of Role, ClusterRole and their bindings; every ``roleRef`` names it."""
+
+READ_VERBS: tuple[str, ...] = ("get", "list", "watch")
+WRITE_VERBS: tuple[str, ...] = ("create", "update", "patch", "delete")
+KUBERNETES_VERBS: frozenset[str] = frozenset(
+    {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+)
+"""The verbs the API server authorizes for resources (``post`` is not one of them)."""
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One RBAC rule: ``verbs`` on ``resources`` of ``api_groups``."""
+
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+
+    def as_k8s(self) -> dict[str, list[str]]:
+        """The rule in the form pulumi_kubernetes and the Kubernetes API take it."""
+        return {
+            "apiGroups": list(self.api_groups),
+            "resources": list(self.resources),
+            "verbs": list(self.verbs),
+        }
+
+
+SYSTEM_RULES: tuple[PolicyRule, ...] = (
+    PolicyRule(
+        api_groups=("",),
+        resources=(
+            "nodes",
+            "namespaces",
+            "pods",
+            "pods/attach",
+            "pods/log",
+            "secrets",
+            "events",
+            "configmaps",
+        ),
+        verbs=READ_VERBS + WRITE_VERBS,
+    ),
+    PolicyRule(
+        api_groups=("apps",),
+        resources=("deployments", "daemonsets", "statefulsets", "replicasets"),
+        verbs=READ_VERBS + WRITE_VERBS,
+    ),
+    PolicyRule(api_groups=("batch",), resources=("jobs",), verbs=READ_VERBS + WRITE_VERBS),
+    PolicyRule(
+        api_groups=("events.k8s.io",),
+        resources=("events",),
+        verbs=READ_VERBS + WRITE_VERBS + ("deletecollection",),
+    ),
+)
+"""Rules of the cluster-wide system ClusterRole ``k8s-role-for-parallels-lambda``."""
+
+USER_RULES: tuple[PolicyRule, ...] = (
+    PolicyRule(api_groups=("batch",), resources=("jobs",), verbs=READ_VERBS),
+    PolicyRule(api_groups=("",), resources=("pods", "pods/log", "events"), verbs=READ_VERBS),
+)
+"""Rules of each namespace's user ClusterRole: read jobs, and the sidecar's own pod, logs, events."""
+
+
+def grants(rules: Iterable[PolicyRule]) -> frozenset[tuple[str, str, str]]:
+    """Flatten rules into the set of ``(api_group, resource, verb)`` they allow."""
+    return frozenset(
+        (group, resource, verb)
+        for rule in rules
+        for group in rule.api_groups
+        for resource in rule.resources
+        for verb in rule.verbs
+    )
+
+
+def k8s_rules(rules: Iterable[PolicyRule]) -> list[dict[str, list[str]]]:
+    """Convert rules to the list of dicts a ClusterRole's ``rules`` takes."""
+    return [rule.as_k8s() for rule in rules]

@@ -1,0 +1,123 @@
+"""The stack program: read the stack config, build the components, export the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .config import PROJECT, ConfigError, StackConfig, parse_stack_config
+from .namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
+from .system_role import RbacSubject, SystemRole, SystemRoleArgs
+from .test_command import mlflow_test_command
+
+
+def project_config_values(project: str = PROJECT) -> dict[str, str]:
+    """Every config value set for ``project`` (key without the ``project:`` prefix)."""
+    everything = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    prefix = f"{project}:"
+    values: dict[str, str] = {}
+    for full_key, value in everything.items():
+        if full_key.startswith(prefix):
+            key = full_key[len(prefix):].removeprefix("config:")
+            values[key] = value
+    return values
+
+
+def load_stack_config() -> StackConfig:
+    """Parse this stack's config; a mistake stops the program before anything is registered."""
+    try:
+        return parse_stack_config(project_config_values())
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class ExistingCluster:
+    """The cluster to deploy onto, as the standard ``kubernetes:*`` provider config names it."""
+
+    context: str | None = None
+    cluster: str | None = None
+    kubeconfig: pulumi.Input[str] | None = None
+
+    @staticmethod
+    def from_config() -> ExistingCluster:
+        kubernetes = pulumi.Config("kubernetes")
+        return ExistingCluster(
+            context=kubernetes.get("context"),
+            cluster=kubernetes.get("cluster"),
+            kubeconfig=kubernetes.get_secret("kubeconfig"),
+        )
+
+    def provider(self, name: str, adopt_existing: bool) -> k8s.Provider:
+        """A provider for this cluster; ``adopt_existing`` turns on upserts of existing objects."""
+        return k8s.Provider(
+            name,
+            context=self.context,
+            cluster=self.cluster,
+            kubeconfig=self.kubeconfig,
+            upsert_existing_objects=adopt_existing,
+        )
+
+
+@dataclass(frozen=True)
+class ConcurrentDeployment:
+    """What :func:`deploy` built, and the stack outputs derived from it."""
+
+    system_role: SystemRole | None
+    namespaces: dict[str, ConcurrentNamespace]
+    outputs: dict[str, Any]
+
+
+def deploy(
+    config: StackConfig,
+    provider: pulumi.ProviderResource,
+    kube_context: str | None = None,
+    extra_system_subjects: tuple[RbacSubject, ...] = (),
+) -> ConcurrentDeployment:
+    """Create the system role (when configured) and every namespace on ``provider``."""
+    opts = pulumi.ResourceOptions(provider=provider)
+    system_role = None
+    if config.create_system_role:
+        subjects = extra_system_subjects + tuple(
+            RbacSubject(kind="User", name=user) for user in config.system_role_users
+        )
+        system_role = SystemRole("system-role", SystemRoleArgs(extra_subjects=subjects), opts)
+    namespaces = {
+        spec.name: ConcurrentNamespace(
+            spec.name,
+            ConcurrentNamespaceArgs(
+                namespace=spec.name,
+                labels=spec.labels,
+                annotations=spec.annotations,
+                protect=spec.protect,
+                system_role=system_role,
+            ),
+            opts,
+        )
+        for spec in config.namespaces
+    }
+    outputs: dict[str, Any] = {
+        "namespaces": list(namespaces),
+        "serviceAccounts": {
+            name: {
+                "system": component.system_service_account_name,
+                "user": component.user_service_account_name,
+            }
+            for name, component in namespaces.items()
+        },
+        "testCommands": {name: mlflow_test_command(name, kube_context) for name in namespaces},
+    }
+    return ConcurrentDeployment(system_role=system_role, namespaces=namespaces, outputs=outputs)
+
+
+def main() -> None:
+    """The program of this project's stacks (``__main__.py`` calls it)."""
+    config = load_stack_config()
+    cluster = ExistingCluster.from_config()
+    provider = cluster.provider("kubernetes", adopt_existing=config.adopt_existing)
+    deployment = deploy(config, provider, kube_context=cluster.context)
+    for key, value in deployment.outputs.items():
+        pulumi.export(key, value)

@@ -1,0 +1,142 @@
+import json
+
+import pytest
+
+from concurrent_infra.config import ConfigError, NamespaceSpec, parse_stack_config
+
+
+def ns(value: object) -> dict[str, str]:
+    return {"namespaces": json.dumps(value)}
+
+
+def problems(raw: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw)
+    return caught.value.problems
+
+
+def only_problem(raw: dict[str, str]) -> str:
+    found = problems(raw)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_plain_names_take_the_defaults() -> None:
+    config = parse_stack_config(ns(["parallelsns", "team-b"]))
+    assert config.namespaces == (NamespaceSpec("parallelsns"), NamespaceSpec("team-b"))
+    assert config.create_system_role is True
+    assert config.adopt_existing is False
+    assert config.system_role_users == ()
+
+
+def test_objects_carry_labels_annotations_and_protect() -> None:
+    config = parse_stack_config(
+        {
+            **ns([{"name": "ml", "labels": {"team": "a"}, "annotations": {"owner": "x y"}, "protect": False}]),
+            "createSystemRole": "false",
+            "adoptExisting": "true",
+            "systemRoleUsers": json.dumps(["ctrl@p.iam.gserviceaccount.com"]),
+        }
+    )
+    assert config.namespaces == (NamespaceSpec("ml", {"team": "a"}, {"owner": "x y"}, protect=False),)
+    assert (config.create_system_role, config.adopt_existing) == (False, True)
+    assert config.system_role_users == ("ctrl@p.iam.gserviceaccount.com",)
+
+
+def test_protect_namespaces_sets_the_default_and_entries_override_it() -> None:
+    config = parse_stack_config({**ns(["a", {"name": "b", "protect": True}]), "protectNamespaces": "false"})
+    assert [spec.protect for spec in config.namespaces] == [False, True]
+
+
+def test_missing_namespaces_is_refused_with_how_to_set_it() -> None:
+    message = only_problem({})
+    assert "concurrent-infra:namespaces" in message and "required" in message
+    assert "pulumi config set --path 'concurrent-infra:namespaces[0]' parallelsns" in message
+
+
+def test_a_string_where_the_list_belongs_says_how_to_set_a_list() -> None:
+    message = only_problem({"namespaces": "parallelsns"})
+    assert '"parallelsns"' in message and "where a list belongs" in message
+    assert "pulumi config set --path 'concurrent-infra:namespaces[0]' parallelsns" in message
+
+
+@pytest.mark.parametrize("value", [{"name": "a"}, 5, True])
+def test_wrong_type_for_namespaces(value: object) -> None:
+    assert "expected a list" in only_problem(ns(value))
+
+
+def test_empty_list_is_refused() -> None:
+    assert "empty" in only_problem(ns([]))
+
+
+@pytest.mark.parametrize(
+    ("name", "why", "suggestion"),
+    [
+        ("Parallels", "DNS-1123", "parallels"),
+        ("parallels_ns", "DNS-1123", "parallels-ns"),
+        ("", "empty", "parallelsns"),
+        ("a" * 64, "64 characters", "a" * 63),
+        ("kube-system", "reserved", "concurrent-kube-system"),
+        ("kube-public", "reserved", "concurrent-kube-public"),
+        ("kube-node-lease", "reserved", "concurrent-kube-node-lease"),
+    ],
+)
+def test_bad_namespace_names_name_key_value_and_fix(name: str, why: str, suggestion: str) -> None:
+    message = only_problem(ns(["ok", name]))
+    assert message.startswith(f"concurrent-infra:namespaces[1] = {json.dumps(name)}:")
+    assert why in message and f"use a name such as '{suggestion}'" in message
+
+
+def test_bad_name_inside_an_object_points_at_its_name_key() -> None:
+    assert only_problem(ns([{"name": "Bad"}])).startswith('concurrent-infra:namespaces[0].name = "Bad"')
+
+
+def test_duplicates_are_refused() -> None:
+    message = only_problem(ns(["a", {"name": "a"}]))
+    assert "namespaces[1]" in message and "duplicate of namespaces[0]" in message
+
+
+def test_unknown_keys_in_a_namespace_object_suggest_the_right_one() -> None:
+    message = only_problem(ns([{"name": "a", "lables": {"x": "y"}}]))
+    assert "namespaces[0].lables" in message and "did you mean 'labels'?" in message
+
+
+def test_unknown_top_level_keys_suggest_the_right_one() -> None:
+    message = only_problem({**ns(["a"]), "adoptExistng": "true"})
+    assert "concurrent-infra:adoptExistng" in message and "did you mean 'adoptExisting'?" in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ({"protect": "yes"}, "namespaces[0].protect"),
+        ({"labels": ["a"]}, "expected a map"),
+        ({"labels": {"team": 5}}, "expected a string"),
+        ({"labels": {"bad key!": "x"}}, "not a valid key"),
+        ({"labels": {"team": "has space"}}, "not a valid value"),
+        ({"labels": {"app.kubernetes.io/managed-by": "me"}}, "set by the package"),
+        ({"annotations": {"owner": 1}}, "expected a string"),
+    ],
+)
+def test_wrong_types_and_bad_labels_inside_objects(entry: dict[str, object], fragment: str) -> None:
+    assert fragment in only_problem(ns([{"name": "a", **entry}]))
+
+
+def test_an_object_without_a_name_is_refused() -> None:
+    assert "needs a name" in only_problem(ns([{"labels": {}}]))
+
+
+@pytest.mark.parametrize("key", ["createSystemRole", "adoptExisting", "protectNamespaces"])
+def test_booleans_must_be_booleans(key: str) -> None:
+    message = only_problem({**ns(["a"]), key: "yes"})
+    assert f"concurrent-infra:{key}" in message and "expected a boolean" in message
+
+
+def test_system_role_users_must_be_a_list_of_names() -> None:
+    assert "systemRoleUsers" in only_problem({**ns(["a"]), "systemRoleUsers": "someone"})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems({**ns(["Bad", "kube-system", "ok", "ok"]), "createSystemRole": "maybe"})
+    assert len(found) == 4
+    assert "4 problem(s)" in str(ConfigError(found))
