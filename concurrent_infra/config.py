@@ -63,7 +63,7 @@ class Problems:
         self.messages: list[str] = []
 
     def add(self, key: str, value: Any, why: str, fix: str) -> None:
-        """Record that ``key`` holds ``value``, which is wrong because ``why``; ``fix`` says how to mend it."""
+        """Record that ``key`` holds ``value``, wrong because ``why``; ``fix`` says how to mend it."""
         self.messages.append(f"{PROJECT}:{key} = {json.dumps(value)}: {why}; fix: {fix}")
 
     def raise_if_any(self) -> None:
@@ -95,7 +95,9 @@ def _parse_string_map(
     value_problem: Callable[[str], str | None] | None,
 ) -> dict[str, str]:
     if not isinstance(value, dict):
-        problems.add(key, value, "expected a map of string keys to string values", "write it as {key: value, ...}")
+        problems.add(
+            key, value, "expected a map of string keys to string values", "write it as {key: value, ...}"
+        )
         return {}
     result: dict[str, str] = {}
     for item_key, item_value in value.items():
@@ -114,15 +116,15 @@ def _parse_string_map(
     return result
 
 
-def _parse_namespace(
-    entry: Any, key: str, default_protect: bool, problems: Problems
-) -> NamespaceSpec | None:
+def _parse_namespace(entry: Any, key: str, default_protect: bool, problems: Problems) -> NamespaceSpec | None:
     name_key = key if isinstance(entry, str) else f"{key}.name"
     if isinstance(entry, str):
         entry = {"name": entry}
     if not isinstance(entry, dict):
         problems.add(
-            key, entry, "expected a namespace name or an object {name, labels?, annotations?, protect?}",
+            key,
+            entry,
+            "expected a namespace name or an object {name, labels?, annotations?, protect?}",
             f"pulumi config set --path '{PROJECT}:{key}' parallelsns",
         )
         return None
@@ -137,7 +139,9 @@ def _parse_namespace(
     why = namespace_name_problem(name)
     if why:
         problems.add(
-            name_key, name, f"not a valid namespace name: {why}",
+            name_key,
+            name,
+            f"not a valid namespace name: {why}",
             f"use a name such as '{suggest_namespace_name(name)}'",
         )
         return None
@@ -153,7 +157,9 @@ def _parse_namespace(
     )
 
 
-def _parse_namespaces(raw: str | None, default_protect: bool, problems: Problems) -> tuple[NamespaceSpec, ...]:
+def _parse_namespaces(
+    raw: str | None, default_protect: bool, problems: Problems
+) -> tuple[NamespaceSpec, ...]:
     if raw is None:
         problems.add("namespaces", None, "required: the namespaces to prepare for Concurrent", SET_LIST_HINT)
         return ()
@@ -172,7 +178,9 @@ def _parse_namespaces(raw: str | None, default_protect: bool, problems: Problems
             continue
         if spec.name in seen:
             problems.add(
-                f"namespaces[{index}]", spec.name, f"duplicate of namespaces[{seen[spec.name]}]",
+                f"namespaces[{index}]",
+                spec.name,
+                f"duplicate of namespaces[{seen[spec.name]}]",
                 "list each namespace once",
             )
             continue
@@ -187,7 +195,9 @@ def _parse_users(raw: str | None, problems: Problems) -> tuple[str, ...]:
     value = _decode(raw)
     if not isinstance(value, list) or not all(isinstance(user, str) and user for user in value):
         problems.add(
-            "systemRoleUsers", value, "expected a list of user names (e.g. Google service account emails)",
+            "systemRoleUsers",
+            value,
+            "expected a list of user names (e.g. Google service account emails)",
             f"pulumi config set --path '{PROJECT}:systemRoleUsers[0]' NAME",
         )
         return ()

@@ -45,9 +45,7 @@ def namespace_object_names(namespace: str) -> NamespaceObjectNames:
 
 
 DNS1123_LABEL_MAX_LENGTH = 63
-RESERVED_NAMESPACES: frozenset[str] = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease"}
-)
+RESERVED_NAMESPACES: frozenset[str] = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 """Namespaces Kubernetes creates and owns; Concurrent gets namespaces of its own."""
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

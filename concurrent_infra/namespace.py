@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .labels import with_common_labels
 from .names import SYSTEM_CLUSTER_ROLE, namespace_name_problem, namespace_object_names
-from .rbac import RBAC_API_GROUP, USER_RULES, k8s_rules
+from .objects import cluster_role_ref, name_of, object_metadata, service_account_subject
+from .rbac import USER_RULES, k8s_rules
 from .system_role import SystemRole
 
 
@@ -66,67 +66,54 @@ class ConcurrentNamespace(pulumi.ComponentResource):
             raise ValueError(f"ConcurrentNamespace {name}: namespace {args.namespace!r}: {problem}")
         super().__init__("concurrent-infra:index:ConcurrentNamespace", name, None, opts)
         self.names = names = namespace_object_names(args.namespace)
-        labels = with_common_labels()
+        child = pulumi.ResourceOptions(parent=self)
 
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={
-                "name": names.namespace,
-                "labels": with_common_labels(args.labels),
-                "annotations": dict(args.annotations),
-            },
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
-            ),
+            metadata=object_metadata(names.namespace, labels=args.labels, annotations=args.annotations),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
-        namespace = self.namespace.metadata.apply(lambda meta: meta.name)
-
-        def namespaced(object_name: str) -> dict[str, object]:
-            return {"name": object_name, "namespace": namespace, "labels": labels}
+        # Namespaced objects take the name from the Namespace's output, so they wait for it.
+        namespace = name_of(self.namespace.metadata)
 
         self.system_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-system-service-account",
-            metadata=namespaced(names.system_service_account),
-            opts=pulumi.ResourceOptions(parent=self),
+            metadata=object_metadata(names.system_service_account, namespace),
+            opts=child,
         )
+        system_role_dependency = [args.system_role] if args.system_role else []
         self.system_role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-system-role-binding",
-            metadata=namespaced(names.system_role_binding),
-            role_ref={"apiGroup": RBAC_API_GROUP, "kind": "ClusterRole", "name": SYSTEM_CLUSTER_ROLE},
-            subjects=[
-                {"kind": "ServiceAccount", "name": names.system_service_account, "namespace": names.namespace}
-            ],
+            metadata=object_metadata(names.system_role_binding, namespace),
+            role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
+            subjects=[service_account_subject(names.system_service_account, names.namespace)],
             opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[self.system_service_account]
-                + ([args.system_role] if args.system_role else []),
+                parent=self, depends_on=[self.system_service_account, *system_role_dependency]
             ),
         )
         self.user_cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-user-cluster-role",
-            metadata={"name": names.user_cluster_role, "labels": labels},
+            metadata=object_metadata(names.user_cluster_role),
             rules=k8s_rules(USER_RULES),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
         self.user_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-user-service-account",
-            metadata=namespaced(names.user_service_account),
-            opts=pulumi.ResourceOptions(parent=self),
+            metadata=object_metadata(names.user_service_account, namespace),
+            opts=child,
         )
         self.user_role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-user-role-binding",
-            metadata=namespaced(names.user_role_binding),
-            role_ref={"apiGroup": RBAC_API_GROUP, "kind": "ClusterRole", "name": names.user_cluster_role},
-            subjects=[
-                {"kind": "ServiceAccount", "name": names.user_service_account, "namespace": names.namespace}
-            ],
+            metadata=object_metadata(names.user_role_binding, namespace),
+            role_ref=cluster_role_ref(names.user_cluster_role),
+            subjects=[service_account_subject(names.user_service_account, names.namespace)],
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[self.user_service_account, self.user_cluster_role]
             ),
         )
         self.namespace_name = namespace
-        self.system_service_account_name = self.system_service_account.metadata.apply(lambda m: m.name)
-        self.user_service_account_name = self.user_service_account.metadata.apply(lambda m: m.name)
+        self.system_service_account_name = name_of(self.system_service_account.metadata)
+        self.user_service_account_name = name_of(self.user_service_account.metadata)
         self.register_outputs(
             {
                 "namespace_name": self.namespace_name,

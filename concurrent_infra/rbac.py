@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pulumi_kubernetes.rbac.v1 import PolicyRuleArgsDict
 
 RBAC_API_GROUP = "rbac.authorization.k8s.io"
 """The API group of Role, ClusterRole and their bindings; every ``roleRef`` names it."""
@@ -29,10 +33,10 @@ class PolicyRule:
     resources: tuple[str, ...]
     verbs: tuple[str, ...]
 
-    def as_k8s(self) -> dict[str, list[str]]:
+    def as_k8s(self) -> PolicyRuleArgsDict:
         """The rule in the form pulumi_kubernetes and the Kubernetes API take it."""
         return {
-            "apiGroups": list(self.api_groups),
+            "api_groups": list(self.api_groups),
             "resources": list(self.resources),
             "verbs": list(self.verbs),
         }
@@ -85,6 +89,6 @@ def grants(rules: Iterable[PolicyRule]) -> frozenset[tuple[str, str, str]]:
     )
 
 
-def k8s_rules(rules: Iterable[PolicyRule]) -> list[dict[str, list[str]]]:
+def k8s_rules(rules: Iterable[PolicyRule]) -> list[PolicyRuleArgsDict]:
     """Convert rules to the list of dicts a ClusterRole's ``rules`` takes."""
     return [rule.as_k8s() for rule in rules]

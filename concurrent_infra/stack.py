@@ -21,7 +21,7 @@ def project_config_values(project: str = PROJECT) -> dict[str, str]:
     values: dict[str, str] = {}
     for full_key, value in everything.items():
         if full_key.startswith(prefix):
-            key = full_key[len(prefix):].removeprefix("config:")
+            key = full_key[len(prefix) :].removeprefix("config:")
             values[key] = value
     return values
 

@@ -9,8 +9,8 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .labels import with_common_labels
 from .names import SYSTEM_CLUSTER_ROLE, SYSTEM_CLUSTER_ROLE_BINDING, SYSTEM_GROUP
+from .objects import cluster_role_ref, name_of, object_metadata
 from .rbac import RBAC_API_GROUP, SYSTEM_RULES, k8s_rules
 
 
@@ -56,24 +56,22 @@ class SystemRole(pulumi.ComponentResource):
                     "the system role is cluster-wide, so bind only a User or a Group "
                     "(service accounts get it per namespace through ConcurrentNamespace)"
                 )
-        labels = with_common_labels()
         self.cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-cluster-role",
-            metadata={"name": SYSTEM_CLUSTER_ROLE, "labels": labels},
+            metadata=object_metadata(SYSTEM_CLUSTER_ROLE),
             rules=k8s_rules(SYSTEM_RULES),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        subjects = [{"kind": "Group", "name": SYSTEM_GROUP, "apiGroup": RBAC_API_GROUP}]
-        subjects += [
-            {"kind": subject.kind, "name": subject.name, "apiGroup": RBAC_API_GROUP}
-            for subject in args.extra_subjects
+        subjects: list[k8s.rbac.v1.SubjectArgsDict] = [
+            {"kind": subject.kind, "name": subject.name, "api_group": RBAC_API_GROUP}
+            for subject in (RbacSubject(kind="Group", name=SYSTEM_GROUP), *args.extra_subjects)
         ]
         self.cluster_role_binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-cluster-role-binding",
-            metadata={"name": SYSTEM_CLUSTER_ROLE_BINDING, "labels": labels},
-            role_ref={"apiGroup": RBAC_API_GROUP, "kind": "ClusterRole", "name": SYSTEM_CLUSTER_ROLE},
+            metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING),
+            role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
             subjects=subjects,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role]),
         )
-        self.cluster_role_name = self.cluster_role.metadata.apply(lambda meta: meta.name)
+        self.cluster_role_name = name_of(self.cluster_role.metadata)
         self.register_outputs({"cluster_role_name": self.cluster_role_name})

@@ -31,11 +31,13 @@ class Registration:
 
     @property
     def k8s_name(self) -> str | None:
-        return self.inputs.get("metadata", {}).get("name")
+        name: str | None = self.inputs.get("metadata", {}).get("name")
+        return name
 
     @property
     def k8s_namespace(self) -> str | None:
-        return self.inputs.get("metadata", {}).get("namespace")
+        namespace: str | None = self.inputs.get("metadata", {}).get("namespace")
+        return namespace
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -61,8 +63,8 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(
                 Registration(
@@ -113,10 +115,14 @@ def run_program(
     program: Callable[[], T],
     config: Mapping[str, str] | None = None,
     mock_outputs: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> tuple[T, Run]:
-    """Run ``program`` under mocks with ``config`` (full keys, e.g. ``concurrent-infra:namespaces``)."""
+    """Run ``program`` under mocks with ``config`` (full keys, e.g. ``concurrent-infra:namespaces``).
+
+    Pass ``monitor`` to inspect the registrations even when the program raises.
+    """
     mocks = Mocks(mock_outputs)
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(dict(config or {}))
     pulumi.runtime.set_mocks(mocks, project="concurrent-infra", stack="test", preview=False, monitor=monitor)
     run = Run(monitor=monitor, exports={})
@@ -127,7 +133,7 @@ def run_program(
     def record_export(name: str, value: Any) -> None:
         run.exports[name] = value
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def body() -> None:
         pulumi.export = record_export
         try:

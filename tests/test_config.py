@@ -32,7 +32,9 @@ def test_plain_names_take_the_defaults() -> None:
 def test_objects_carry_labels_annotations_and_protect() -> None:
     config = parse_stack_config(
         {
-            **ns([{"name": "ml", "labels": {"team": "a"}, "annotations": {"owner": "x y"}, "protect": False}]),
+            **ns(
+                [{"name": "ml", "labels": {"team": "a"}, "annotations": {"owner": "x y"}, "protect": False}]
+            ),
             "createSystemRole": "false",
             "adoptExisting": "true",
             "systemRoleUsers": json.dumps(["ctrl@p.iam.gserviceaccount.com"]),

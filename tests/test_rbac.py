@@ -11,7 +11,8 @@ def upstream_rules(path: Path, cluster_role: str) -> list[PolicyRule]:
     for doc in yaml.safe_load_all(path.read_text()):
         if doc and doc["kind"] == "ClusterRole" and doc["metadata"]["name"] == cluster_role:
             return [
-                PolicyRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in doc["rules"]
+                PolicyRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"]))
+                for r in doc["rules"]
             ]
     raise AssertionError(f"{cluster_role} not in {path}")
 
@@ -42,5 +43,9 @@ def test_user_rules_are_exactly_read_access_to_jobs_pods_logs_events() -> None:
     assert grants(USER_RULES) == expected
 
 
-def test_k8s_form_uses_api_field_names() -> None:
-    assert USER_RULES[0].as_k8s() == {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}
+def test_k8s_form_is_the_sdk_typed_dict() -> None:
+    assert USER_RULES[0].as_k8s() == {
+        "api_groups": ["batch"],
+        "resources": ["jobs"],
+        "verbs": ["get", "list", "watch"],
+    }

@@ -1,0 +1,120 @@
+"""The stack program (``concurrent_infra.stack.main``) under the mock engine, driven by config."""
+
+import json
+import pathlib
+
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime import rpc
+
+from concurrent_infra.config import parse_stack_config
+from concurrent_infra.stack import main
+from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+PROVIDER = "pulumi:providers:kubernetes"
+
+
+def run_main(**config: object) -> Run:
+    raw = {
+        (key if ":" in key else f"concurrent-infra:{key}"): value
+        if isinstance(value, str)
+        else json.dumps(value)
+        for key, value in config.items()
+    }
+    _, run = run_program(main, raw)
+    return run
+
+
+def test_two_namespaces_and_the_system_role() -> None:
+    run = run_main(namespaces=["parallelsns", {"name": "team-b", "protect": False}])
+    assert len(run.of_type("concurrent-infra:index:SystemRole")) == 1
+    assert len(run.of_type("concurrent-infra:index:ConcurrentNamespace")) == 2
+    assert len([r for r in run.registrations if r.custom and r.type.startswith("kubernetes:")]) == 2 + 2 * 6
+    assert run.named(NAMESPACE, "parallelsns").protect
+    assert not run.named(NAMESPACE, "team-b").protect
+
+
+def test_outputs() -> None:
+    run = run_main(namespaces=["parallelsns", "team-b"], **{"kubernetes:context": "gke_p_us-central1_c1"})
+    exports = resolve(run.exports)
+    assert exports["namespaces"] == ["parallelsns", "team-b"]
+    assert exports["serviceAccounts"]["parallelsns"] == {
+        "system": "k8s-serviceaccount-for-parallels-parallelsns",
+        "user": "k8s-serviceaccount-for-users-parallelsns",
+    }
+    command = exports["testCommands"]["team-b"]
+    assert command.startswith("mlflow run -b concurrent-backend --backend-config '")
+    config = json.loads(command.split("'")[1])
+    assert config["kube-namespace"] == "team-b" and config["kube-context"] == "gke_p_us-central1_c1"
+    assert command.endswith("mlflow-example-docker.git -Palpha=0.62 -Pl1_ratio=0.02")
+
+
+def test_every_object_uses_the_stack_provider_configured_from_kubernetes_config() -> None:
+    run = run_main(namespaces=["a"], **{"kubernetes:context": "ctx", "kubernetes:kubeconfig": "/tmp/kc"})
+    (provider,) = run.of_type(PROVIDER)
+    assert provider.inputs["context"] == "ctx"
+    assert provider.inputs["kubeconfig"]["value"] == "/tmp/kc", "kubeconfig is passed on as a secret"
+    assert rpc._special_secret_sig in provider.inputs["kubeconfig"].values()
+    assert provider.inputs["upsertExistingObjects"] == "false"
+    for registration in run.registrations:
+        if registration.custom and registration.type.startswith("kubernetes:"):
+            assert registration.provider.startswith(provider.urn + "::")
+
+
+def test_adopt_existing_turns_on_upserts() -> None:
+    run = run_main(namespaces=["a"], adoptExisting="true")
+    (provider,) = run.of_type(PROVIDER)
+    assert provider.inputs["upsertExistingObjects"] == "true"
+
+
+def test_a_second_stack_on_the_same_cluster_skips_the_system_role() -> None:
+    run = run_main(namespaces=["a"], createSystemRole="false")
+    assert not run.of_type("concurrent-infra:index:SystemRole")
+    binding = run.named(
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "k8s-service-account-binding-a"
+    )
+    assert binding.inputs["roleRef"]["name"] == "k8s-role-for-parallels-lambda"
+
+
+def test_system_role_users_become_user_subjects() -> None:
+    run = run_main(namespaces=["a"], systemRoleUsers=["ctrl@p.iam.gserviceaccount.com"])
+    (binding,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+    assert binding.inputs["subjects"][-1]["kind"] == "User"
+    assert binding.inputs["subjects"][-1]["name"] == "ctrl@p.iam.gserviceaccount.com"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"namespaces": "parallelsns"},
+        {"namespaces": ["Bad_Name"]},
+        {"namespaces": ["a", "a"]},
+        {"namespaces": ["kube-system"]},
+        {"namespaces": [{"name": "a", "protekt": False}]},
+        {"namespaces": ["a"], "createSystemRole": "sometimes"},
+        {"namespaces": ["a"], "namespace": ["b"]},
+    ],
+)
+def test_bad_config_fails_before_any_resource_is_registered(config: dict[str, object]) -> None:
+    monitor = RecordingMonitor(Mocks())
+    raw = {f"concurrent-infra:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    with pytest.raises(pulumi.RunError, match="invalid stack config") as caught:
+        run_program(main, raw, monitor=monitor)
+    assert "fix:" in str(caught.value)
+    assert monitor.registrations == []
+
+
+def test_the_example_stacks_are_valid() -> None:
+    stacks = sorted((pathlib.Path(__file__).parent.parent / "stacks").glob("Pulumi.*.yaml"))
+    assert len(stacks) >= 2
+    for stack_file in stacks:
+        values = yaml.safe_load(stack_file.read_text())["config"]
+        raw = {
+            key.split(":", 1)[1]: value if isinstance(value, str) else json.dumps(value)
+            for key, value in values.items()
+            if key.startswith("concurrent-infra:")
+        }
+        assert parse_stack_config(raw).namespaces, stack_file
