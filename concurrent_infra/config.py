@@ -7,17 +7,15 @@ problem, each naming the key, the bad value and the fix.
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .gke_config import ClusterSpec, parse_cluster_config
 from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
 from .names import namespace_name_problem, suggest_namespace_name
-
-PROJECT = "concurrent-infra"
-"""The project name, which is also the namespace of this project's config keys."""
+from .validation import PROJECT, ObjectReader, Problems, decode
+from .validation import ConfigError as ConfigError
 
 NAMESPACE_KEYS: frozenset[str] = frozenset({"name", "labels", "annotations", "protect"})
 
@@ -25,15 +23,6 @@ SET_LIST_HINT = (
     f"set a list with: pulumi config set --path '{PROJECT}:namespaces[0]' parallelsns "
     "(one line per namespace: [0], [1], ...), or write it as a YAML list in the stack file"
 )
-
-
-class ConfigError(ValueError):
-    """Stack config that cannot be deployed; ``problems`` holds one message per mistake."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"invalid stack config ({len(problems)} problem(s)):\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -54,29 +43,8 @@ class StackConfig:
     create_system_role: bool = True
     adopt_existing: bool = False
     system_role_users: tuple[str, ...] = ()
-
-
-class Problems:
-    """Collects config problems so that one run reports all of them."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def add(self, key: str, value: Any, why: str, fix: str) -> None:
-        """Record that ``key`` holds ``value``, wrong because ``why``; ``fix`` says how to mend it."""
-        self.messages.append(f"{PROJECT}:{key} = {json.dumps(value)}: {why}; fix: {fix}")
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            raise ConfigError(self.messages)
-
-
-def _decode(raw: str) -> Any:
-    """Pulumi hands structured config over as JSON text, and scalars as plain text."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+    cluster: ClusterSpec | None = None
+    """A GKE cluster to create and deploy onto; None deploys onto the ``kubernetes:*`` cluster."""
 
 
 def _parse_bool(raw: str | None, key: str, default: bool, problems: Problems) -> bool:
@@ -128,10 +96,7 @@ def _parse_namespace(entry: Any, key: str, default_protect: bool, problems: Prob
             f"pulumi config set --path '{PROJECT}:{key}' parallelsns",
         )
         return None
-    for unknown in sorted(set(entry) - NAMESPACE_KEYS):
-        close = difflib.get_close_matches(unknown, sorted(NAMESPACE_KEYS), n=1)
-        fix = f"did you mean '{close[0]}'?" if close else f"use only {', '.join(sorted(NAMESPACE_KEYS))}"
-        problems.add(f"{key}.{unknown}", entry[unknown], "unknown key in a namespace object", fix)
+    reader = ObjectReader(entry, key, NAMESPACE_KEYS, problems)
     name = entry.get("name")
     if not isinstance(name, str):
         problems.add(name_key, name, "every namespace needs a name (a string)", "add name: <namespace>")
@@ -145,10 +110,7 @@ def _parse_namespace(entry: Any, key: str, default_protect: bool, problems: Prob
             f"use a name such as '{suggest_namespace_name(name)}'",
         )
         return None
-    protect = entry.get("protect", default_protect)
-    if not isinstance(protect, bool):
-        problems.add(f"{key}.protect", protect, "expected a boolean", "write protect: true or protect: false")
-        protect = default_protect
+    protect = reader.boolean("protect", default_protect)
     return NamespaceSpec(
         name=name,
         labels=_parse_string_map(entry.get("labels", {}), f"{key}.labels", problems, label_value_problem),
@@ -163,7 +125,7 @@ def _parse_namespaces(
     if raw is None:
         problems.add("namespaces", None, "required: the namespaces to prepare for Concurrent", SET_LIST_HINT)
         return ()
-    value = _decode(raw)
+    value = decode(raw)
     if not isinstance(value, list):
         why = "a single value where a list belongs" if isinstance(value, str) else "expected a list"
         problems.add("namespaces", value, why, SET_LIST_HINT)
@@ -192,7 +154,7 @@ def _parse_namespaces(
 def _parse_users(raw: str | None, problems: Problems) -> tuple[str, ...]:
     if raw is None:
         return ()
-    value = _decode(raw)
+    value = decode(raw)
     if not isinstance(value, list) or not all(isinstance(user, str) and user for user in value):
         problems.add(
             "systemRoleUsers",
@@ -210,27 +172,29 @@ KNOWN_KEYS: Mapping[str, str] = {
     "adoptExisting": "Adopt objects that already exist (a cluster prepared by hand) instead of failing.",
     "protectNamespaces": "Default for each namespace's protect: protected namespaces are never deleted.",
     "systemRoleUsers": "Extra users (e.g. Google service account emails) bound to the system role.",
+    "cluster": "A GKE cluster to create: {name, location, project?, nodePools?, ...} (README, GKE).",
 }
 """Every config key of this project, with what it is for (also declared in Pulumi.yaml)."""
 
 
-def _check_unknown_keys(raw: Mapping[str, str], problems: Problems) -> None:
-    for key in sorted(set(raw) - set(KNOWN_KEYS)):
-        close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1)
-        fix = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(KNOWN_KEYS))}"
-        problems.add(key, _decode(raw[key]), "unknown config key", fix)
+def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -> StackConfig:
+    """Validate the raw config of this project (key without project prefix -> raw string value).
 
-
-def parse_stack_config(raw: Mapping[str, str]) -> StackConfig:
-    """Validate the raw config of this project (key without project prefix -> raw string value)."""
+    ``gcp_project`` is the ``gcp:project`` config, the default project of a ``cluster``.
+    """
     problems = Problems()
-    _check_unknown_keys(raw, problems)
+    problems.unknown_keys(
+        "", {key: decode(value) for key, value in raw.items()}, KNOWN_KEYS, "this project's config"
+    )
     protect = _parse_bool(raw.get("protectNamespaces"), "protectNamespaces", True, problems)
     config = StackConfig(
         namespaces=_parse_namespaces(raw.get("namespaces"), protect, problems),
         create_system_role=_parse_bool(raw.get("createSystemRole"), "createSystemRole", True, problems),
         adopt_existing=_parse_bool(raw.get("adoptExisting"), "adoptExisting", False, problems),
         system_role_users=_parse_users(raw.get("systemRoleUsers"), problems),
+        cluster=parse_cluster_config(decode(raw["cluster"]), gcp_project, problems)
+        if "cluster" in raw
+        else None,
     )
     problems.raise_if_any()
     return config

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .config import PROJECT, ConfigError, StackConfig, parse_stack_config
+from .config import StackConfig, parse_stack_config
 from .namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
 from .system_role import RbacSubject, SystemRole, SystemRoleArgs
 from .test_command import mlflow_test_command
+from .validation import PROJECT, ConfigError
+
+if TYPE_CHECKING:
+    from .gke import GkeCluster
 
 
 def project_config_values(project: str = PROJECT) -> dict[str, str]:
@@ -29,7 +33,7 @@ def project_config_values(project: str = PROJECT) -> dict[str, str]:
 def load_stack_config() -> StackConfig:
     """Parse this stack's config; a mistake stops the program before anything is registered."""
     try:
-        return parse_stack_config(project_config_values())
+        return parse_stack_config(project_config_values(), gcp_project=pulumi.Config("gcp").get("project"))
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
@@ -113,11 +117,39 @@ def deploy(
     return ConcurrentDeployment(system_role=system_role, namespaces=namespaces, outputs=outputs)
 
 
+def gke_outputs(gke: GkeCluster) -> dict[str, Any]:
+    """What Concurrent's control plane needs to reach the new cluster (secrets stay secret)."""
+    outputs: dict[str, Any] = {
+        "clusterName": gke.cluster.name,
+        "clusterLocation": gke.spec.location,
+        "clusterLocationType": gke.spec.location_type,
+        "clusterProject": gke.spec.project,
+        "clusterEndpoint": gke.endpoint,
+        "kubeconfig": gke.kubeconfig,
+    }
+    if gke.control_plane_email is not None:
+        outputs["controlPlaneServiceAccountEmail"] = gke.control_plane_email
+    if gke.control_plane_key is not None:
+        outputs["controlPlaneServiceAccountKey"] = pulumi.Output.secret(gke.control_plane_key.private_key)
+    return outputs
+
+
 def main() -> None:
     """The program of this project's stacks (``__main__.py`` calls it)."""
     config = load_stack_config()
-    cluster = ExistingCluster.from_config()
-    provider = cluster.provider("kubernetes", adopt_existing=config.adopt_existing)
-    deployment = deploy(config, provider, kube_context=cluster.context)
-    for key, value in deployment.outputs.items():
+    if config.cluster is None:
+        cluster = ExistingCluster.from_config()
+        provider = cluster.provider("kubernetes", adopt_existing=config.adopt_existing)
+        deployment = deploy(config, provider, kube_context=cluster.context)
+        outputs = deployment.outputs
+    else:
+        from .gke import GkeCluster, GkeClusterArgs  # pulumi-gcp only for stacks that need it
+
+        gke = GkeCluster("gke", GkeClusterArgs(config.cluster, upsert_existing_objects=config.adopt_existing))
+        subjects = () if gke.control_plane_email is None else (RbacSubject("User", gke.control_plane_email),)
+        deployment = deploy(
+            config, gke.provider, kube_context=config.cluster.name, extra_system_subjects=subjects
+        )
+        outputs = {**gke_outputs(gke), **deployment.outputs}
+    for key, value in outputs.items():
         pulumi.export(key, value)

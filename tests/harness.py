@@ -40,11 +40,16 @@ class Registration:
         return namespace
 
 
-class Mocks(pulumi.runtime.Mocks):
-    """Echo inputs back as state; `mock_outputs` adds fake provider-computed outputs by type."""
+MockFunctions = Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]
 
-    def __init__(self, mock_outputs: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None):
+
+class Mocks(pulumi.runtime.Mocks):
+    """Echo inputs back as state; `mock_outputs` adds fake provider-computed outputs by type, and
+    `mock_calls` answers invokes by token."""
+
+    def __init__(self, mock_outputs: MockFunctions | None = None, mock_calls: MockFunctions | None = None):
         self.mock_outputs = mock_outputs or {}
+        self.mock_calls = mock_calls or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -52,8 +57,10 @@ class Mocks(pulumi.runtime.Mocks):
             state.update(self.mock_outputs[args.typ](state))
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token in self.mock_calls:
+            return self.mock_calls[args.token](dict(args.args)), []
+        return {}, []
 
 
 class RecordingMonitor(MockMonitor):
@@ -106,6 +113,11 @@ class Run:
         return next(r for r in self.registrations if r.urn == urn)
 
 
+def is_secret(value: Any) -> bool:
+    """Whether an Output is marked secret (so Pulumi encrypts it in state and masks it in logs)."""
+    return bool(_sync_await(pulumi.Output.from_input(value).is_secret()))
+
+
 def resolve(value: Any) -> Any:
     """The plain value of an Input (Outputs awaited, nested structures included)."""
     return _sync_await(pulumi.Output.from_input(value).future())
@@ -114,14 +126,15 @@ def resolve(value: Any) -> Any:
 def run_program(
     program: Callable[[], T],
     config: Mapping[str, str] | None = None,
-    mock_outputs: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    mock_outputs: MockFunctions | None = None,
     monitor: RecordingMonitor | None = None,
+    mock_calls: MockFunctions | None = None,
 ) -> tuple[T, Run]:
     """Run ``program`` under mocks with ``config`` (full keys, e.g. ``concurrent-infra:namespaces``).
 
     Pass ``monitor`` to inspect the registrations even when the program raises.
     """
-    mocks = Mocks(mock_outputs)
+    mocks = Mocks(mock_outputs, mock_calls)
     monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(dict(config or {}))
     pulumi.runtime.set_mocks(mocks, project="concurrent-infra", stack="test", preview=False, monitor=monitor)
