@@ -1,0 +1,1 @@
+"""The concurrent-infra Pulumi policy pack (``pulumi preview --policy-pack policy``)."""
