@@ -117,4 +117,4 @@ def test_the_example_stacks_are_valid() -> None:
             for key, value in values.items()
             if key.startswith("concurrent-infra:")
         }
-        assert parse_stack_config(raw).namespaces, stack_file
+        assert parse_stack_config(raw, gcp_project=values.get("gcp:project")).namespaces, stack_file
