@@ -1,0 +1,66 @@
+"""Start a local cluster, `pulumi up` the dev stack onto it, verify it, and keep it for a look.
+
+Run through ``scripts/up-local`` (which builds the toolchain first). ``--no-wait`` tears the
+cluster down right after the checks instead of waiting for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.e2e.localcluster import LocalCluster, find_bin_dir  # noqa: E402
+from tests.e2e.pulumi_project import PulumiProject  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stack", default="dev", help="the stack file to apply (stacks/Pulumi.<stack>.yaml)")
+    parser.add_argument("--no-wait", action="store_true", help="tear down right after the checks")
+    args = parser.parse_args()
+
+    stack_config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{args.stack}.yaml").read_text())["config"]
+    project_config = {
+        key.split(":", 1)[1]: value
+        for key, value in stack_config.items()
+        if key.startswith("concurrent-infra:")
+    }
+    if "cluster" in project_config:
+        print(f"stack {args.stack} creates a GKE cluster; the local run takes stacks for existing clusters")
+        return 2
+    bin_dir = find_bin_dir(
+        ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes", "kube-apiserver")
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="concurrent-up-local-"))
+    with LocalCluster(bin_dir, workdir / "cluster") as cluster:
+        print(f"local cluster up: export KUBECONFIG={cluster.kubeconfig_path}")
+        project = PulumiProject(workdir, bin_dir, cluster.kubeconfig_path, cluster.context)
+        project.configure(project_config)
+        status = project.run_live("up", "--yes")
+        if status != 0:
+            return status
+        namespaces = [ns if isinstance(ns, str) else ns["name"] for ns in project_config["namespaces"]]
+        verify = [sys.executable, "-m", "concurrent_infra.verify", "--kubeconfig", cluster.kubeconfig_path,
+                  "--context", cluster.context]  # fmt: skip
+        verify += [arg for namespace in namespaces for arg in ("--namespace", namespace)]
+        status = subprocess.run(verify, check=False).returncode
+        print(f"\nstate and stack files: {project.dir}\ncluster: export KUBECONFIG={cluster.kubeconfig_path}")
+        if not args.no_wait and sys.stdin.isatty():
+            print("the cluster runs until Ctrl-C")
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
+        return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
