@@ -1,8 +1,10 @@
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
-from concurrent_infra.config import ConfigError, NamespaceSpec, parse_stack_config
+from concurrent_infra.config import KNOWN_KEYS, ConfigError, NamespaceSpec, parse_stack_config
 
 
 def ns(value: object) -> dict[str, str]:
@@ -142,3 +144,18 @@ def test_every_problem_is_reported_at_once() -> None:
     found = problems({**ns(["Bad", "kube-system", "ok", "ok"]), "createSystemRole": "maybe"})
     assert len(found) == 4
     assert "4 problem(s)" in str(ConfigError(found))
+
+
+def test_pulumi_yaml_declares_the_boolean_keys_with_the_parsers_defaults() -> None:
+    declared = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.yaml").read_text())["config"]
+    defaults = parse_stack_config(ns(["a"]))
+    attributes = {"createSystemRole": "create_system_role", "adoptExisting": "adopt_existing"}
+    declared_keys = {key.split(":", 1)[1] for key in declared}
+    assert declared_keys == {"createSystemRole", "adoptExisting", "protectNamespaces"}
+    for full_key, declaration in declared.items():
+        key = full_key.split(":", 1)[1]
+        assert key in KNOWN_KEYS and declaration["type"] == "boolean" and declaration["description"]
+        if key in attributes:
+            assert getattr(defaults, attributes[key]) is declaration["default"]
+        else:
+            assert all(spec.protect is declaration["default"] for spec in defaults.namespaces)
