@@ -26,8 +26,8 @@ class GkeClusterArgs:
 
     spec: ClusterSpec
     """The validated cluster settings (see :func:`concurrent_infra.gke_config.parse_cluster_config`)."""
-    upsert_existing_objects: bool = False
-    """Passed to the cluster's Kubernetes provider (the stack's ``adoptExisting``)."""
+    adopt_existing: bool = False
+    """Let the cluster's Kubernetes provider adopt existing objects (the stack's ``adoptExisting``)."""
 
 
 def _role_suffix(role: str) -> str:
@@ -129,7 +129,7 @@ class GkeCluster(pulumi.ComponentResource):
             # Replace the provider (and so every object on it) only if the cluster itself changes,
             # never because the kubeconfig text changed.
             cluster_identifier=self.cluster.id,
-            upsert_existing_objects=args.upsert_existing_objects,
+            upsert_existing_objects=args.adopt_existing,
             opts=child,
         )
         self._control_plane(name, spec)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .adoption import adoption_transforms
 from .config import StackConfig, parse_stack_config
 from .namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
 from .system_role import RbacSubject, SystemRole, SystemRoleArgs
@@ -56,7 +57,7 @@ class ExistingCluster:
         )
 
     def provider(self, name: str, adopt_existing: bool) -> k8s.Provider:
-        """A provider for this cluster; ``adopt_existing`` turns on upserts of existing objects."""
+        """A provider for this cluster; ``adopt_existing``: see :mod:`concurrent_infra.adoption`."""
         return k8s.Provider(
             name,
             context=self.context,
@@ -82,7 +83,7 @@ def deploy(
     extra_system_subjects: tuple[RbacSubject, ...] = (),
 ) -> ConcurrentDeployment:
     """Create the system role (when configured) and every namespace on ``provider``."""
-    opts = pulumi.ResourceOptions(provider=provider)
+    opts = pulumi.ResourceOptions(provider=provider, transforms=adoption_transforms(config.adopt_existing))
     system_role = None
     if config.create_system_role:
         subjects = extra_system_subjects + tuple(
@@ -145,7 +146,7 @@ def main() -> None:
     else:
         from .gke import GkeCluster, GkeClusterArgs  # pulumi-gcp only for stacks that need it
 
-        gke = GkeCluster("gke", GkeClusterArgs(config.cluster, upsert_existing_objects=config.adopt_existing))
+        gke = GkeCluster("gke", GkeClusterArgs(config.cluster, adopt_existing=config.adopt_existing))
         subjects = () if gke.control_plane_email is None else (RbacSubject("User", gke.control_plane_email),)
         deployment = deploy(
             config, gke.provider, kube_context=config.cluster.name, extra_system_subjects=subjects

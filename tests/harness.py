@@ -28,6 +28,8 @@ class Registration:
     retain_on_delete: bool
     dependencies: tuple[str, ...]
     provider: str
+    transforms: int
+    """How many resource transforms the program registered on this resource (the engine runs them)."""
 
     @property
     def k8s_name(self) -> str | None:
@@ -85,6 +87,7 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     dependencies=tuple(request.dependencies),
                     provider=request.provider,
+                    transforms=len(request.transforms),
                 )
             )
         return response

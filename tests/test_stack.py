@@ -8,6 +8,7 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
+from concurrent_infra.adoption import take_over_fields
 from concurrent_infra.config import parse_stack_config
 from concurrent_infra.stack import main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
@@ -58,6 +59,7 @@ def test_every_object_uses_the_stack_provider_configured_from_kubernetes_config(
     assert provider.inputs["kubeconfig"]["value"] == "/tmp/kc", "kubeconfig is passed on as a secret"
     assert rpc._special_secret_sig in provider.inputs["kubeconfig"].values()
     assert provider.inputs["upsertExistingObjects"] == "false"
+    assert all(r.transforms == 0 for r in run.registrations), "no forced applies unless adopting"
     for registration in run.registrations:
         if registration.custom and registration.type.startswith("kubernetes:"):
             assert registration.provider.startswith(provider.urn + "::")
@@ -67,6 +69,28 @@ def test_adopt_existing_turns_on_upserts() -> None:
     run = run_main(namespaces=["a"], adoptExisting="true")
     (provider,) = run.of_type(PROVIDER)
     assert provider.inputs["upsertExistingObjects"] == "true"
+    # The engine runs the transform on the components' children (the mock engine does not).
+    components = [r for r in run.registrations if r.type.startswith("concurrent-infra:")]
+    assert len(components) == 2 and all(r.transforms == 1 for r in components)
+
+
+def test_take_over_fields_forces_server_side_apply_on_kubernetes_objects_only() -> None:
+    metadata = {"name": "x", "annotations": {"owner": "me"}}
+    args = pulumi.ResourceTransformArgs(
+        True, "kubernetes:core/v1:Namespace", "x", {"metadata": metadata}, pulumi.ResourceOptions()
+    )
+    result = take_over_fields(args)
+    assert result is not None
+    assert result.props["metadata"]["annotations"] == {"owner": "me", "pulumi.com/patchForce": "true"}  # type: ignore[index]
+    assert metadata == {"name": "x", "annotations": {"owner": "me"}}, "the input is not mutated"
+    for custom, type_ in (
+        (False, "concurrent-infra:index:SystemRole"),
+        (True, "pulumi:providers:kubernetes"),
+    ):
+        assert (
+            take_over_fields(pulumi.ResourceTransformArgs(custom, type_, "x", {}, pulumi.ResourceOptions()))
+            is None
+        )
 
 
 def test_a_second_stack_on_the_same_cluster_skips_the_system_role() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.localcluster import BUILD_TOOLCHAIN, LocalCluster
+from tests.e2e.localcluster import CLUSTER_BINARIES, ClusterError, LocalCluster, find_bin_dir
 from tests.e2e.pulumi_project import PulumiProject
 
 E2E_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes")
@@ -20,12 +19,10 @@ E2E_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes"
 @pytest.fixture(scope="session")
 def toolchain_bin() -> Path:
     """The toolchain's bin dir; a missing toolchain is a failure, never a silent skip."""
-    proc = subprocess.run(
-        [str(BUILD_TOOLCHAIN), "--print-bin-dir"], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"the e2e toolchain is incomplete; run scripts/build-toolchain first\n{proc.stderr}")
-    return Path(proc.stdout.strip().splitlines()[-1])
+    try:
+        return find_bin_dir((*CLUSTER_BINARIES, *E2E_BINARIES))
+    except ClusterError as error:
+        pytest.fail(f"the e2e toolchain is incomplete: {error}")
 
 
 class Cluster(LocalCluster):
@@ -61,6 +58,4 @@ def cluster(toolchain_bin: Path, tmp_path: Path) -> Iterator[Cluster]:
 
 @pytest.fixture
 def project(toolchain_bin: Path, tmp_path: Path, cluster: Cluster) -> PulumiProject:
-    missing = [name for name in E2E_BINARIES if not (toolchain_bin / name).exists()]
-    assert not missing, f"toolchain lacks {missing}"
     return PulumiProject(tmp_path, toolchain_bin, cluster.kubeconfig_path, cluster.context)
