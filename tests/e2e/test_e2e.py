@@ -203,7 +203,7 @@ def test_namespaces_are_protected_unless_opted_out(cluster: Cluster, project: Pu
 def test_api_server_failure_mid_update_then_recovery(
     cluster: Cluster, project: PulumiProject, tmp_path: Path
 ) -> None:
-    namespaces = [f"fault-{index}" for index in range(6)]
+    namespaces = [f"fault-{index}" for index in range(20)]  # a window wide enough to stop the server in
     project.configure({"namespaces": namespaces})
     log = tmp_path / "up.log"
     update = project.popen("up", "--yes", "--skip-preview", log=log)
@@ -216,7 +216,10 @@ def test_api_server_failure_mid_update_then_recovery(
     returncode = update.wait(timeout=900)
     output = log.read_text()
     assert returncode != 0, output
-    assert "connection refused" in output or "unreachable" in output, output
+    # The error names the API server and what went wrong with the connection.
+    assert f"127.0.0.1:{cluster.apiserver_port}" in output, output
+    connection_errors = ("connection refused", "connection reset", "EOF", "unreachable")
+    assert any(why in output for why in connection_errors), output
 
     cluster.start()
     project.up()
