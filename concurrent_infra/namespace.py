@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -42,7 +43,8 @@ class ConcurrentNamespace(pulumi.ComponentResource):
     ``k8s-serviceaccount-for-users-ns-binding``. Both bindings are RoleBindings: nothing is
     granted outside the namespace.
 
-    Outputs: ``namespace_name``, ``system_service_account_name``, ``user_service_account_name``.
+    Outputs: ``namespace_name``, ``system_service_account_name``, ``user_service_account_name``
+    (each resolves once its object exists); ``names`` holds every object's name.
     """
 
     namespace: k8s.core.v1.Namespace
@@ -52,8 +54,6 @@ class ConcurrentNamespace(pulumi.ComponentResource):
     user_service_account: k8s.core.v1.ServiceAccount
     user_role_binding: k8s.rbac.v1.RoleBinding
     namespace_name: pulumi.Output[str]
-    system_service_account_name: pulumi.Output[str]
-    user_service_account_name: pulumi.Output[str]
 
     def __init__(
         self,
@@ -112,12 +112,16 @@ class ConcurrentNamespace(pulumi.ComponentResource):
             ),
         )
         self.namespace_name = namespace
-        self.system_service_account_name = name_of(self.system_service_account.metadata)
-        self.user_service_account_name = name_of(self.user_service_account.metadata)
-        self.register_outputs(
-            {
-                "namespace_name": self.namespace_name,
-                "system_service_account_name": self.system_service_account_name,
-                "user_service_account_name": self.user_service_account_name,
-            }
-        )
+        # The names are known now: record them without waiting for the objects.
+        self.register_outputs(asdict(names))
+
+    # Computed on first use: most programs never read them, and each is an extra Output.
+    @cached_property
+    def system_service_account_name(self) -> pulumi.Output[str]:
+        """The system ServiceAccount's name, once it exists."""
+        return name_of(self.system_service_account.metadata)
+
+    @cached_property
+    def user_service_account_name(self) -> pulumi.Output[str]:
+        """The user ServiceAccount's name, once it exists."""
+        return name_of(self.user_service_account.metadata)
