@@ -41,8 +41,11 @@ def main() -> int:
     bin_dir = find_bin_dir(
         ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes", "kube-apiserver")
     )
-    workdir = Path(tempfile.mkdtemp(prefix="concurrent-up-local-"))
-    with LocalCluster(bin_dir, workdir / "cluster") as cluster:
+    with (
+        tempfile.TemporaryDirectory(prefix="concurrent-up-local-") as tmp,
+        LocalCluster(bin_dir, Path(tmp) / "cluster") as cluster,
+    ):
+        workdir = Path(tmp)
         print(f"local cluster up: export KUBECONFIG={cluster.kubeconfig_path}")
         project = PulumiProject(workdir, bin_dir, cluster.kubeconfig_path, cluster.context)
         project.configure(project_config)
@@ -54,9 +57,9 @@ def main() -> int:
                   "--context", cluster.context]  # fmt: skip
         verify += [arg for namespace in namespaces for arg in ("--namespace", namespace)]
         status = subprocess.run(verify, check=False).returncode
-        print(f"\nstate and stack files: {project.dir}\ncluster: export KUBECONFIG={cluster.kubeconfig_path}")
         if not args.no_wait and sys.stdin.isatty():
-            print("the cluster runs until Ctrl-C")
+            print(f"\nthe cluster runs until Ctrl-C: export KUBECONFIG={cluster.kubeconfig_path}")
+            print(f"the project and its state: cd {project.dir}")
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
         return status
