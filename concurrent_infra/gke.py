@@ -6,6 +6,7 @@ never load pulumi-gcp.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -58,24 +59,12 @@ class GkeCluster(pulumi.ComponentResource):
         self.spec = spec
         child = pulumi.ResourceOptions(parent=self)
 
-        self.node_service_account = gcp.serviceaccount.Account(
+        self.node_service_account, node_roles = self._service_account(
             f"{name}-nodes",
-            project=spec.project,
-            account_id=service_account_id(spec.name, "nodes"),
-            display_name=f"GKE nodes of {spec.name} (least privilege, instead of the Compute default)",
-            opts=child,
+            service_account_id(spec.name, "nodes"),
+            f"GKE nodes of {spec.name} (least privilege, instead of the Compute default)",
+            NODE_ROLES,
         )
-        node_member = self.node_service_account.email.apply(lambda email: f"serviceAccount:{email}")
-        node_roles = [
-            gcp.projects.IAMMember(
-                f"{name}-nodes-{_role_suffix(role)}",
-                project=spec.project,
-                role=role,
-                member=node_member,
-                opts=child,
-            )
-            for role in NODE_ROLES
-        ]
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=spec.name,
@@ -144,6 +133,31 @@ class GkeCluster(pulumi.ComponentResource):
                 "control_plane_email": self.control_plane_email,
             }
         )
+
+    def _service_account(
+        self, resource_name: str, account_id: str, display_name: str, roles: Sequence[str]
+    ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
+        """A Google service account with ``roles`` on the project (non-authoritative grants)."""
+        child = pulumi.ResourceOptions(parent=self)
+        account = gcp.serviceaccount.Account(
+            resource_name,
+            project=self.spec.project,
+            account_id=account_id,
+            display_name=display_name,
+            opts=child,
+        )
+        member = account.email.apply(lambda email: f"serviceAccount:{email}")
+        grants = [
+            gcp.projects.IAMMember(
+                f"{resource_name}-{_role_suffix(role)}",
+                project=self.spec.project,
+                role=role,
+                member=member,
+                opts=child,
+            )
+            for role in roles
+        ]
+        return account, grants
 
     def _node_config(self, pool: NodePoolSpec | None) -> gcp.container.NodePoolNodeConfigArgsDict:
         """Node settings shared by every pool: dedicated account, Workload Identity, shielded VMs."""
@@ -225,23 +239,12 @@ class GkeCluster(pulumi.ComponentResource):
         account_spec = spec.control_plane_account
         if account_spec is None:
             return
-        child = pulumi.ResourceOptions(parent=self)
-        account = gcp.serviceaccount.Account(
+        account, _ = self._service_account(
             f"{name}-control-plane",
-            project=spec.project,
-            account_id=account_spec.account_id,
-            display_name=f"Concurrent for MLflow control plane for {spec.name}",
-            opts=child,
+            account_spec.account_id,
+            f"Concurrent for MLflow control plane for {spec.name}",
+            account_spec.roles,
         )
-        member = account.email.apply(lambda email: f"serviceAccount:{email}")
-        for role in account_spec.roles:
-            gcp.projects.IAMMember(
-                f"{name}-control-plane-{_role_suffix(role)}",
-                project=spec.project,
-                role=role,
-                member=member,
-                opts=child,
-            )
         self.control_plane_account = account
         self.control_plane_email = account.email
         if account_spec.create_key:
