@@ -246,3 +246,22 @@ def test_bad_input_fails_preview_with_the_programs_message_and_creates_nothing(
     state = yaml.safe_load(project.run("stack", "export", check=True).output)
     resources = state.get("deployment", {}).get("resources") or []
     assert [r for r in resources if not r["type"].startswith("pulumi:")] == []
+
+
+def test_policy_pack_passes_the_defaults_and_stops_an_unprotected_namespace(
+    cluster: Cluster, project: PulumiProject, tmp_path: Path
+) -> None:
+    policy = ["--policy-pack", str(REPO_ROOT / "policy")]
+    project.configure({"namespaces": ["parallelsns"]})
+    project.preview(*policy, check=True)
+
+    project.configure({"namespaces": ["parallelsns"], "protectNamespaces": False})
+    refused = project.preview(*policy)
+    assert not refused.ok
+    assert "[mandatory]  managed-namespaces-protected" in refused.output
+    assert "Namespace parallelsns is managed by concurrent-infra but not protected" in refused.output
+
+    # The explicit opt-out in the policy config (README, "Reviewing changes").
+    config = tmp_path / "policy-config.json"
+    config.write_text('{"managed-namespaces-protected": {"unprotectedNamespaces": ["parallelsns"]}}')
+    project.preview(*policy, "--policy-pack-config", str(config), check=True)
