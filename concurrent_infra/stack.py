@@ -47,8 +47,16 @@ class ExistingCluster:
     cluster: str | None = None
     kubeconfig: pulumi.Input[str] | None = None
 
+    SETTINGS = ("context", "cluster", "kubeconfig")
+
     @staticmethod
     def from_config() -> ExistingCluster:
+        """Read ``kubernetes:context``, ``:cluster`` and ``:kubeconfig``; warn about the rest."""
+        for key in sorted(set(project_config_values("kubernetes")) - set(ExistingCluster.SETTINGS)):
+            pulumi.log.warn(
+                f"kubernetes:{key} is ignored: this program builds its own provider from "
+                "kubernetes:context, kubernetes:cluster and kubernetes:kubeconfig"
+            )
         kubernetes = pulumi.Config("kubernetes")
         return ExistingCluster(
             context=kubernetes.get("context"),

@@ -142,3 +142,15 @@ def test_the_example_stacks_are_valid() -> None:
             if key.startswith("concurrent-infra:")
         }
         assert parse_stack_config(raw, gcp_project=values.get("gcp:project")).namespaces, stack_file
+
+
+def test_kubernetes_settings_the_program_does_not_pass_on_are_warned_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    run_main(namespaces=["a"], **{"kubernetes:context": "ctx", "kubernetes:namespace": "other"})
+    assert warnings == [
+        "kubernetes:namespace is ignored: this program builds its own provider from "
+        "kubernetes:context, kubernetes:cluster and kubernetes:kubeconfig"
+    ]
