@@ -279,10 +279,10 @@ def _parse_networks(value: Any, problems: Problems) -> tuple[MasterAuthorizedNet
             problems.add(f"{key}[{index}]", entry, "expected an object", "e.g. {cidrBlock: 203.0.113.0/24}")
             continue
         reader = ObjectReader(entry, f"{key}[{index}]", ("cidrBlock", "displayName"), problems)
-        cidr = reader.string("cidrBlock", check=_cidr_problem, example="203.0.113.0/24")
+        cidr = reader.required_string(
+            "cidrBlock", "e.g. cidrBlock: 203.0.113.0/24", check=_cidr_problem, example="203.0.113.0/24"
+        )
         if cidr is None:
-            if "cidrBlock" not in entry:
-                problems.add(f"{key}[{index}].cidrBlock", None, "required", "e.g. cidrBlock: 203.0.113.0/24")
             continue
         networks.append(MasterAuthorizedNetwork(cidr, reader.string("displayName")))
     return tuple(networks)
@@ -299,20 +299,18 @@ def parse_cluster_config(value: Any, default_project: str | None, problems: Prob
         )
         return None
     reader = ObjectReader(value, "cluster", CLUSTER_KEYS, problems)
-    name = reader.string("name", check=cluster_name_problem, example="concurrent-dev")
-    if name is None and "name" not in value:
-        problems.add("cluster.name", None, "required", "e.g. cluster.name: concurrent-dev")
-    location = reader.string("location", check=_location_problem, example="us-central1")
-    if location is None and "location" not in value:
-        problems.add(
-            "cluster.location", None, "required", "a region (regional cluster) or a zone (zonal cluster)"
-        )
-    project = reader.string("project", default_project, check=_project_problem, example="my-project")
-    if project is None and "project" not in value:
-        problems.add(
-            "cluster.project", None, "no project: neither cluster.project nor gcp:project is set",
-            f"pulumi config set gcp:project MY-PROJECT (or set {PROJECT}:cluster.project)",
-        )  # fmt: skip
+    name = reader.required_string(
+        "name", "e.g. cluster.name: concurrent-dev", check=cluster_name_problem, example="concurrent-dev"
+    )
+    location = reader.required_string(
+        "location", "a region (regional cluster) or a zone (zonal cluster)",
+        check=_location_problem, example="us-central1",
+    )  # fmt: skip
+    project = reader.required_string(
+        "project", f"pulumi config set gcp:project MY-PROJECT (or set {PROJECT}:cluster.project)",
+        default=default_project, check=_project_problem, example="my-project",
+        why="no project: neither cluster.project nor gcp:project is set",
+    )  # fmt: skip
     channel = reader.string(
         "releaseChannel", "REGULAR",
         check=lambda v: None if v in RELEASE_CHANNELS else f"one of {', '.join(RELEASE_CHANNELS)}",

@@ -61,7 +61,7 @@ class ObjectReader:
         self.value = value
         self.key = key
         self.problems = problems
-        problems.unknown_keys(key, value, known, f"{key}")
+        problems.unknown_keys(key, value, known, key)
 
     def _field(self, name: str) -> str:
         return f"{self.key}.{name}"
@@ -73,10 +73,13 @@ class ObjectReader:
         check: Callable[[str], str | None] | None = None,
         example: str = "VALUE",
     ) -> str | None:
-        """A string field; ``check`` returns why a value is wrong (the fix names ``example``)."""
-        value = self.value.get(name, default)
+        """A string field; ``check`` returns why a value is wrong (the fix names ``example``).
+
+        An explicit null counts as absent, so it takes ``default``.
+        """
+        value = self.value.get(name)
         if value is None:
-            return None
+            return default
         if not isinstance(value, str):
             self.problems.add(self._field(name), value, "expected a string", f'write {name}: "{example}"')
             return default
@@ -84,6 +87,21 @@ class ObjectReader:
             self.problems.add(self._field(name), value, why, f"e.g. {name}: {example}")
             return default
         return value
+
+    def required_string(
+        self,
+        name: str,
+        fix: str,
+        default: str | None = None,
+        check: Callable[[str], str | None] | None = None,
+        example: str = "VALUE",
+        why: str = "required",
+    ) -> str | None:
+        """A string field that must be set (or have a ``default``); ``why`` and ``fix`` say so if not."""
+        if self.value.get(name) is None and default is None:
+            self.problems.add(self._field(name), None, why, fix)
+            return None
+        return self.string(name, default, check, example)
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self.value.get(name, default)

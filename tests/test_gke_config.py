@@ -198,3 +198,20 @@ def test_other_bad_values(cluster: Any, fragment: str) -> None:
 def test_service_account_ids_fit_thirty_characters() -> None:
     account_id = service_account_id("a" * 40, "concurrent")
     assert len(account_id) <= 30 and account_id.endswith("-concurrent")
+
+
+@pytest.mark.parametrize(
+    ("cluster", "fragment"),
+    [
+        ({**MINIMAL, "name": None}, "cluster.name = null: required"),
+        ({**MINIMAL, "location": None}, "cluster.location = null: required"),
+    ],
+)
+def test_an_explicit_null_is_a_missing_value_not_a_silently_dropped_cluster(
+    cluster: Any, fragment: str
+) -> None:
+    assert fragment in only_problem(cluster)
+
+
+def test_an_explicit_null_takes_the_default() -> None:
+    assert parse({**MINIMAL, "releaseChannel": None}).release_channel == "REGULAR"
