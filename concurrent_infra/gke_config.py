@@ -225,20 +225,12 @@ def _parse_pool(name: str, value: dict[str, Any], key: str, problems: Problems) 
 
 
 def _parse_pools(value: dict[str, Any] | None, problems: Problems) -> tuple[NodePoolSpec, ...]:
-    value = value or {}
-    problems.unknown_keys("cluster.nodePools", value, POOL_DEFAULTS, "cluster.nodePools")
-    pools = []
-    for name in POOL_DEFAULTS:
-        pool_value = value.get(name, {})
-        if not isinstance(pool_value, dict):
-            problems.add(
-                f"cluster.nodePools.{name}", pool_value, "expected an object", "e.g. {machineType: ...}"
-            )
-            continue
-        pool = _parse_pool(name, pool_value, f"cluster.nodePools.{name}", problems)
-        if pool:
-            pools.append(pool)
-    return tuple(pools)
+    reader = ObjectReader(value or {}, "cluster.nodePools", POOL_DEFAULTS, problems)
+    pools = (
+        _parse_pool(name, reader.object(name) or {}, f"cluster.nodePools.{name}", problems)
+        for name in POOL_DEFAULTS
+    )
+    return tuple(pool for pool in pools if pool)
 
 
 def _parse_control_plane_account(

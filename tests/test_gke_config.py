@@ -215,3 +215,9 @@ def test_an_explicit_null_is_a_missing_value_not_a_silently_dropped_cluster(
 
 def test_an_explicit_null_takes_the_default() -> None:
     assert parse({**MINIMAL, "releaseChannel": None}).release_channel == "REGULAR"
+
+
+def test_a_pool_that_is_not_an_object() -> None:
+    assert "cluster.nodePools.cpu = 3: expected an object" in only_problem(
+        {**MINIMAL, "nodePools": {"cpu": 3}}
+    )
