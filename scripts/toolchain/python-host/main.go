@@ -160,10 +160,11 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{}, nil
 	case errors.As(err, &exitErr) && exitErr.ExitCode() == userActionableExitCode:
 		return &pulumirpc.RunResponse{Bail: true}, nil
-	case errors.As(err, &exitErr) && exitErr.ExitCode() == 1:
-		return &pulumirpc.RunResponse{Bail: true}, nil // the exec script logged the error to the engine
+	case errors.As(err, &exitErr):
+		// As Pulumi's own host answers: the program's own message is already in its output.
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode())}, nil
 	default:
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited unexpectedly: %v", err)}, nil
+		return nil, fmt.Errorf("running %s: %w", python, err)
 	}
 }
 
