@@ -44,14 +44,19 @@ def bare_program(count: int) -> None:
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from concurrent_infra.names import (
+    from concurrent_infra.kube.names import (
         SYSTEM_CLUSTER_ROLE,
         SYSTEM_CLUSTER_ROLE_BINDING,
         SYSTEM_GROUP,
         namespace_object_names,
     )
-    from concurrent_infra.objects import cluster_role_ref, name_of, object_metadata, service_account_subject
-    from concurrent_infra.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, k8s_rules
+    from concurrent_infra.kube.objects import (
+        cluster_role_ref,
+        name_of,
+        object_metadata,
+        service_account_subject,
+    )
+    from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, k8s_rules
 
     role = k8s.rbac.v1.ClusterRole(
         "system-role-cluster-role",

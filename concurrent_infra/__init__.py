@@ -1,9 +1,9 @@
 """Pulumi components that make a Kubernetes cluster ready for Concurrent for MLflow."""
 
 from .config import ConfigError, NamespaceSpec, StackConfig, parse_stack_config
-from .names import NamespaceObjectNames, namespace_object_names
-from .namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from .system_role import RbacSubject, SystemRole, SystemRoleArgs
+from .kube.names import NamespaceObjectNames, namespace_object_names
+from .kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
+from .kube.system_role import RbacSubject, SystemRole, SystemRoleArgs
 
 __all__ = [
     "ConcurrentNamespace",

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .gke_config import ClusterSpec, parse_cluster_config
-from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
-from .names import namespace_name_problem, suggest_namespace_name
+from .gke.cluster_config import ClusterSpec, parse_cluster_config
+from .kube.labels import COMMON_LABELS, label_value_problem, metadata_key_problem
+from .kube.names import namespace_name_problem, suggest_namespace_name
 from .validation import PROJECT, ObjectReader, Problems, decode
 from .validation import ConfigError as ConfigError
 

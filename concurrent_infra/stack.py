@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .adoption import adoption_transforms
 from .config import StackConfig, parse_stack_config
-from .namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from .system_role import RbacSubject, SystemRole, SystemRoleArgs
-from .test_command import mlflow_test_command
+from .kube.adoption import adoption_transforms
+from .kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
+from .kube.system_role import RbacSubject, SystemRole, SystemRoleArgs
+from .mlflow_command import mlflow_test_command
 from .validation import PROJECT, ConfigError
 
 if TYPE_CHECKING:
-    from .gke import GkeCluster
+    from .gke.cluster import GkeCluster
 
 
 def project_config_values(project: str = PROJECT) -> dict[str, str]:
@@ -65,7 +65,7 @@ class ExistingCluster:
         )
 
     def provider(self, name: str, adopt_existing: bool) -> k8s.Provider:
-        """A provider for this cluster; ``adopt_existing``: see :mod:`concurrent_infra.adoption`."""
+        """A provider for this cluster; ``adopt_existing``: see :mod:`concurrent_infra.kube.adoption`."""
         return k8s.Provider(
             name,
             context=self.context,
@@ -152,7 +152,7 @@ def main() -> None:
         deployment = deploy(config, provider, kube_context=cluster.context)
         outputs = deployment.outputs
     else:
-        from .gke import GkeCluster, GkeClusterArgs  # pulumi-gcp only for stacks that need it
+        from .gke.cluster import GkeCluster, GkeClusterArgs  # pulumi-gcp only for stacks that need it
 
         gke = GkeCluster("gke", GkeClusterArgs(config.cluster, adopt_existing=config.adopt_existing))
         subjects = () if gke.control_plane_email is None else (RbacSubject("User", gke.control_plane_email),)

@@ -11,7 +11,7 @@ Usage::
         [--kubeconfig PATH] [--skip-system-role] [--json]
 
 Exit status: 0 when every check passes, 1 when one fails, 2 on a usage or connection error.
-The expectations derive from :mod:`concurrent_infra.names` and :mod:`concurrent_infra.rbac`.
+The expectations derive from :mod:`concurrent_infra.kube.names` and :mod:`concurrent_infra.kube.rbac`.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from .names import (
+from .kube.names import (
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
     namespace_name_problem,
     namespace_object_names,
 )
-from .rbac import RBAC_API_GROUP, READ_VERBS, USER_RULES, WRITE_VERBS, grants
+from .kube.rbac import RBAC_API_GROUP, READ_VERBS, USER_RULES, WRITE_VERBS, grants
 
 SYSTEM_USAGE: tuple[tuple[str, str], ...] = (
     ("batch", "jobs"),

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from concurrent_infra.gke_config import NODE_TYPE_TAINT_KEY
-from concurrent_infra.labels import COMMON_LABELS, MANAGED_BY_LABEL
-from concurrent_infra.names import namespace_object_names
-from concurrent_infra.rbac import READ_VERBS
+from concurrent_infra.gke.cluster_config import NODE_TYPE_TAINT_KEY
+from concurrent_infra.kube.labels import COMMON_LABELS, MANAGED_BY_LABEL
+from concurrent_infra.kube.names import namespace_object_names
+from concurrent_infra.kube.rbac import READ_VERBS
 
 PACK_NAME = "concurrent-infra"
 
@@ -162,7 +162,7 @@ def read_only_problems(props: Mapping[str, Any]) -> list[str]:
 
 _READ_ONLY_FIX = (
     f"Keep only the verbs {', '.join(READ_VERBS)} and no 'secrets' or '*' resources "
-    "(the user role's rules are concurrent_infra.rbac.USER_RULES)."
+    "(the user role's rules are concurrent_infra.kube.rbac.USER_RULES)."
 )
 
 
@@ -199,7 +199,7 @@ def no_wildcards_in_managed_roles(
                     f"{kind} {_name(props)} (managed by {MANAGED_BY_VALUE}) has the wildcard "
                     f"{', '.join(repr(item) for item in wildcards)} in {field} of rule {index}, which also "
                     f"grants whatever is added to the cluster later. List the {field} the role needs "
-                    "explicitly (see concurrent_infra/rbac.py)."
+                    "explicitly (see concurrent_infra/kube/rbac.py)."
                 )
     return violations
 

@@ -13,8 +13,8 @@ from concurrent_infra import (
     SystemRole,
     SystemRoleArgs,
 )
-from concurrent_infra.labels import COMMON_LABELS
-from concurrent_infra.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
+from concurrent_infra.kube.labels import COMMON_LABELS
+from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
 from tests.harness import Run, resolve, run_program
 
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from concurrent_infra.config import ConfigError, parse_stack_config
-from concurrent_infra.gke_config import (
+from concurrent_infra.gke.cluster_config import (
     CONTROL_PLANE_ROLES,
     ClusterSpec,
     cluster_name_problem,

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from concurrent_infra.rbac import RBAC_API_GROUP, PolicyRule, grants
+from concurrent_infra.kube.rbac import RBAC_API_GROUP, PolicyRule, grants
 from concurrent_infra.stack import main
 from tests.harness import run_program
 

@@ -1,6 +1,6 @@
 import pytest
 
-from concurrent_infra.names import (
+from concurrent_infra.kube.names import (
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,

@@ -21,16 +21,16 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from concurrent_infra.labels import with_common_labels
-from concurrent_infra.names import (
+from concurrent_infra.kube.labels import with_common_labels
+from concurrent_infra.kube.names import (
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
     namespace_object_names,
 )
-from concurrent_infra.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from concurrent_infra.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule, k8s_rules
-from concurrent_infra.system_role import SystemRole
+from concurrent_infra.kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
+from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule, k8s_rules
+from concurrent_infra.kube.system_role import SystemRole
 from policy import concurrent_policies as cp
 from tests.harness import run_program
 

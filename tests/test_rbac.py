@@ -2,7 +2,7 @@ from pathlib import Path
 
 import yaml
 
-from concurrent_infra.rbac import KUBERNETES_VERBS, SYSTEM_RULES, USER_RULES, PolicyRule, grants
+from concurrent_infra.kube.rbac import KUBERNETES_VERBS, SYSTEM_RULES, USER_RULES, PolicyRule, grants
 
 UPSTREAM = Path(__file__).parent / "fixtures" / "upstream"
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from concurrent_infra.adoption import take_over_fields
 from concurrent_infra.config import parse_stack_config
+from concurrent_infra.kube.adoption import take_over_fields
 from concurrent_infra.stack import main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
 

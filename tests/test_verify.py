@@ -11,10 +11,14 @@ from typing import Any, cast
 import pytest
 
 from concurrent_infra import verify
-from concurrent_infra.names import SYSTEM_CLUSTER_ROLE, SYSTEM_CLUSTER_ROLE_BINDING, namespace_object_names
-from concurrent_infra.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from concurrent_infra.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, grants
-from concurrent_infra.system_role import SystemRole
+from concurrent_infra.kube.names import (
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    namespace_object_names,
+)
+from concurrent_infra.kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
+from concurrent_infra.kube.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, grants
+from concurrent_infra.kube.system_role import SystemRole
 from concurrent_infra.verify import ExpectedAccess, VerifyError
 from tests.harness import run_program
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from concurrent_infra.names import (
+from concurrent_infra.kube.names import (
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
     namespace_object_names,
 )
-from concurrent_infra.rbac import SYSTEM_RULES, USER_RULES, PolicyRule, grants
+from concurrent_infra.kube.rbac import SYSTEM_RULES, USER_RULES, PolicyRule, grants
 from tests.e2e.conftest import Cluster
 from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
 

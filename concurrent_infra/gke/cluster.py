@@ -13,7 +13,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from .gke_config import NODE_TYPE_TAINT_KEY, ClusterSpec, NodePoolSpec, service_account_id
+from .cluster_config import NODE_TYPE_TAINT_KEY, ClusterSpec, NodePoolSpec, service_account_id
 from .kubeconfig import gke_context_name, gke_kubeconfig
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -26,7 +26,7 @@ class GkeClusterArgs:
     """Arguments of :class:`GkeCluster`."""
 
     spec: ClusterSpec
-    """The validated cluster settings (see :func:`concurrent_infra.gke_config.parse_cluster_config`)."""
+    """The validated cluster settings (see :func:`.cluster_config.parse_cluster_config`)."""
     adopt_existing: bool = False
     """Let the cluster's Kubernetes provider adopt existing objects (the stack's ``adoptExisting``)."""
 
@@ -192,7 +192,7 @@ class GkeCluster(pulumi.ComponentResource):
     def _node_pool(
         self, name: str, pool: NodePoolSpec, node_roles: list[gcp.projects.IAMMember]
     ) -> gcp.container.NodePool:
-        """A pool whose counts are cluster totals (see concurrent_infra.gke_config)."""
+        """A pool whose counts are cluster totals (see concurrent_infra.gke.cluster_config)."""
         spec = self.spec
         autoscaling: gcp.container.NodePoolAutoscalingArgsDict | None = None
         node_count = initial_node_count = None

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .validation import PROJECT, ObjectReader, Problems
+from ..validation import PROJECT, ObjectReader, Problems
 
 CLUSTER_NAME_MAX_LENGTH = 40
 _CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")

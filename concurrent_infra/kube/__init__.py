@@ -1,0 +1,1 @@
+"""Kubernetes objects: names, RBAC rules, labels and the SystemRole and ConcurrentNamespace components."""
