@@ -74,3 +74,23 @@ def suggest_namespace_name(name: str) -> str:
     if cleaned in RESERVED_NAMESPACES:
         return f"concurrent-{cleaned}"
     return cleaned or "parallelsns"
+
+
+NAMESPACE_GUARD_POLICY = "concurrent-infra-namespace-guard"
+"""The ValidatingAdmissionPolicy (and its binding, same name) that stops service accounts from
+deleting a managed Namespace or changing its Pod Security labels; created with the system role."""
+
+RESOURCE_QUOTA = "concurrent-quota"
+"""The ResourceQuota of a namespace with a ``quota``."""
+
+LIMIT_RANGE = "concurrent-container-defaults"
+"""The LimitRange of a namespace with ``containerDefaults``."""
+
+NETWORK_POLICY = "concurrent-namespace-isolation"
+"""The NetworkPolicy of a namespace with ``networkIsolation``: ingress only from its own pods."""
+
+DIND_NAME = "docker-dind"
+"""The upstream Docker-in-Docker Deployment and Service (``k8s-dind-service.yaml``)."""
+
+DIND_PRIORITY_CLASS = "parallels-super-high-for-dind"
+"""The upstream PriorityClass of the DinD pod (cluster-scoped, created once per cluster)."""
