@@ -125,7 +125,9 @@ def _parse_namespaces(
     if raw is None:
         problems.add("namespaces", None, "required: the namespaces to prepare for Concurrent", SET_LIST_HINT)
         return ()
-    value = decode(raw)
+    value = decode(raw, "namespaces", problems)
+    if value is None:
+        return ()
     if not isinstance(value, list):
         why = "a single value where a list belongs" if isinstance(value, str) else "expected a list"
         problems.add("namespaces", value, why, SET_LIST_HINT)
@@ -154,7 +156,7 @@ def _parse_namespaces(
 def _parse_users(raw: str | None, problems: Problems) -> tuple[str, ...]:
     if raw is None:
         return ()
-    value = decode(raw)
+    value = decode(raw, "systemRoleUsers", problems)
     if not isinstance(value, list) or not all(isinstance(user, str) and user for user in value):
         problems.add(
             "systemRoleUsers",
@@ -183,16 +185,14 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
     ``gcp_project`` is the ``gcp:project`` config, the default project of a ``cluster``.
     """
     problems = Problems()
-    problems.unknown_keys(
-        "", {key: decode(value) for key, value in raw.items()}, KNOWN_KEYS, "this project's config"
-    )
+    problems.unknown_keys("", {key: raw[key] for key in raw}, KNOWN_KEYS, "this project's config")
     protect = _parse_bool(raw.get("protectNamespaces"), "protectNamespaces", True, problems)
     config = StackConfig(
         namespaces=_parse_namespaces(raw.get("namespaces"), protect, problems),
         create_system_role=_parse_bool(raw.get("createSystemRole"), "createSystemRole", True, problems),
         adopt_existing=_parse_bool(raw.get("adoptExisting"), "adoptExisting", False, problems),
         system_role_users=_parse_users(raw.get("systemRoleUsers"), problems),
-        cluster=parse_cluster_config(decode(raw["cluster"]), gcp_project, problems)
+        cluster=parse_cluster_config(decode(raw["cluster"], "cluster", problems), gcp_project, problems)
         if "cluster" in raw
         else None,
     )

@@ -16,14 +16,14 @@ COMMON_LABELS: Mapping[str, str] = {
 
 _NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
 _PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_KEY_RE = re.compile(rf"^(({_PREFIX})/)?{_NAME}$")
-_VALUE_RE = re.compile(rf"^({_NAME})?$")
+_KEY_RE = re.compile(rf"(({_PREFIX})/)?{_NAME}")
+_VALUE_RE = re.compile(rf"({_NAME})?")
 
 
 def metadata_key_problem(key: str) -> str | None:
     """Why ``key`` is not a valid label or annotation key, or None if it is."""
     prefix, _, name = key.rpartition("/")
-    if not _KEY_RE.match(key) or len(name) > 63 or len(prefix) > 253:
+    if not _KEY_RE.fullmatch(key) or len(name) > 63 or len(prefix) > 253:
         return (
             "a key is an optional DNS-subdomain prefix and '/', then a name of at most 63 "
             "characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
@@ -33,7 +33,7 @@ def metadata_key_problem(key: str) -> str | None:
 
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or None if it is."""
-    if len(value) > 63 or not _VALUE_RE.match(value):
+    if len(value) > 63 or not _VALUE_RE.fullmatch(value):
         return (
             "a label value is empty or at most 63 characters: letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"

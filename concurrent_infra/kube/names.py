@@ -48,7 +48,7 @@ DNS1123_LABEL_MAX_LENGTH = 63
 RESERVED_NAMESPACES: frozenset[str] = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 """Namespaces Kubernetes creates and owns; Concurrent gets namespaces of its own."""
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 def namespace_name_problem(name: str) -> str | None:
@@ -59,7 +59,7 @@ def namespace_name_problem(name: str) -> str | None:
         return f"it has {len(name)} characters; a namespace name has at most 63"
     if name in RESERVED_NAMESPACES:
         return "it is reserved by Kubernetes; give Concurrent a namespace of its own"
-    if not _DNS1123_LABEL.match(name):
+    if not _DNS1123_LABEL.fullmatch(name):
         return (
             "it is not a DNS-1123 label: use lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
