@@ -7,6 +7,7 @@ limits, and a fixed-size pool of a regional cluster is pinned to one zone (see t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -172,7 +173,7 @@ POOL_DEFAULTS = {
 DEFAULT_DISK_SIZE_GB = 100
 
 
-def _parse_pool(name: str, value: dict[str, Any], key: str, problems: Problems) -> NodePoolSpec | None:
+def _parse_pool(name: str, value: Mapping[str, Any], key: str, problems: Problems) -> NodePoolSpec | None:
     defaults = POOL_DEFAULTS[name]
     reader = ObjectReader(value, key, GPU_POOL_KEYS if name == "gpu" else POOL_KEYS, problems)
     if name == "gpu" and not reader.boolean("enabled", False):
@@ -224,7 +225,7 @@ def _parse_pool(name: str, value: dict[str, Any], key: str, problems: Problems) 
     )
 
 
-def _parse_pools(value: dict[str, Any] | None, problems: Problems) -> tuple[NodePoolSpec, ...]:
+def _parse_pools(value: Mapping[str, Any] | None, problems: Problems) -> tuple[NodePoolSpec, ...]:
     reader = ObjectReader(value or {}, "cluster.nodePools", POOL_DEFAULTS, problems)
     pools = (
         _parse_pool(name, reader.object(name) or {}, f"cluster.nodePools.{name}", problems)
