@@ -1,10 +1,12 @@
-"""Tests of ``concurrent_infra.verify`` against a fake cluster with RBAC semantics."""
+"""Tests of ``concurrent_infra.verify`` against a fake cluster with RBAC semantics.
+
+Each tamper of issue 8 ("verify misses extra grants") must give exit 1; a clean cluster exit 0.
+"""
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Mapping
+import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,87 +14,32 @@ import pytest
 
 from concurrent_infra import verify
 from concurrent_infra.kube.names import (
+    NAMESPACE_GUARD_POLICY,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     namespace_object_names,
 )
-from concurrent_infra.kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from concurrent_infra.kube.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, grants
-from concurrent_infra.kube.system_role import SystemRole
-from concurrent_infra.verify import ExpectedAccess, VerifyError
-from tests.harness import run_program
+from concurrent_infra.kube.pod_security import ENFORCE_LABEL
+from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, grants
+from concurrent_infra.verify import (
+    AccessReview,
+    ClusterExpectation,
+    ExpectedAccess,
+    NamespaceExpectation,
+    VerifyError,
+    checks,
+)
+from concurrent_infra.verify.expectations import default_expectation
+from concurrent_infra.verify.report import WIDTH
+from tests.test_verify_fakes import FakeCluster, clean_objects, role_ref, sa_subject
 
 NAMESPACES = ("team-a", "team-b")
 A, B = (namespace_object_names(ns) for ns in NAMESPACES)
-Key = tuple[str, str, str]  # kind, namespace ("" if cluster-scoped), name
+DEFAULT = default_expectation(NAMESPACES)
 
 
-class FakeCluster:
-    """Objects by kind and name, and an authorizer with RBAC's semantics over them."""
-
-    def __init__(self, objects: Mapping[Key, dict[str, Any]]) -> None:
-        self.objects = {key: copy.deepcopy(obj) for key, obj in objects.items()}
-        self.reviews: list[ExpectedAccess] = []
-
-    def get_object(self, kind: str, name: str, namespace: str | None) -> Mapping[str, Any] | None:
-        return self.objects.get((kind, namespace or "", name))
-
-    def _subject_matches(self, subject: Mapping[str, Any], user: str, groups: tuple[str, ...]) -> bool:
-        kind, name = subject.get("kind"), subject.get("name")
-        if kind == "ServiceAccount":
-            return user == f"system:serviceaccount:{subject.get('namespace')}:{name}"
-        return (kind == "User" and name == user) or (kind == "Group" and name in groups)
-
-    @staticmethod
-    def _rule_matches(rule: Mapping[str, Any], check: ExpectedAccess) -> bool:
-        def has(field: str, value: str) -> bool:
-            return value in rule.get(field, []) or "*" in rule.get(field, [])
-
-        return has("verbs", check.verb) and has("apiGroups", check.group) and has("resources", check.resource)
-
-    def _role_rules(self, role_ref: Mapping[str, Any], namespace: str) -> list[Mapping[str, Any]]:
-        kind = role_ref["kind"]
-        role = self.objects.get((kind, namespace if kind == "Role" else "", role_ref["name"]))
-        return list(role.get("rules") or []) if role else []
-
-    def is_allowed(self, check: ExpectedAccess) -> bool:
-        self.reviews.append(check)
-        for (kind, namespace, _), binding in self.objects.items():
-            applies = kind == "ClusterRoleBinding" or (kind == "RoleBinding" and namespace == check.namespace)
-            if not applies or not any(
-                self._subject_matches(s, check.user, check.groups) for s in binding.get("subjects") or []
-            ):
-                continue
-            if any(
-                self._rule_matches(r, check) for r in self._role_rules(binding["roleRef"], check.namespace)
-            ):
-                return True
-        return False
-
-
-def package_objects(namespaces: tuple[str, ...] = NAMESPACES) -> dict[Key, dict[str, Any]]:
-    """The Kubernetes objects the package's components register (run under Pulumi mocks)."""
-
-    def program() -> None:
-        system_role = SystemRole("system-role")
-        for namespace in namespaces:
-            ConcurrentNamespace(
-                namespace, ConcurrentNamespaceArgs(namespace=namespace, system_role=system_role)
-            )
-
-    _, run = run_program(program)
-    objects: dict[Key, dict[str, Any]] = {}
-    for registration in run.registrations:
-        if registration.type.startswith("kubernetes:"):
-            kind = registration.type.rpartition(":")[2]
-            metadata = registration.inputs["metadata"]
-            objects[(kind, metadata.get("namespace", ""), metadata["name"])] = registration.inputs
-    return objects
-
-
-@pytest.fixture(scope="module")
-def good_objects() -> dict[Key, dict[str, Any]]:
-    return package_objects()
+def clean_cluster(expectation: ClusterExpectation = DEFAULT) -> FakeCluster:
+    return FakeCluster(clean_objects(expectation))
 
 
 def run_verify(
@@ -106,63 +53,34 @@ def run_verify(
     return status, capsys.readouterr().out
 
 
-def failed_rows(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.rstrip().endswith("FAIL")]
+def failures(output: str) -> list[str]:
+    """The failure entries of the text report, continuation lines joined."""
+    entries: list[str] = []
+    for line in output.splitlines():
+        if line.startswith("FAIL  "):
+            entries.append(line)
+        elif line.startswith("      ") and entries:
+            entries[-1] += " " + line.strip()
+    return entries
 
 
-# ---- expectations come from names.py and rbac.py ----------------------------------------------------
+def results(cluster: FakeCluster, expectation: ClusterExpectation = DEFAULT) -> list[verify.CheckResult]:
+    return verify.run_checks(cluster, expectation)
 
 
-def test_system_usage_is_granted_by_system_rules() -> None:
-    system_grants = grants(SYSTEM_RULES)
-    for group, resource in verify.SYSTEM_USAGE:
-        for verb in verify.SYSTEM_USAGE_VERBS:
-            assert (group, resource, verb) in system_grants
+def failed(cluster: FakeCluster, expectation: ClusterExpectation = DEFAULT) -> list[verify.CheckResult]:
+    return [r for r in results(cluster, expectation) if not r.ok]
 
 
-def test_user_matrix_allows_exactly_the_user_rules_in_its_namespace() -> None:
-    checks = [c for c in verify.expected_access(["team-b"]) if c.service_account == B.user_service_account]
-    allowed = {(c.group, c.resource, c.verb) for c in checks if c.allowed}
-    assert allowed == grants(USER_RULES)
-    assert all(c.namespace == "team-b" for c in checks if c.allowed)
-    denied_here = {(c.group, c.resource, c.verb) for c in checks if not c.allowed and c.namespace == "team-b"}
-    assert {("", "secrets", "get"), ("batch", "jobs", "create"), ("", "pods", "delete")} <= denied_here
-    assert {c.namespace for c in checks if not c.allowed} == {"team-b", verify.FALLBACK_OTHER_NAMESPACE}
+# ---- a clean cluster ----
 
 
-def test_cross_namespace_checks_use_the_next_listed_namespace() -> None:
-    assert verify.other_namespace(["a", "b", "c"], 0) == "b"
-    assert verify.other_namespace(["a", "b", "c"], 2) == "a"
-    assert verify.other_namespace(["a"], 0) == "default"
-
-
-def test_expected_objects_have_the_exact_names() -> None:
-    labels = {o.label for o in verify.expected_objects(["team-b"])}
-    assert labels == {
-        f"ClusterRole {SYSTEM_CLUSTER_ROLE}",
-        f"ClusterRoleBinding {SYSTEM_CLUSTER_ROLE_BINDING}",
-        "Namespace team-b",
-        f"ServiceAccount team-b/{B.system_service_account}",
-        f"RoleBinding team-b/{B.system_role_binding}",
-        f"ClusterRole {B.user_cluster_role}",
-        f"ServiceAccount team-b/{B.user_service_account}",
-        f"RoleBinding team-b/{B.user_role_binding}",
-    }
-    assert len(verify.expected_objects(["team-b"], include_system_role=False)) == 6
-
-
-# ---- all good --------------------------------------------------------------------------------------
-
-
-def test_cluster_prepared_by_the_package_passes(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    cluster = FakeCluster(good_objects)
+def test_clean_cluster_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
     status, output = run_verify(cluster, capsys)
     assert status == verify.EXIT_OK, output
-    assert failed_rows(output) == []
-    assert output.splitlines()[0].split() == ["CHECK", "EXPECTED", "ACTUAL", "RESULT"]
-    assert f"RoleBinding team-b/{B.user_role_binding} roleRef" in output
+    assert output.splitlines()[0].startswith("concurrent-infra-verify: OK: all ")
+    assert failures(output) == []
     # SubjectAccessReviews are of the service account's user and groups.
     assert any(
         r.user == f"system:serviceaccount:team-b:{B.user_service_account}"
@@ -171,141 +89,481 @@ def test_cluster_prepared_by_the_package_passes(
     )
 
 
-def test_single_namespace_checks_default_as_the_other_namespace(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    cluster = FakeCluster(package_objects(("team-b",)))
-    status, output = run_verify(cluster, capsys, namespaces=("team-b",))
-    assert status == verify.EXIT_OK, output
-    assert f"{B.user_service_account} can get pods in default" in output
+def test_every_area_is_checked() -> None:
+    areas = {r.area for r in results(clean_cluster())}
+    assert areas == set(checks.AREAS)  # tenancy: DinD absence is always checked
 
 
-def test_skip_system_role(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    objects = dict(good_objects)
-    del objects[("ClusterRoleBinding", "", SYSTEM_CLUSTER_ROLE_BINDING)]
-    status, output = run_verify(FakeCluster(objects), capsys, "--skip-system-role")
-    assert status == verify.EXIT_OK, output
-    assert SYSTEM_CLUSTER_ROLE_BINDING not in output
-    status, output = run_verify(FakeCluster(objects), capsys)
-    assert status == verify.EXIT_MISMATCH
-    assert failed_rows(output) == [
-        line for line in failed_rows(output) if SYSTEM_CLUSTER_ROLE_BINDING in line
+def test_kubernetes_default_bindings_are_not_flagged() -> None:
+    rows = [r for r in results(clean_cluster()) if r.area == "bindings"]
+    defaults = [r for r in rows if r.actual == "Kubernetes default"]
+    assert {r.check.split()[1] for r in defaults} == {
+        "system:basic-user",
+        "system:discovery",
+        "system:public-info-viewer",
+        "system:service-account-issuer-discovery",
+    }
+    assert all(r.ok for r in rows)
+
+
+def test_forged_default_label_is_flagged() -> None:
+    """The rbac-defaults label on a binding that names a package service account is not trusted."""
+    cluster = clean_cluster()
+    cluster.add(
+        "ClusterRoleBinding",
+        "",
+        "system:sneaky",
+        {
+            "metadata": {"labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+            "roleRef": role_ref("system:basic-user"),
+            "subjects": [sa_subject(B.user_service_account, "team-b")],
+        },
+    )
+    [row] = failed(cluster)
+    assert row.area == "bindings" and "system:sneaky" in row.check
+
+
+# ---- the tampers of issue 8 ----
+
+
+def test_extra_cluster_wide_view_binding_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "ClusterRole",
+        "",
+        "view",
+        {"rules": [{"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": ["get", "list"]}]},
+    )
+    cluster.add(
+        "ClusterRoleBinding",
+        "",
+        "team-b-view",
+        {"roleRef": role_ref("view"), "subjects": [sa_subject(B.user_service_account, "team-b")]},
+    )
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH, output
+    rows = failures(output)
+    assert any("[bindings] ClusterRoleBinding team-b-view (ClusterRole/view)" in row for row in rows)
+    assert any(f"names team-b/{B.user_service_account}" in row for row in rows)
+    # The reviews confirm it: team-b's user code reads pods in team-a and cluster-wide.
+    assert any(f"[access] {B.user_service_account} can get pods in team-a" in row for row in rows)
+    assert any(f"[access] {B.user_service_account} can list pods cluster-wide" in row for row in rows)
+
+
+def test_admin_role_binding_in_another_namespace_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "ClusterRole", "", "admin", {"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
+    )
+    cluster.add(
+        "RoleBinding",
+        "team-a",
+        "team-b-admin",
+        {"roleRef": role_ref("admin"), "subjects": [sa_subject(B.user_service_account, "team-b")]},
+    )
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH, output
+    rows = failures(output)
+    assert any("[bindings] RoleBinding team-a/team-b-admin (ClusterRole/admin)" in row for row in rows)
+    assert any(f"{B.user_service_account} can get secrets in team-a" in row for row in rows)
+
+
+def test_admin_binding_in_an_unverified_namespace_is_found_by_the_scan() -> None:
+    """The reviews sample namespaces; the binding scan reads every namespace."""
+    cluster = clean_cluster()
+    cluster.add(
+        "RoleBinding",
+        "far-away",
+        "leak",
+        {"roleRef": role_ref("admin"), "subjects": [sa_subject(A.system_service_account, "team-a")]},
+    )
+    [row] = failed(cluster)
+    assert row.check == "RoleBinding far-away/leak (ClusterRole/admin)"
+    assert row.actual == f"names team-a/{A.system_service_account}"
+
+
+def test_extra_rules_in_the_user_role_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    role = cluster.objects[("ClusterRole", "", B.user_cluster_role)]
+    role["rules"].append({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]})
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH, output
+    rows = failures(output)
+    assert any(
+        f"[rules] ClusterRole {B.user_cluster_role} rules" in row and "extra: create pods/exec" in row
+        for row in rows
+    )
+    assert any(f"{B.user_service_account} can create pods/exec in team-b" in row for row in rows)
+
+
+def test_system_anonymous_in_the_system_binding_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    binding = cluster.objects[("ClusterRoleBinding", "", SYSTEM_CLUSTER_ROLE_BINDING)]
+    binding["subjects"].append({"apiGroup": RBAC_API_GROUP, "kind": "User", "name": "system:anonymous"})
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH, output
+    rows = failures(output)
+    assert any(f"[subjects] ClusterRoleBinding {SYSTEM_CLUSTER_ROLE_BINDING} subjects" in r for r in rows)
+    assert any("subject User system:anonymous" in row and "Kubernetes identity" in row for row in rows)
+
+
+def test_system_authenticated_in_the_system_binding_is_also_a_binding_scan_finding() -> None:
+    cluster = clean_cluster()
+    binding = cluster.objects[("ClusterRoleBinding", "", SYSTEM_CLUSTER_ROLE_BINDING)]
+    binding["subjects"].append({"apiGroup": RBAC_API_GROUP, "kind": "Group", "name": "system:authenticated"})
+    rows = failed(cluster)
+    assert {r.area for r in rows} >= {"subjects", "bindings", "access"}
+    assert any(r.area == "bindings" and SYSTEM_CLUSTER_ROLE_BINDING in r.check for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("User", f"system:serviceaccount:team-b:{B.user_service_account}"),
+        ("Group", "system:serviceaccounts"),
+        ("Group", "system:serviceaccounts:team-b"),
+        ("Group", "system:authenticated"),
+    ],
+)
+def test_service_accounts_named_as_users_or_groups_are_flagged(kind: str, name: str) -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "RoleBinding",
+        "elsewhere",
+        "sneaky",
+        {"roleRef": role_ref("edit"), "subjects": [{"apiGroup": RBAC_API_GROUP, "kind": kind, "name": name}]},
+    )
+    [row] = failed(cluster)
+    assert row.area == "bindings" and row.check == "RoleBinding elsewhere/sneaky (ClusterRole/edit)"
+
+
+def test_group_of_an_unverified_namespace_is_not_flagged() -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "RoleBinding",
+        "team-z",
+        "own",
+        {
+            "roleRef": role_ref("edit"),
+            "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-z"}],
+        },
+    )
+    assert failed(cluster) == []
+
+
+def test_service_account_without_namespace_in_a_role_binding_is_of_that_namespace() -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "RoleBinding",
+        "team-b",
+        "extra",
+        {
+            "roleRef": role_ref("edit"),
+            "subjects": [{"kind": "ServiceAccount", "name": B.user_service_account}],
+        },
+    )
+    assert [r.check for r in failed(cluster) if r.area == "bindings"] == [
+        "RoleBinding team-b/extra (ClusterRole/edit)"
     ]
 
 
-# ---- mismatches --------------------------------------------------------------------------------------
+# ---- rules, subjects, objects ----
 
 
-def test_missing_object_fails(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    objects = dict(good_objects)
-    del objects[("ServiceAccount", "team-b", B.user_service_account)]
-    status, output = run_verify(FakeCluster(objects), capsys)
-    assert status == verify.EXIT_MISMATCH
-    [row] = failed_rows(output)
-    assert row.startswith(f"ServiceAccount team-b/{B.user_service_account} exists")
-    assert "missing" in row
-    assert "1 FAILED" in output
+def test_missing_and_extra_system_rules_are_listed() -> None:
+    cluster = clean_cluster()
+    role = cluster.objects[("ClusterRole", "", SYSTEM_CLUSTER_ROLE)]
+    role["rules"] = [dict(rule) for rule in role["rules"]]
+    role["rules"][0] = {
+        **role["rules"][0],
+        "resources": [r for r in role["rules"][0]["resources"] if r != "secrets"],
+    }
+    role["rules"].append(
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["x"]}
+    )
+    role["rules"].append({"nonResourceURLs": ["/metrics"], "verbs": ["get"]})
+    [row] = [r for r in failed(cluster) if r.area == "rules"]
+    assert row.check == f"ClusterRole {SYSTEM_CLUSTER_ROLE} rules"
+    assert "missing: create secrets, delete secrets, get secrets" in row.actual
+    assert "get secrets named x" in row.actual and "nonResourceURLs /metrics (get)" in row.actual
 
 
-def test_wrong_role_ref_fails(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    cluster = FakeCluster(good_objects)
-    binding = cluster.objects[("RoleBinding", "team-b", B.user_role_binding)]
-    binding["roleRef"] = {"apiGroup": RBAC_API_GROUP, "kind": "ClusterRole", "name": SYSTEM_CLUSTER_ROLE}
+def test_aggregation_rule_fails() -> None:
+    cluster = clean_cluster()
+    cluster.objects[("ClusterRole", "", A.user_cluster_role)]["aggregationRule"] = {
+        "clusterRoleSelectors": [{"matchLabels": {"x": "y"}}]
+    }
+    [row] = failed(cluster)
+    assert row.check == f"ClusterRole {A.user_cluster_role} aggregationRule"
+
+
+def test_expected_rules_are_the_package_rules() -> None:
+    cluster = clean_cluster()
+    rows = {r.check: r for r in results(cluster) if r.area == "rules"}
+    assert rows[f"ClusterRole {SYSTEM_CLUSTER_ROLE} rules"].expected == (
+        f"exactly the package's {len(grants(SYSTEM_RULES))} grants"
+    )
+    assert rows[f"ClusterRole {B.user_cluster_role} rules"].expected == (
+        f"exactly the package's {len(grants(USER_RULES))} grants"
+    )
+
+
+def test_configured_system_role_users_and_groups_are_allowed(capsys: pytest.CaptureFixture[str]) -> None:
+    expectation = default_expectation(
+        NAMESPACES, system_role_users=("ops@example.com",), system_role_groups=("platform",)
+    )
+    cluster = clean_cluster(expectation)
+    extra = ("--system-role-user", "ops@example.com", "--system-role-group", "platform")
+    status, output = run_verify(cluster, capsys, *extra)
+    assert status == verify.EXIT_OK, output
+    # Without the flags, the same binding has unexpected subjects.
     status, output = run_verify(cluster, capsys)
     assert status == verify.EXIT_MISMATCH
-    rows = failed_rows(output)
-    assert any(row.startswith(f"RoleBinding team-b/{B.user_role_binding} roleRef") for row in rows)
-    assert f"ClusterRole/{SYSTEM_CLUSTER_ROLE}" in output
-    # The user service account now has the system role's permissions: the matrix catches it too.
-    assert any(row.startswith(f"{B.user_service_account} can get secrets in team-b") for row in rows)
+    [row] = failures(output)
+    assert "User ops@example.com" in row and "Group platform" in row
 
 
-def test_extra_subject_fails(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    cluster = FakeCluster(good_objects)
+def test_system_subject_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--context", "c", "--namespace", "team-a", "--system-role-user", "system:anonymous"]
+    assert verify.main(argv, api=clean_cluster()) == verify.EXIT_ERROR
+    assert "system:anonymous" in capsys.readouterr().err
+
+
+def test_extra_subject_in_a_namespace_binding_fails() -> None:
+    cluster = clean_cluster()
     binding = cluster.objects[("RoleBinding", "team-a", A.system_role_binding)]
-    binding["subjects"].append({"kind": "ServiceAccount", "name": "default", "namespace": "team-a"})
+    binding["subjects"].append(sa_subject("default", "team-a"))
+    [row] = failed(cluster)
+    assert row.check == f"RoleBinding team-a/{A.system_role_binding} subjects"
+    assert "ServiceAccount team-a/default" in row.actual
+
+
+def test_wrong_role_ref_fails() -> None:
+    cluster = clean_cluster()
+    binding = cluster.objects[("RoleBinding", "team-b", B.user_role_binding)]
+    binding["roleRef"] = role_ref(SYSTEM_CLUSTER_ROLE)
+    rows = failed(cluster)
+    checks_failed = {r.check for r in rows}
+    assert f"RoleBinding team-b/{B.user_role_binding} roleRef" in checks_failed
+    # Not the package's binding any more (name, namespace and roleRef): the scan lists it too.
+    assert any(r.area == "bindings" and B.user_role_binding in r.check for r in rows)
+    assert f"{B.user_service_account} can get secrets in team-b" in checks_failed
+
+
+def test_missing_object_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    del cluster.objects[("ServiceAccount", "team-b", B.user_service_account)]
     status, output = run_verify(cluster, capsys)
     assert status == verify.EXIT_MISMATCH
-    [row] = failed_rows(output)
-    assert row.startswith(f"RoleBinding team-a/{A.system_role_binding} subjects")
-    assert "ServiceAccount team-a/default" in row
+    [row] = failures(output)
+    assert row.startswith(f"FAIL  [objects] ServiceAccount team-b/{B.user_service_account} exists")
+    assert row.endswith("expected exists; found missing")
 
 
-def test_user_reading_secrets_fails(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    cluster = FakeCluster(good_objects)
+def test_terminating_namespace_fails() -> None:
+    cluster = clean_cluster()
+    cluster.objects[("Namespace", "", "team-a")]["status"] = {"phase": "Terminating"}
+    [row] = failed(cluster)
+    assert (row.check, row.actual) == ("Namespace team-a is Active", "Terminating")
+
+
+def test_skip_system_role(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    for kind, name in (
+        ("ClusterRoleBinding", SYSTEM_CLUSTER_ROLE_BINDING),
+        ("ValidatingAdmissionPolicy", NAMESPACE_GUARD_POLICY),
+        ("ValidatingAdmissionPolicyBinding", NAMESPACE_GUARD_POLICY),
+    ):
+        del cluster.objects[(kind, "", name)]
+    status, output = run_verify(cluster, capsys, "--skip-system-role")
+    assert status == verify.EXIT_OK, output
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH
+    assert len(failures(output)) == 3
+
+
+# ---- Pod Security and the guard ----
+
+
+def test_pod_security_labels_are_checked() -> None:
+    cluster = clean_cluster()
+    cluster.objects[("Namespace", "", "team-b")]["metadata"]["labels"][ENFORCE_LABEL] = "privileged"
+    [row] = failed(cluster)
+    assert row.check == "Namespace team-b Pod Security labels"
+    assert "enforce=baseline" in row.expected and "enforce=privileged" in row.actual
+
+
+def test_missing_pod_security_labels_fail() -> None:
+    cluster = clean_cluster()
+    cluster.objects[("Namespace", "", "team-a")]["metadata"]["labels"] = {}
+    [row] = failed(cluster)
+    assert row.actual == "(none)"
+
+
+def test_guard_binding_must_deny() -> None:
+    cluster = clean_cluster()
+    cluster.objects[("ValidatingAdmissionPolicyBinding", "", NAMESPACE_GUARD_POLICY)]["spec"][
+        "validationActions"
+    ] = ["Audit"]
+    [row] = failed(cluster)
+    assert row.area == "guard" and "actions Audit" in row.actual
+
+
+# ---- SubjectAccessReviews ----
+
+
+def test_review_error_is_a_failure_never_denied(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    label = f"{B.user_service_account} can get secrets in team-b"
+    cluster.review_errors[label] = 'clusterrole.rbac.authorization.k8s.io "gone" not found'
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH
+    [row] = failures(output)
+    assert row.startswith(f"FAIL  [access] {label}")
+    assert 'review error: clusterrole.rbac.authorization.k8s.io "gone" not found' in row
+
+
+def test_review_error_with_an_allowed_verdict_is_a_failure() -> None:
+    cluster = clean_cluster()
+    label = f"{B.user_service_account} can get pods in team-b"
+    cluster.review_errors[label] = "HTTP 500 Internal Server Error"
+    cluster.allowed_with_error = True
+    [row] = failed(cluster)
+    assert (row.check, row.actual) == (label, "review error: HTTP 500 Internal Server Error")
+
+
+def test_user_reading_secrets_fails() -> None:
+    cluster = clean_cluster()
     role = cluster.objects[("ClusterRole", "", B.user_cluster_role)]
     role["rules"].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
-    status, output = run_verify(cluster, capsys)
-    assert status == verify.EXIT_MISMATCH
-    [row] = failed_rows(output)
-    assert row.split()[:6] == [B.user_service_account, "can", "get", "secrets", "in", "team-b"]
-    assert row.split()[-3:] == ["denied", "allowed", "FAIL"]
-
-
-def test_missing_permission_fails(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    cluster = FakeCluster(good_objects)
-    role = cluster.objects[("ClusterRole", "", B.user_cluster_role)]
-    for rule in role["rules"]:
-        rule["resources"] = [r for r in rule["resources"] if r != "pods/log"]
-    status, output = run_verify(cluster, capsys)
-    assert status == verify.EXIT_MISMATCH
-    rows = failed_rows(output)
-    assert sorted(row.split()[2] for row in rows) == sorted(READ_VERBS)
-    assert all(
-        row.startswith(f"{B.user_service_account} can ") and " pods/log in team-b " in row for row in rows
+    rows = failed(cluster)
+    assert {r.area for r in rows} == {"rules", "access"}
+    [access] = [r for r in rows if r.area == "access"]
+    assert (access.check, access.expected, access.actual) == (
+        f"{B.user_service_account} can get secrets in team-b",
+        "denied",
+        "allowed",
     )
-    assert all(row.split()[-3:] == ["allowed", "denied", "FAIL"] for row in rows)
 
 
-def test_cross_namespace_leak_fails(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_user_matrix_allows_exactly_the_user_rules_in_its_namespace() -> None:
+    reviews = verify.expected_access(default_expectation(["team-b"]))
+    mine = [c for c in reviews if c.service_account == B.user_service_account]
+    allowed = {(c.group, c.resource, c.verb) for c in mine if c.allowed}
+    assert allowed == grants(USER_RULES)
+    assert all(c.namespace == "team-b" for c in mine if c.allowed)
+    denied_here = {(c.group, c.resource, c.verb) for c in mine if not c.allowed and c.namespace == "team-b"}
+    assert {("", "secrets", "get"), ("batch", "jobs", "create"), ("", "pods/exec", "create")} <= denied_here
+    assert {c.namespace for c in mine if not c.allowed} == {"team-b", "default", ""}
+
+
+def test_system_usage_is_granted_by_system_rules() -> None:
+    system_grants = grants(SYSTEM_RULES)
+    for group, resource in checks.SYSTEM_USAGE:
+        for verb in checks.SYSTEM_USAGE_VERBS:
+            assert (group, resource, verb) in system_grants
+
+
+def test_cross_namespace_targets_every_other_namespace_up_to_the_sample() -> None:
+    assert checks.cross_namespace_targets(["a", "b", "c"], 0, 3) == ["b", "c", "default"]
+    assert checks.cross_namespace_targets(["a", "b", "c"], 2, 3) == ["a", "b", "default"]
+    assert checks.cross_namespace_targets(["a"], 0, 3) == ["default"]
+    many = [f"ns-{i}" for i in range(10)]
+    assert checks.cross_namespace_targets(many, 8, 3) == ["ns-9", "ns-0", "ns-1", "default"]
+
+
+def test_reviews_grow_linearly_with_namespaces() -> None:
+    def count(n: int) -> int:
+        return len(verify.expected_access(default_expectation([f"ns-{i}" for i in range(n)])))
+
+    per_namespace = count(10) // 10
+    assert count(200) == 200 * per_namespace
+    assert per_namespace < 150
+
+
+def test_every_pair_is_checked_when_few_namespaces() -> None:
+    expectation = default_expectation(["a1", "b1", "c1", "d1"])
+    pairs = {
+        (c.service_account_namespace, c.namespace)
+        for c in verify.expected_access(expectation)
+        if not c.allowed and c.namespace not in (c.service_account_namespace, "", "default")
+    }
+    assert pairs == {(x, y) for x in ("a1", "b1", "c1", "d1") for y in ("a1", "b1", "c1", "d1") if x != y}
+
+
+def test_cross_namespace_leak_fails() -> None:
     """The upstream pods-reader ClusterRoleBinding lets the user service account read every namespace."""
-    cluster = FakeCluster(good_objects)
-    cluster.objects[("ClusterRole", "", "pods-reader")] = {
-        "metadata": {"name": "pods-reader"},
-        "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log", "events"], "verbs": ["get", "list"]}],
-    }
-    cluster.objects[("ClusterRoleBinding", "", "pods-reader-team-b")] = {
-        "metadata": {"name": "pods-reader-team-b"},
-        "roleRef": {"apiGroup": RBAC_API_GROUP, "kind": "ClusterRole", "name": "pods-reader"},
-        "subjects": [{"kind": "ServiceAccount", "name": B.user_service_account, "namespace": "team-b"}],
-    }
+    cluster = clean_cluster()
+    cluster.add(
+        "ClusterRole",
+        "",
+        "pods-reader",
+        {
+            "rules": [
+                {"apiGroups": [""], "resources": ["pods", "pods/log", "events"], "verbs": ["get", "list"]}
+            ]
+        },
+    )
+    cluster.add(
+        "ClusterRoleBinding",
+        "",
+        "pods-reader-team-b",
+        {"roleRef": role_ref("pods-reader"), "subjects": [sa_subject(B.user_service_account, "team-b")]},
+    )
+    rows = failed(cluster)
+    assert any(r.area == "bindings" and "pods-reader-team-b" in r.check for r in rows)
+    access = {r.check for r in rows if r.area == "access"}
+    assert f"{B.user_service_account} can get pods in team-a" in access
+    assert f"{B.user_service_account} can get pods in default" in access
+
+
+# ---- output ----
+
+
+def test_text_report_fits_100_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    role = cluster.objects[("ClusterRole", "", SYSTEM_CLUSTER_ROLE)]
+    role["rules"].append(
+        {"apiGroups": ["*"], "resources": [f"very-long-resource-name-{i}" for i in range(40)], "verbs": ["*"]}
+    )
     status, output = run_verify(cluster, capsys)
     assert status == verify.EXIT_MISMATCH
-    rows = failed_rows(output)
-    assert rows
-    assert all(row.startswith(f"{B.user_service_account} can ") and " in team-a " in row for row in rows)
-    assert f"{B.user_service_account} can get pods in team-a" in "\n".join(rows)
+    lines = output.splitlines()
+    assert max(len(line) for line in lines) <= WIDTH
+    assert lines[0].startswith("concurrent-infra-verify: FAILED: ")
+    assert lines[1] == "2 namespace(s): team-a, team-b"
+    assert lines[2].startswith("passed per area: objects 19/19, rules 2/3, subjects 5/5")
+    # One entry per failure, cut to four lines.
+    [entry] = failures(output)
+    assert entry.startswith(f"FAIL  [rules] ClusterRole {SYSTEM_CLUSTER_ROLE} rules: expected exactly")
+    assert entry.endswith("…")
+    assert len([line for line in lines if line.startswith("      ")]) == 3
 
 
-def test_json_output_parses(
-    good_objects: dict[Key, dict[str, Any]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    status, output = run_verify(FakeCluster(good_objects), capsys, "--json")
+def test_verbose_lists_every_check(capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run_verify(clean_cluster(), capsys, "--verbose")
+    assert status == verify.EXIT_OK
+    total = len(results(clean_cluster()))
+    assert sum(line.startswith("OK    [") for line in output.splitlines()) == total
+    assert max(len(line) for line in output.splitlines()) <= WIDTH
+
+
+def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run_verify(clean_cluster(), capsys, "--json")
     report = json.loads(output)
-    assert status == verify.EXIT_OK and report["ok"] is True
-    assert {"check", "expected", "actual", "ok"} == set(report["checks"][0])
+    assert status == verify.EXIT_OK and report["ok"] is True and report["failed"] == 0
+    assert report["namespaces"] == list(NAMESPACES)
+    assert report["total"] == len(report["checks"])
+    assert set(report["checks"][0]) == {"area", "check", "expected", "actual", "ok"}
 
-    objects = dict(good_objects)
-    del objects[("Namespace", "", "team-a")]
-    status, output = run_verify(FakeCluster(objects), capsys, "--json")
+    cluster = clean_cluster()
+    del cluster.objects[("Namespace", "", "team-a")]
+    status, output = run_verify(cluster, capsys, "--json")
     report = json.loads(output)
-    assert status == verify.EXIT_MISMATCH and report["ok"] is False
-    [failed] = [c for c in report["checks"] if not c["ok"]]
-    assert failed == {
+    assert status == verify.EXIT_MISMATCH and report["ok"] is False and report["failed"] == 1
+    [bad] = [c for c in report["checks"] if not c["ok"]]
+    assert bad == {
+        "area": "objects",
         "check": "Namespace team-a exists",
         "expected": "exists",
         "actual": "missing",
@@ -313,7 +571,7 @@ def test_json_output_parses(
     }
 
 
-# ---- usage and connection errors -----------------------------------------------------------------------
+# ---- usage and connection errors ----
 
 
 @pytest.mark.parametrize(
@@ -321,20 +579,34 @@ def test_json_output_parses(
     [
         ["--namespace", "team-b"],
         ["--context", "c"],
-        ["--context", "c", "--namespace", "Team_B"],
-        ["--context", "c", "--namespace", "kube-system"],
-        ["--context", "c", "--namespace", "a", "--namespace", "a"],
+        ["--context", "c", "--namespace", "a", "--stack-file", "x.yaml"],
+        ["--context", "c", "--namespace", "b", "--cross-namespace-sample", "many"],
     ],
 )
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_argument_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         verify.main(argv, api=FakeCluster({}))
     assert exit_info.value.code == verify.EXIT_ERROR
     assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--namespace", "Team_B"], "not a DNS-1123 label"),
+        (["--namespace", "kube-system"], "reserved"),
+        (["--namespace", "a", "--namespace", "a"], "listed twice"),
+        (["--namespace", "a", "--system-role-group", "system:masters"], "system:masters"),
+        (["--namespace", "a", "--cross-namespace-sample", "0"], "at least 1"),
+    ],
+)
+def test_bad_expectations_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify.main(["--context", "c", *argv], api=FakeCluster({})) == verify.EXIT_ERROR
+    assert message in capsys.readouterr().err
+
+
 class UnreachableCluster(FakeCluster):
-    def get_object(self, kind: str, name: str, namespace: str | None) -> Mapping[str, Any] | None:
+    def get_object(self, kind: str, name: str, namespace: str | None) -> Any:
         raise VerifyError("cannot reach the cluster of context 'test'")
 
 
@@ -350,6 +622,9 @@ def test_missing_kubeconfig_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     status = verify.main(["--context", "c", "--namespace", "team-b", "--kubeconfig", str(tmp_path / "none")])
     assert status == verify.EXIT_ERROR
     assert "cannot load context 'c'" in capsys.readouterr().err
+
+
+# ---- the kubernetes client adapter ----
 
 
 def write_kubeconfig(path: Path, server: str) -> Path:
@@ -375,23 +650,83 @@ def test_unreachable_server_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "cannot reach the cluster of context 'c'" in capsys.readouterr().err
 
 
+def adapter(tmp_path: Path) -> verify.KubernetesApi:
+    return verify.KubernetesApi("c", str(write_kubeconfig(tmp_path / "config", "http://127.0.0.1:9")))
+
+
+class FakeAuthz:
+    def __init__(self, status: Any = None, error: Exception | None = None) -> None:
+        self.sent: list[Any] = []
+        self.status, self.error = status, error
+
+    def create_subject_access_review(self, body: Any, _request_timeout: int) -> Any:
+        self.sent.append(body)
+        if self.error:
+            raise self.error
+        return type("Review", (), {"status": self.status})()
+
+
+def status(allowed: bool, evaluation_error: str | None = None) -> Any:
+    return type("Status", (), {"allowed": allowed, "evaluation_error": evaluation_error})()
+
+
 def test_adapter_builds_subject_access_reviews(tmp_path: Path) -> None:
-    api = verify.KubernetesApi("c", str(write_kubeconfig(tmp_path / "config", "http://127.0.0.1:9")))
-    sent: list[Any] = []
-
-    class FakeAuthz:
-        def create_subject_access_review(self, body: Any, _request_timeout: int) -> Any:
-            sent.append(body)
-            return type("Review", (), {"status": type("Status", (), {"allowed": True})()})()
-
-    api._authz = cast(Any, FakeAuthz())
+    api = adapter(tmp_path)
+    authz = FakeAuthz(status(True))
+    api._authz = cast(Any, authz)
     check = ExpectedAccess(B.user_service_account, "team-b", "get", "", "pods/log", "team-a", False)
-    assert api.is_allowed(check) is True
-    attributes = sent[0].spec.resource_attributes
+    assert api.review(check) == AccessReview(True)
+    spec = authz.sent[0].spec
+    attributes = spec.resource_attributes
     assert (attributes.resource, attributes.subresource, attributes.namespace) == ("pods", "log", "team-a")
-    assert sent[0].spec.user == f"system:serviceaccount:team-b:{B.user_service_account}"
-    assert sent[0].spec.groups == [
-        "system:serviceaccounts",
-        "system:serviceaccounts:team-b",
-        "system:authenticated",
+    assert spec.user == f"system:serviceaccount:team-b:{B.user_service_account}"
+    assert spec.groups == ["system:serviceaccounts", "system:serviceaccounts:team-b", "system:authenticated"]
+    cluster_wide = ExpectedAccess(B.user_service_account, "team-b", "list", "", "pods", "", False)
+    api.review(cluster_wide)
+    assert authz.sent[1].spec.resource_attributes.namespace is None
+
+
+def test_adapter_reports_evaluation_errors_and_http_errors(tmp_path: Path) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    check = ExpectedAccess(B.user_service_account, "team-b", "get", "", "pods", "team-b", True)
+    api = adapter(tmp_path)
+    api._authz = cast(Any, FakeAuthz(status(False, "role not found")))
+    assert api.review(check) == AccessReview(False, "role not found")
+    api._authz = cast(Any, FakeAuthz(error=ApiException(status=500, reason="Internal Server Error")))
+    assert api.review(check) == AccessReview(False, "HTTP 500 Internal Server Error")
+    api._authz = cast(Any, FakeAuthz(error=ApiException(status=403, reason="Forbidden")))
+    with pytest.raises(VerifyError, match="not allowed to create SubjectAccessReviews"):
+        api.review(check)
+
+
+def test_adapter_pages_lists(tmp_path: Path) -> None:
+    api = adapter(tmp_path)
+    pages = [
+        {"items": [{"metadata": {"name": "a"}}], "metadata": {"continue": "next"}},
+        {"items": [{"metadata": {"name": "b"}}], "metadata": {}},
     ]
+    calls: list[tuple[str, Any]] = []
+
+    def get_json(path: str, what: str, query: Any = None) -> Any:
+        calls.append((path, query))
+        return pages[len(calls) - 1]
+
+    api._get_json = get_json  # type: ignore[method-assign]
+    items = api.list_objects("RoleBinding", None)
+    assert [i["metadata"]["name"] for i in items] == ["a", "b"]
+    assert calls[0][0] == "/apis/rbac.authorization.k8s.io/v1/rolebindings"
+    assert ("continue", "next") in calls[1][1]
+    calls.clear()
+    pages[:] = [{"items": []}]
+    api.list_objects("ServiceAccount", "team-a")
+    assert calls[0][0] == "/api/v1/namespaces/team-a/serviceaccounts"
+
+
+def test_namespace_expectation_validates() -> None:
+    with pytest.raises(verify.ExpectationError, match="dind needs podSecurity 'privileged'"):
+        NamespaceExpectation("team-a", dind=True)
+    with pytest.raises(verify.ExpectationError, match=re.escape("quota requests.cpu='lots'")):
+        NamespaceExpectation("team-a", quota={"requests.cpu": "lots"})
+    with pytest.raises(verify.ExpectationError, match="googleServiceAccount"):
+        NamespaceExpectation("team-a", workload_identity_email="not-an-email")

@@ -1,0 +1,220 @@
+"""What ``verify`` needs of a cluster (:class:`ClusterApi`), and its ``kubernetes`` client adapter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+KubeObject = Mapping[str, Any]
+"""An object as the API returns it (camelCase keys)."""
+
+
+class VerifyError(Exception):
+    """A usage or connection problem: verification could not run (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class ExpectedAccess:
+    """A SubjectAccessReview of a service account and whether it must be allowed.
+
+    ``namespace`` "" is a cluster-wide request (``kubectl get pods -A``, nodes).
+    """
+
+    service_account: str
+    service_account_namespace: str
+    verb: str
+    group: str
+    resource: str
+    """May name a subresource: ``pods/log``."""
+    namespace: str
+    allowed: bool
+
+    @property
+    def user(self) -> str:
+        return f"system:serviceaccount:{self.service_account_namespace}:{self.service_account}"
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (
+            "system:serviceaccounts",
+            f"system:serviceaccounts:{self.service_account_namespace}",
+            "system:authenticated",
+        )
+
+    @property
+    def label(self) -> str:
+        resource = f"{self.resource}.{self.group}" if self.group else self.resource
+        where = f"in {self.namespace}" if self.namespace else "cluster-wide"
+        return f"{self.service_account} can {self.verb} {resource} {where}"
+
+
+@dataclass(frozen=True)
+class AccessReview:
+    """A SubjectAccessReview's answer. ``error``: the review could not decide (its
+    ``status.evaluationError``, or an HTTP error creating it); the check then fails."""
+
+    allowed: bool
+    error: str = ""
+
+
+class ClusterApi(Protocol):
+    """What verification needs of a cluster (the kubernetes client adapter, or a fake).
+
+    Kinds: Namespace, ServiceAccount, ClusterRole, ClusterRoleBinding, RoleBinding, ResourceQuota,
+    LimitRange, NetworkPolicy, Deployment, Service, ValidatingAdmissionPolicy,
+    ValidatingAdmissionPolicyBinding.
+    """
+
+    def get_object(self, kind: str, name: str, namespace: str | None) -> KubeObject | None:
+        """The object, or None if it does not exist."""
+
+    def list_objects(self, kind: str, namespace: str | None) -> list[KubeObject]:
+        """Every object of ``kind`` (RoleBinding, ClusterRoleBinding, ServiceAccount) in
+        ``namespace``, or in every namespace when None."""
+
+    def review(self, check: ExpectedAccess) -> AccessReview:
+        """The SubjectAccessReview of ``check``'s user, groups and resource attributes."""
+
+
+# ---- the kubernetes client adapter ----
+
+_PATHS: Mapping[str, tuple[str, str]] = {
+    # kind: (API path prefix, plural); namespaced kinds take /namespaces/<ns>/ before the plural.
+    "Namespace": ("/api/v1", "namespaces"),
+    "ServiceAccount": ("/api/v1", "serviceaccounts"),
+    "ResourceQuota": ("/api/v1", "resourcequotas"),
+    "LimitRange": ("/api/v1", "limitranges"),
+    "Service": ("/api/v1", "services"),
+    "ClusterRole": ("/apis/rbac.authorization.k8s.io/v1", "clusterroles"),
+    "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings"),
+    "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies"),
+    "Deployment": ("/apis/apps/v1", "deployments"),
+    "ValidatingAdmissionPolicy": ("/apis/admissionregistration.k8s.io/v1", "validatingadmissionpolicies"),
+    "ValidatingAdmissionPolicyBinding": (
+        "/apis/admissionregistration.k8s.io/v1",
+        "validatingadmissionpolicybindings",
+    ),
+}
+LIST_PAGE_SIZE = 500
+
+
+class KubernetesApi:
+    """:class:`ClusterApi` over the official ``kubernetes`` client, for one kubeconfig context.
+
+    Objects are read as raw JSON (``_preload_content=False``): the API's own camelCase form,
+    without building client models for thousands of bindings. Lists are paged.
+    """
+
+    REQUEST_TIMEOUT_SECONDS = 15
+
+    def __init__(self, context: str, kubeconfig: str | None = None) -> None:
+        try:
+            from kubernetes import client, config
+        except ImportError as error:
+            raise VerifyError(
+                "verify needs the kubernetes Python client: pip install 'kubernetes>=30'"
+            ) from error
+        try:
+            new_client: Any = config.new_client_from_config
+            self._api_client = new_client(config_file=kubeconfig, context=context)
+        except (config.ConfigException, OSError) as error:
+            where = kubeconfig or "$KUBECONFIG or ~/.kube/config"
+            raise VerifyError(f"cannot load context {context!r} from {where}: {error}") from error
+        self._client = client
+        self._authz = client.AuthorizationV1Api(self._api_client)
+        self._context = context
+
+    def _forbidden(self, what: str, status: int) -> VerifyError:
+        return VerifyError(
+            f"context {self._context!r} is not allowed to {what} (HTTP {status}); verify with an "
+            "identity that may read RBAC objects, namespaces' objects and create SubjectAccessReviews"
+        )
+
+    def _unreachable(self, what: str, error: Exception) -> VerifyError:
+        return VerifyError(f"cannot reach the cluster of context {self._context!r} to {what}: {error}")
+
+    def _get_json(self, path: str, what: str, query: list[tuple[str, Any]] | None = None) -> Any:
+        """GET ``path``: the parsed JSON, or None on 404."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            response = self._api_client.call_api(
+                path,
+                "GET",
+                query_params=query or [],
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=self.REQUEST_TIMEOUT_SECONDS,
+            )
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            if error.status in (401, 403):
+                raise self._forbidden(what, error.status) from error
+            raise VerifyError(f"cannot {what}: HTTP {error.status} {error.reason}") from error
+        except Exception as error:  # urllib3 connection errors, timeouts, TLS errors
+            raise self._unreachable(what, error) from error
+        raw = response[0].data if isinstance(response, tuple) else response.data
+        return json.loads(raw)
+
+    @staticmethod
+    def _path(kind: str, namespace: str | None) -> str:
+        prefix, plural = _PATHS[kind]
+        return f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
+
+    def get_object(self, kind: str, name: str, namespace: str | None) -> KubeObject | None:
+        where = f"{namespace}/" if namespace else ""
+        obj: KubeObject | None = self._get_json(
+            f"{self._path(kind, namespace)}/{name}", f"read {kind} {where}{name}"
+        )
+        return obj
+
+    def list_objects(self, kind: str, namespace: str | None) -> list[KubeObject]:
+        items: list[KubeObject] = []
+        token = ""
+        while True:
+            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
+            if token:
+                query.append(("continue", token))
+            page = self._get_json(self._path(kind, namespace), f"list {kind}", query) or {}
+            items += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return items
+
+    def review(self, check: ExpectedAccess) -> AccessReview:
+        from kubernetes.client.exceptions import ApiException
+
+        resource, _, subresource = check.resource.partition("/")
+        review = self._client.V1SubjectAccessReview(
+            spec=self._client.V1SubjectAccessReviewSpec(
+                user=check.user,
+                groups=list(check.groups),
+                resource_attributes=self._client.V1ResourceAttributes(
+                    namespace=check.namespace or None,
+                    verb=check.verb,
+                    group=check.group,
+                    resource=resource,
+                    subresource=subresource or None,
+                ),
+            )
+        )
+        try:
+            response = self._authz.create_subject_access_review(
+                review, _request_timeout=self.REQUEST_TIMEOUT_SECONDS
+            )
+        except ApiException as error:
+            if error.status in (401, 403):
+                raise self._forbidden("create SubjectAccessReviews", error.status) from error
+            # Any other HTTP answer is no verdict: the check fails (never counted as "denied").
+            return AccessReview(False, f"HTTP {error.status} {error.reason}")
+        except Exception as error:
+            raise self._unreachable("create SubjectAccessReviews", error) from error
+        status = getattr(response, "status", None)
+        if status is None:
+            return AccessReview(False, "the SubjectAccessReview came back without a status")
+        return AccessReview(bool(status.allowed), str(status.evaluation_error or ""))

@@ -1,0 +1,756 @@
+"""The checks of ``verify``: pure comparisons of what the cluster holds with the expectations.
+
+Areas, in report order:
+
+- ``objects``: every object exists with its exact name; bindings have their exact ``roleRef``.
+- ``rules``: the system ClusterRole's and each user ClusterRole's rules, flattened to
+  ``(api group, resource, verb)``, equal ``rbac.SYSTEM_RULES`` / ``rbac.USER_RULES`` exactly; an
+  ``aggregationRule``, ``resourceNames`` or ``nonResourceURLs`` is an extra too.
+- ``subjects``: each per-namespace RoleBinding has exactly its ServiceAccount; the system
+  ClusterRoleBinding exactly Group ``k8s-role-for-parallels-lambda-group`` plus the configured
+  users and groups, and never a ``system:`` subject or a ServiceAccount.
+- ``bindings``: every RoleBinding (all namespaces) and ClusterRoleBinding that names a package
+  service account, or a group containing it, is the package's own (see :func:`binding_scan`).
+- ``pod-security``, ``guard``, ``tenancy``: Namespace labels, the namespace guard policy, quota,
+  LimitRange, NetworkPolicy, Workload Identity annotation, DinD.
+- ``access``: SubjectAccessReviews of both service accounts (see :func:`expected_access`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..kube.names import (
+    DIND_NAME,
+    LIMIT_RANGE,
+    NAMESPACE_GUARD_POLICY,
+    NETWORK_POLICY,
+    RESOURCE_QUOTA,
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    SYSTEM_GROUP,
+    namespace_object_names,
+)
+from ..kube.pod_security import LABEL_PREFIX, pod_security_labels
+from ..kube.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, WRITE_VERBS, PolicyRule, grants
+from ..kube.subjects import RESERVED_PREFIX, names_service_accounts
+from .api import AccessReview, ClusterApi, ExpectedAccess, KubeObject
+from .expectations import ClusterExpectation, NamespaceExpectation
+
+WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
+BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
+BOOTSTRAP_VALUE = "rbac-defaults"
+BROAD_GROUPS = frozenset({"system:authenticated", "system:serviceaccounts"})
+"""Groups that contain every service account of every namespace."""
+
+AREAS: tuple[str, ...] = (
+    "objects",
+    "rules",
+    "subjects",
+    "bindings",
+    "pod-security",
+    "guard",
+    "tenancy",
+    "access",
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: what was expected, what the cluster holds, and whether they agree."""
+
+    area: str
+    check: str
+    expected: str
+    actual: str
+    ok: bool
+
+
+Grant = tuple[str, str, str]
+
+
+def show_grant(grant: Grant) -> str:
+    group, resource, verb = grant
+    return f"{verb} {resource}.{group}" if group else f"{verb} {resource}"
+
+
+def show_grants(items: Iterable[Grant]) -> str:
+    return ", ".join(show_grant(grant) for grant in sorted(items, key=lambda g: (g[1], g[0], g[2])))
+
+
+# ---- objects ----
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An RBAC subject (``namespace`` only for ServiceAccounts)."""
+
+    kind: str
+    name: str
+    namespace: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class ExpectedObject:
+    """An object that must exist; for a binding, also its exact ``roleRef`` and subjects."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    role_ref: str | None = None
+    """``ClusterRole/<name>`` for a binding."""
+    subjects: frozenset[Subject] = frozenset()
+
+    @property
+    def label(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}"
+
+
+def system_binding_subjects(expectation: ClusterExpectation) -> frozenset[Subject]:
+    """The exact subjects of the system ClusterRoleBinding: the group plus the configured extras."""
+    return frozenset(
+        {Subject("Group", SYSTEM_GROUP)}
+        | {Subject("User", user) for user in expectation.system_role_users}
+        | {Subject("Group", group) for group in expectation.system_role_groups}
+    )
+
+
+def expected_objects(expectation: ClusterExpectation) -> list[ExpectedObject]:
+    """Every RBAC object and Namespace of the expectation, with its exact name."""
+    objects: list[ExpectedObject] = []
+    if expectation.include_system_role:
+        objects += [
+            ExpectedObject("ClusterRole", SYSTEM_CLUSTER_ROLE),
+            ExpectedObject(
+                "ClusterRoleBinding",
+                SYSTEM_CLUSTER_ROLE_BINDING,
+                role_ref=f"ClusterRole/{SYSTEM_CLUSTER_ROLE}",
+                subjects=system_binding_subjects(expectation),
+            ),
+        ]
+    for namespace in expectation.namespaces:
+        names = namespace_object_names(namespace.name)
+        ns = names.namespace
+        objects += [
+            ExpectedObject("Namespace", ns),
+            ExpectedObject("ServiceAccount", names.system_service_account, ns),
+            ExpectedObject(
+                "RoleBinding",
+                names.system_role_binding,
+                ns,
+                role_ref=f"ClusterRole/{SYSTEM_CLUSTER_ROLE}",
+                subjects=frozenset({Subject("ServiceAccount", names.system_service_account, ns)}),
+            ),
+            ExpectedObject("ClusterRole", names.user_cluster_role),
+            ExpectedObject("ServiceAccount", names.user_service_account, ns),
+            ExpectedObject(
+                "RoleBinding",
+                names.user_role_binding,
+                ns,
+                role_ref=f"ClusterRole/{names.user_cluster_role}",
+                subjects=frozenset({Subject("ServiceAccount", names.user_service_account, ns)}),
+            ),
+        ]
+    return objects
+
+
+def binding_subjects(binding: KubeObject) -> frozenset[Subject]:
+    """A binding's subjects; a RoleBinding's ServiceAccount without a namespace is in the
+    binding's namespace (as the RBAC authorizer reads it)."""
+    own_namespace = str((binding.get("metadata") or {}).get("namespace") or "")
+    subjects = set()
+    for subject in binding.get("subjects") or ():
+        kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
+        namespace = str(subject.get("namespace") or "")
+        if kind == "ServiceAccount" and not namespace:
+            namespace = own_namespace
+        subjects.add(Subject(kind, name, namespace if kind == "ServiceAccount" else ""))
+    return frozenset(subjects)
+
+
+def role_ref_of(binding: KubeObject) -> str:
+    role_ref = binding.get("roleRef") or {}
+    return f"{role_ref.get('kind')}/{role_ref.get('name')}"
+
+
+def _show(subjects: Iterable[Subject]) -> str:
+    return ", ".join(sorted(map(str, subjects))) or "(none)"
+
+
+def object_results(expected: ExpectedObject, actual: KubeObject | None) -> list[CheckResult]:
+    """Compare one expected object with the object read from the cluster (None: not found)."""
+    found = actual is not None
+    results = [
+        CheckResult("objects", f"{expected.label} exists", "exists", "exists" if found else "missing", found)
+    ]
+    if actual is None:
+        return results
+    phase = (actual.get("status") or {}).get("phase")
+    if expected.kind == "Namespace" and phase not in (None, "Active"):
+        results.append(CheckResult("objects", f"{expected.label} is Active", "Active", str(phase), False))
+    if expected.role_ref is None:
+        return results
+    role_ref = actual.get("roleRef") or {}
+    actual_ref = role_ref_of(actual)
+    ref_ok = actual_ref == expected.role_ref and role_ref.get("apiGroup", RBAC_API_GROUP) == RBAC_API_GROUP
+    results.append(CheckResult("objects", f"{expected.label} roleRef", expected.role_ref, actual_ref, ref_ok))
+    subjects = binding_subjects(actual)
+    results.append(
+        CheckResult(
+            "subjects",
+            f"{expected.label} subjects",
+            f"exactly {_show(expected.subjects)}",
+            _show(subjects),
+            subjects == expected.subjects,
+        )
+    )
+    if expected.kind == "ClusterRoleBinding":
+        for subject in sorted(subjects, key=str):
+            reserved = subject.name.lower().startswith(RESERVED_PREFIX)
+            if reserved or subject.kind not in ("User", "Group"):
+                why = "a Kubernetes identity (system:)" if reserved else "not a User or Group"
+                results.append(
+                    CheckResult(
+                        "subjects",
+                        f"{expected.label} subject {subject}",
+                        "no system: subject, no ServiceAccount",
+                        why,
+                        False,
+                    )
+                )
+    return results
+
+
+# ---- rules ----
+
+
+def flatten_rules(rules: Iterable[Mapping[str, Any]]) -> tuple[frozenset[Grant], list[str]]:
+    """A role's rules as ``(group, resource, verb)`` grants, and the parts that grants cannot
+    express (``resourceNames``, ``nonResourceURLs``), each described."""
+    flat: set[Grant] = set()
+    other: list[str] = []
+    for rule in rules:
+        verbs = [str(v) for v in rule.get("verbs") or ()]
+        if rule.get("nonResourceURLs"):
+            other.append(f"nonResourceURLs {','.join(map(str, rule['nonResourceURLs']))} ({','.join(verbs)})")
+        resource_names = rule.get("resourceNames")
+        for group in rule.get("apiGroups") or ():
+            for resource in rule.get("resources") or ():
+                for verb in verbs:
+                    grant = (str(group), str(resource), verb)
+                    if resource_names:
+                        other.append(f"{show_grant(grant)} named {','.join(map(str, resource_names))}")
+                    else:
+                        flat.add(grant)
+    return frozenset(flat), other
+
+
+def rules_results(label: str, role: KubeObject | None, expected: Sequence[PolicyRule]) -> list[CheckResult]:
+    """The role's rules compared with ``expected`` exactly (nothing if the role is missing)."""
+    if role is None:
+        return []
+    want = grants(expected)
+    have, other = flatten_rules(role.get("rules") or ())
+    extra, missing = have - want, want - have
+    parts = []
+    if extra:
+        parts.append(f"extra: {show_grants(extra)}")
+    if other:
+        parts.append(f"extra: {'; '.join(other)}")
+    if missing:
+        parts.append(f"missing: {show_grants(missing)}")
+    results = [
+        CheckResult(
+            "rules",
+            f"{label} rules",
+            f"exactly the package's {len(want)} grants",
+            "; ".join(parts) or f"exactly the package's {len(want)} grants",
+            not parts,
+        )
+    ]
+    if role.get("aggregationRule"):
+        results.append(
+            CheckResult(
+                "rules", f"{label} aggregationRule", "none", "present (rules come from other roles)", False
+            )
+        )
+    return results
+
+
+# ---- bindings that name the package's service accounts ----
+
+
+def package_service_accounts(expectation: ClusterExpectation) -> frozenset[tuple[str, str]]:
+    """``(namespace, name)`` of both service accounts of every verified namespace."""
+    accounts = set()
+    for namespace in expectation.namespaces:
+        names = namespace_object_names(namespace.name)
+        accounts |= {
+            (namespace.name, names.system_service_account),
+            (namespace.name, names.user_service_account),
+        }
+    return frozenset(accounts)
+
+
+def package_bindings(expectation: ClusterExpectation) -> frozenset[tuple[str, str, str, str]]:
+    """``(kind, namespace, name, roleRef)`` of every binding the package creates for its service accounts."""
+    bindings = set()
+    for namespace in expectation.namespaces:
+        names = namespace_object_names(namespace.name)
+        bindings |= {
+            ("RoleBinding", namespace.name, names.system_role_binding, f"ClusterRole/{SYSTEM_CLUSTER_ROLE}"),
+            (
+                "RoleBinding",
+                namespace.name,
+                names.user_role_binding,
+                f"ClusterRole/{names.user_cluster_role}",
+            ),
+        }
+    return frozenset(bindings)
+
+
+def subject_reaches(subject: Subject, accounts: frozenset[tuple[str, str]]) -> list[str]:
+    """Which package service accounts ``subject`` names or contains (normalised with
+    :func:`names_service_accounts`): a ServiceAccount, User ``system:serviceaccount:<ns>:<sa>``,
+    Group ``system:serviceaccounts`` / ``system:serviceaccounts:<ns>``, or ``system:authenticated``."""
+    namespaces = {ns for ns, _ in accounts}
+    if subject.kind == "ServiceAccount":
+        return (
+            [f"{subject.namespace}/{subject.name}"] if (subject.namespace, subject.name) in accounts else []
+        )
+    lowered = subject.name.lower()
+    if subject.kind == "Group" and lowered in BROAD_GROUPS:
+        return [f"every service account ({subject.name})"]
+    if not names_service_accounts(subject.kind, subject.name):
+        return []
+    if subject.kind == "User":
+        namespace, _, name = lowered.removeprefix("system:serviceaccount:").partition(":")
+        return [f"{namespace}/{name}"] if (namespace, name) in accounts else []
+    namespace = lowered.removeprefix("system:serviceaccounts:")
+    return [f"every service account of {namespace}"] if namespace in namespaces else []
+
+
+def is_kubernetes_default(binding: KubeObject, accounts: frozenset[tuple[str, str]]) -> bool:
+    """A binding of Kubernetes' own default policy, which every cluster has.
+
+    The API server creates (and reconciles at start) bindings such as ``system:basic-user``,
+    ``system:discovery``, ``system:public-info-viewer`` (to Group ``system:authenticated``) and
+    ``system:service-account-issuer-discovery`` (to ``system:serviceaccounts``), labelled
+    ``kubernetes.io/bootstrapping=rbac-defaults``. They let every identity discover the API and
+    review its own access, nothing of a namespace's data, so they are not flagged. The label alone
+    could be forged, so a default binding must also be named ``system:*``, refer to a ``system:*``
+    ClusterRole and reach package service accounts only through the broad groups, never by name.
+    Whatever such a binding really grants is still seen by the SubjectAccessReviews.
+    """
+    metadata = binding.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    role_ref = binding.get("roleRef") or {}
+    return (
+        labels.get(BOOTSTRAP_LABEL) == BOOTSTRAP_VALUE
+        and str(metadata.get("name", "")).startswith(RESERVED_PREFIX)
+        and role_ref.get("kind") == "ClusterRole"
+        and str(role_ref.get("name", "")).startswith(RESERVED_PREFIX)
+        and all(
+            subject.kind == "Group" and subject.name in BROAD_GROUPS
+            for subject in binding_subjects(binding)
+            if subject_reaches(subject, accounts)
+        )
+    )
+
+
+def binding_scan(
+    expectation: ClusterExpectation,
+    role_bindings: Sequence[KubeObject],
+    cluster_role_bindings: Sequence[KubeObject],
+) -> list[CheckResult]:
+    """Every binding in the cluster that names a package service account, or a group containing
+    it, flagged unless it is exactly one the package creates (kind, namespace, name, roleRef) or a
+    Kubernetes default (:func:`is_kubernetes_default`). This is what catches a grant to a package
+    service account anywhere in the cluster, whichever namespace or role it uses."""
+    accounts = package_service_accounts(expectation)
+    own = package_bindings(expectation)
+    results: list[CheckResult] = []
+    foreign = 0
+    for kind, bindings in (("ClusterRoleBinding", cluster_role_bindings), ("RoleBinding", role_bindings)):
+        for binding in bindings:
+            metadata = binding.get("metadata") or {}
+            namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
+            reached = sorted(
+                {who for subject in binding_subjects(binding) for who in subject_reaches(subject, accounts)}
+            )
+            if not reached:
+                continue
+            label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+            role_ref = role_ref_of(binding)
+            if (kind, namespace, name, role_ref) in own:
+                continue
+            if is_kubernetes_default(binding, accounts):
+                results.append(
+                    CheckResult(
+                        "bindings", f"{label} ({role_ref})", "Kubernetes default", "Kubernetes default", True
+                    )
+                )
+                continue
+            foreign += 1
+            results.append(
+                CheckResult(
+                    "bindings",
+                    f"{label} ({role_ref})",
+                    "no package service account (not a binding of the package)",
+                    f"names {', '.join(reached)}",
+                    False,
+                )
+            )
+    scanned = f"{len(role_bindings)} RoleBindings, {len(cluster_role_bindings)} ClusterRoleBindings"
+    if not foreign:
+        results.append(
+            CheckResult(
+                "bindings",
+                f"only the package's bindings name its service accounts ({scanned} scanned)",
+                "none other",
+                "none other",
+                True,
+            )
+        )
+    return results
+
+
+# ---- Pod Security, the guard, tenancy ----
+
+
+def _show_labels(labels: Mapping[str, str]) -> str:
+    return ", ".join(f"{key.removeprefix(LABEL_PREFIX)}={value}" for key, value in sorted(labels.items()))
+
+
+def pod_security_results(expected: NamespaceExpectation, namespace: KubeObject | None) -> list[CheckResult]:
+    """The four Pod Security labels of the Namespace, exactly."""
+    if namespace is None:
+        return []
+    want = pod_security_labels(expected.pod_security)  # type: ignore[arg-type]
+    labels = (namespace.get("metadata") or {}).get("labels") or {}
+    have = {key: str(labels[key]) for key in want if key in labels}
+    return [
+        CheckResult(
+            "pod-security",
+            f"Namespace {expected.name} Pod Security labels",
+            _show_labels(want),
+            _show_labels(have) or "(none)",
+            have == want,
+        )
+    ]
+
+
+def guard_results(api: ClusterApi) -> list[CheckResult]:
+    """The ValidatingAdmissionPolicy and its binding (same name) that guard managed namespaces."""
+    policy = api.get_object("ValidatingAdmissionPolicy", NAMESPACE_GUARD_POLICY, None)
+    binding = api.get_object("ValidatingAdmissionPolicyBinding", NAMESPACE_GUARD_POLICY, None)
+    results = [
+        CheckResult(
+            "guard",
+            f"{kind} {NAMESPACE_GUARD_POLICY} exists",
+            "exists",
+            "exists" if obj is not None else "missing",
+            obj is not None,
+        )
+        for kind, obj in (
+            ("ValidatingAdmissionPolicy", policy),
+            ("ValidatingAdmissionPolicyBinding", binding),
+        )
+    ]
+    if binding is not None:
+        spec = binding.get("spec") or {}
+        actions = sorted(map(str, spec.get("validationActions") or ()))
+        actual = f"policy {spec.get('policyName')}, actions {','.join(actions) or '(none)'}"
+        ok = spec.get("policyName") == NAMESPACE_GUARD_POLICY and "Deny" in actions
+        results.append(
+            CheckResult(
+                "guard",
+                f"ValidatingAdmissionPolicyBinding {NAMESPACE_GUARD_POLICY} enforces its policy",
+                f"policy {NAMESPACE_GUARD_POLICY}, actions include Deny",
+                actual,
+                ok,
+            )
+        )
+    return results
+
+
+_QUANTITY = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?")
+_SUFFIXES: Mapping[str, Decimal] = {
+    **{
+        suffix: Decimal(1024) ** power
+        for power, suffix in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))
+    },
+    **{suffix: Decimal(1000) ** power for power, suffix in enumerate(("", "k", "M", "G", "T", "P", "E"))},
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+}
+
+
+def quantity_value(text: str) -> Decimal | None:
+    """A Kubernetes quantity's value (``1Gi`` and ``1024Mi``, ``1`` and ``1000m`` are equal), or
+    None when ``text`` is not a quantity. The API server rewrites quantities in canonical form, so
+    a configured ``1024Mi`` reads back as ``1Gi``: quota limits are compared by value."""
+    match = _QUANTITY.fullmatch(text.strip())
+    if not match:
+        return None
+    number, suffix = match.group(1), match.group(2) or ""
+    try:
+        if suffix[:1] in ("e", "E"):
+            return Decimal(number) * Decimal(10) ** int(suffix[1:])
+        return Decimal(number) * _SUFFIXES[suffix]
+    except (InvalidOperation, ValueError, KeyError):
+        return None
+
+
+def same_quantity(left: str, right: str) -> bool:
+    a, b = quantity_value(left), quantity_value(right)
+    return a == b if a is not None and b is not None else left == right
+
+
+def _exists(kind: str, namespace: str, name: str, obj: KubeObject | None, want: bool = True) -> CheckResult:
+    found = obj is not None
+    return CheckResult(
+        "tenancy",
+        f"{kind} {namespace}/{name} {'exists' if want else 'is absent'}",
+        "exists" if want else "absent",
+        "exists" if found else "missing" if want else "absent",
+        found == want,
+    )
+
+
+def tenancy_results(
+    api: ClusterApi, expected: NamespaceExpectation, service_accounts: Sequence[KubeObject]
+) -> list[CheckResult]:
+    """Quota, LimitRange and NetworkPolicy when configured; Workload Identity and DinD both ways."""
+    ns = expected.name
+    results: list[CheckResult] = []
+    if expected.quota is not None:
+        quota = api.get_object("ResourceQuota", RESOURCE_QUOTA, ns)
+        results.append(_exists("ResourceQuota", ns, RESOURCE_QUOTA, quota))
+        if quota is not None:
+            hard = {str(k): str(v) for k, v in ((quota.get("spec") or {}).get("hard") or {}).items()}
+            same = hard.keys() == expected.quota.keys() and all(
+                same_quantity(hard[key], value) for key, value in expected.quota.items()
+            )
+            results.append(
+                CheckResult(
+                    "tenancy",
+                    f"ResourceQuota {ns}/{RESOURCE_QUOTA} hard limits",
+                    ", ".join(f"{k}={v}" for k, v in sorted(expected.quota.items())),
+                    ", ".join(f"{k}={v}" for k, v in sorted(hard.items())) or "(none)",
+                    same,
+                )
+            )
+    if expected.container_defaults:
+        results.append(_exists("LimitRange", ns, LIMIT_RANGE, api.get_object("LimitRange", LIMIT_RANGE, ns)))
+    if expected.network_isolation:
+        policy = api.get_object("NetworkPolicy", NETWORK_POLICY, ns)
+        results.append(_exists("NetworkPolicy", ns, NETWORK_POLICY, policy))
+    user = namespace_object_names(ns).user_service_account
+    for account in service_accounts:
+        metadata = account.get("metadata") or {}
+        name = str(metadata.get("name", ""))
+        email = (metadata.get("annotations") or {}).get(WORKLOAD_IDENTITY_ANNOTATION)
+        if name == user:
+            want = expected.workload_identity_email
+            if want is None and email is None:
+                continue
+            results.append(
+                CheckResult(
+                    "tenancy",
+                    f"ServiceAccount {ns}/{name} {WORKLOAD_IDENTITY_ANNOTATION}",
+                    want or "(none)",
+                    str(email) if email is not None else "(none)",
+                    email == want,
+                )
+            )
+        elif email is not None:
+            results.append(
+                CheckResult(
+                    "tenancy",
+                    f"ServiceAccount {ns}/{name} {WORKLOAD_IDENTITY_ANNOTATION}",
+                    "(none): only the package's user service account",
+                    str(email),
+                    False,
+                )
+            )
+    dind = api.get_object("Deployment", DIND_NAME, ns)
+    results.append(_exists("Deployment", ns, DIND_NAME, dind, want=expected.dind))
+    if expected.dind:
+        results.append(_exists("Service", ns, DIND_NAME, api.get_object("Service", DIND_NAME, ns)))
+    return results
+
+
+# ---- SubjectAccessReviews ----
+
+SYSTEM_USAGE: tuple[tuple[str, str], ...] = (
+    ("batch", "jobs"),
+    ("", "secrets"),
+    ("", "configmaps"),
+    ("apps", "deployments"),
+)
+"""``(api group, resource)`` the system service account creates, reads and deletes (Concurrent's
+control plane does so through it); a subset of what ``rbac.SYSTEM_RULES`` grants."""
+SYSTEM_USAGE_VERBS: tuple[str, ...] = ("create", "get", "delete")
+
+REMOTE_ACCESS: tuple[tuple[str, str, str], ...] = tuple(
+    ("", subresource, verb) for subresource in ("pods/exec", "pods/portforward") for verb in ("create", "get")
+)
+"""Running commands in, or tunnelling to, a pod: denied to both service accounts whatever the verb
+(older API servers authorized ``get`` on ``pods/exec`` for WebSocket clients)."""
+
+CROSS_NAMESPACE_PROBES: tuple[tuple[str, str, str], ...] = (
+    ("", "pods", "get"),
+    ("", "pods", "create"),
+    ("", "secrets", "get"),
+    ("batch", "jobs", "list"),
+    ("", "pods/exec", "create"),
+)
+"""What each service account is asked to do in another namespace (all must be denied)."""
+
+CLUSTER_WIDE_PROBES: tuple[tuple[str, str, str], ...] = (
+    ("", "pods", "list"),
+    ("", "secrets", "list"),
+    ("", "namespaces", "list"),
+    ("", "nodes/proxy", "get"),
+    (RBAC_API_GROUP, "clusterrolebindings", "create"),
+)
+"""Cluster-wide requests (``namespace`` ""), all denied: a RoleBinding grants nothing cluster-wide."""
+
+OUTSIDE_NAMESPACE = "default"
+"""A namespace no package service account may touch, checked for every namespace: a grant in every
+namespace (a ClusterRoleBinding) shows there."""
+
+
+def cross_namespace_targets(namespaces: Sequence[str], index: int, sample: int) -> list[str]:
+    """The namespaces whose denials ``namespaces[index]``'s service accounts are checked against.
+
+    Every other verified namespace when there are at most ``sample + 1``; otherwise the next
+    ``sample`` in list order (cyclic, so each namespace is also a target of ``sample`` others);
+    plus ``default``. This keeps SubjectAccessReviews linear in the number of namespaces (200
+    namespaces: about 100 reviews each, not 40,000 pairs). It loses nothing that matters:
+    a cross-namespace grant needs a binding, and :func:`binding_scan` reads every binding in the
+    cluster, so the reviews are the end-to-end confirmation, not the only net.
+    """
+    others = [*namespaces[index + 1 :], *namespaces[:index]]
+    return [*others[:sample], OUTSIDE_NAMESPACE]
+
+
+def expected_access(expectation: ClusterExpectation) -> list[ExpectedAccess]:
+    """The reviews of both service accounts of every namespace, allowed and denied."""
+    user_grants = sorted(grants(USER_RULES))
+    user_resources = sorted({(group, resource) for group, resource, _ in user_grants})
+    names_list = [ns.name for ns in expectation.namespaces]
+    checks: list[ExpectedAccess] = []
+    for index, namespace in enumerate(names_list):
+        names = namespace_object_names(namespace)
+        system, user = names.system_service_account, names.user_service_account
+
+        def review(account: str, grant: tuple[str, str, str], where: str, allowed: bool) -> ExpectedAccess:
+            group, resource, verb = grant
+            return ExpectedAccess(account, namespace, verb, group, resource, where, allowed)  # noqa: B023
+
+        # In its namespace: what each needs is allowed; user code reads no secret, writes nothing.
+        checks += [
+            review(system, (g, r, v), namespace, True) for g, r in SYSTEM_USAGE for v in SYSTEM_USAGE_VERBS
+        ]
+        checks += [review(user, grant, namespace, True) for grant in user_grants]
+        checks += [review(user, ("", "secrets", verb), namespace, False) for verb in READ_VERBS]
+        checks += [
+            review(user, (group, resource, verb), namespace, False)
+            for group, resource in user_resources
+            for verb in WRITE_VERBS
+        ]
+        checks += [
+            review(account, probe, namespace, False) for account in (system, user) for probe in REMOTE_ACCESS
+        ]
+        # Elsewhere: nothing.
+        for other in cross_namespace_targets(names_list, index, expectation.cross_namespace_sample):
+            checks += [
+                review(account, probe, other, False)
+                for account in (system, user)
+                for probe in CROSS_NAMESPACE_PROBES
+            ]
+        checks += [
+            review(account, probe, "", False) for account in (system, user) for probe in CLUSTER_WIDE_PROBES
+        ]
+    return checks
+
+
+def _verdict(allowed: bool) -> str:
+    return "allowed" if allowed else "denied"
+
+
+def access_result(expected: ExpectedAccess, review: AccessReview) -> CheckResult:
+    """Compare one expected permission with the SubjectAccessReview's answer; a review with an
+    error is a failure whatever its verdict (an RBAC evaluation error can hide a grant)."""
+    if review.error:
+        return CheckResult(
+            "access", expected.label, _verdict(expected.allowed), f"review error: {review.error}", False
+        )
+    return CheckResult(
+        "access",
+        expected.label,
+        _verdict(expected.allowed),
+        _verdict(review.allowed),
+        review.allowed == expected.allowed,
+    )
+
+
+# ---- all of it ----
+
+REVIEW_WORKERS = 8
+"""SubjectAccessReviews in flight at once (each is one small POST)."""
+
+
+def run_checks(
+    api: ClusterApi,
+    expectation: ClusterExpectation,
+    workers: int = REVIEW_WORKERS,
+    progress: Callable[[str], None] | None = None,
+) -> list[CheckResult]:
+    """Every check of ``expectation`` against ``api``, in :data:`AREAS` order."""
+    note = progress or (lambda _: None)
+    results: list[CheckResult] = []
+    fetched: dict[tuple[str, str | None, str], KubeObject | None] = {}
+    note("reading objects")
+    for expected in expected_objects(expectation):
+        obj = api.get_object(expected.kind, expected.name, expected.namespace)
+        fetched[(expected.kind, expected.namespace, expected.name)] = obj
+        results += object_results(expected, obj)
+    if expectation.include_system_role:
+        results += rules_results(
+            f"ClusterRole {SYSTEM_CLUSTER_ROLE}",
+            fetched[("ClusterRole", None, SYSTEM_CLUSTER_ROLE)],
+            SYSTEM_RULES,
+        )
+    for namespace in expectation.namespaces:
+        role = namespace_object_names(namespace.name).user_cluster_role
+        results += rules_results(f"ClusterRole {role}", fetched[("ClusterRole", None, role)], USER_RULES)
+    note("scanning bindings")
+    results += binding_scan(
+        expectation, api.list_objects("RoleBinding", None), api.list_objects("ClusterRoleBinding", None)
+    )
+    for namespace in expectation.namespaces:
+        results += pod_security_results(namespace, fetched[("Namespace", None, namespace.name)])
+    if expectation.include_system_role:
+        results += guard_results(api)
+    for namespace in expectation.namespaces:
+        results += tenancy_results(api, namespace, api.list_objects("ServiceAccount", namespace.name))
+    checks = expected_access(expectation)
+    note(f"{len(checks)} SubjectAccessReviews")
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        reviews = list(pool.map(api.review, checks))
+    results += [access_result(check, review) for check, review in zip(checks, reviews, strict=True)]
+    order = {area: index for index, area in enumerate(AREAS)}
+    return sorted(results, key=lambda result: order[result.area])
