@@ -1,20 +1,27 @@
 """Pulumi components that make a Kubernetes cluster ready for Concurrent for MLflow."""
 
-from .config import ConfigError, NamespaceSpec, StackConfig, parse_stack_config
+from .config import ConfigError, StackConfig, parse_stack_config
 from .kube.names import NamespaceObjectNames, namespace_object_names
-from .kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from .kube.system_role import RbacSubject, SystemRole, SystemRoleArgs
+from .kube.namespace import (
+    ConcurrentNamespace,
+    ConcurrentNamespaceArgs,
+    ContainerDefaultsArgs,
+    WorkloadIdentityArgs,
+)
+from .kube.namespace_settings import NamespaceSettings
+from .kube.system_role import SystemRole, SystemRoleArgs
 
 __all__ = [
     "ConcurrentNamespace",
     "ConcurrentNamespaceArgs",
     "ConfigError",
+    "ContainerDefaultsArgs",
     "NamespaceObjectNames",
-    "NamespaceSpec",
-    "RbacSubject",
+    "NamespaceSettings",
     "StackConfig",
     "SystemRole",
     "SystemRoleArgs",
+    "WorkloadIdentityArgs",
     "namespace_object_names",
     "parse_stack_config",
 ]

@@ -1,132 +1,97 @@
-"""Stack config: parsed and validated in one place, before any resource is registered.
+"""Stack config -> the components' args, validated before any resource is registered.
 
 :func:`parse_stack_config` is pure: it takes the raw config values (the strings Pulumi hands a
-program) and returns a :class:`StackConfig`, or raises :class:`ConfigError` listing every
-problem, each naming the key, the bad value and the fix.
+program) and returns a :class:`StackConfig` holding each component's args, or raises
+:class:`ConfigError` listing every problem, each naming the key, the bad value and the fix. It
+validates with the same functions the components run on their args (one code path), so the
+components accept what it produces and refuse what it refuses.
 """
 
-from __future__ import annotations
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
-from .gke.cluster_config import ClusterSpec, parse_cluster_config
-from .kube.labels import COMMON_LABELS, label_value_problem, metadata_key_problem
-from .kube.names import namespace_name_problem, suggest_namespace_name
-from .validation import PROJECT, ObjectReader, Problems, decode
+from .gke.cluster_config import parse_cluster_config
+from .kube.namespace_settings import (
+    NamespaceDefaults,
+    NamespaceSettings,
+    read_container_defaults,
+    read_namespace,
+    read_quantities,
+)
+from .kube.pod_security import DEFAULT_POD_SECURITY, as_level, pod_security_level_problem
+from .kube.system_role import read_system_role_subjects
+from .validation import PROJECT, KeyStyle, ObjectReader, Problems, decode
 from .validation import ConfigError as ConfigError
 
-NAMESPACE_KEYS: frozenset[str] = frozenset({"name", "labels", "annotations", "protect"})
+if TYPE_CHECKING:
+    from .kube.namespace import ConcurrentNamespaceArgs
+    from .kube.system_role import SystemRoleArgs
 
 SET_LIST_HINT = (
     f"set a list with: pulumi config set --path '{PROJECT}:namespaces[0]' parallelsns "
     "(one line per namespace: [0], [1], ...), or write it as a YAML list in the stack file"
 )
 
+KNOWN_KEYS: Mapping[str, str] = {
+    "namespaces": "Namespaces to prepare: names, or objects {name, labels?, annotations?, protect?, "
+    "podSecurity?, quota?, containerDefaults?, workloadIdentity?, networkIsolation?, dind?}.",
+    "createSystemRole": "Create the cluster-wide system role (false for a second stack on the same cluster).",
+    "adoptExisting": "Adopt objects that already exist (a cluster prepared by hand) instead of failing.",
+    "protectNamespaces": "Default for each namespace's protect: protected namespaces are never deleted.",
+    "systemRoleUsers": "Extra users (e.g. Google service account emails) bound to the system role.",
+    "systemRoleGroups": "Extra groups bound to the system role (never system:* groups).",
+    "podSecurity": "Default Pod Security level of namespaces: restricted, baseline (default) or privileged.",
+    "quota": "Default ResourceQuota hard limits of every namespace, e.g. {requests.cpu: '8'}.",
+    "containerDefaults": "Default container requests and limits of every namespace (a LimitRange).",
+    "networkIsolation": "Default of every namespace's networkIsolation (ingress only from its own pods).",
+    "cluster": "A GKE cluster to create: {name, location, project?, nodePools?, ...} (README, GKE).",
+}
+"""Every config key of this project, with what it is for (the booleans are also in Pulumi.yaml)."""
 
-@dataclass(frozen=True)
-class NamespaceSpec:
-    """One Concurrent namespace as the stack config describes it."""
-
-    name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    protect: bool = True
+TOP_LEVEL_FIELDS = (
+    "namespaces", "create_system_role", "adopt_existing", "protect_namespaces", "system_role_users",
+    "system_role_groups", "pod_security", "quota", "container_defaults", "network_isolation", "cluster",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class StackConfig:
-    """Everything the stack program needs from config, validated."""
+    """Everything the stack program needs from config: validated, as the components' args."""
 
-    namespaces: tuple[NamespaceSpec, ...]
-    create_system_role: bool = True
+    namespaces: tuple[NamespaceSettings, ...]
+    system_role: "SystemRoleArgs | None"
+    """The SystemRole's args; None when this stack does not create the system role."""
     adopt_existing: bool = False
-    system_role_users: tuple[str, ...] = ()
-    cluster: ClusterSpec | None = None
-    """A GKE cluster to create and deploy onto; None deploys onto the ``kubernetes:*`` cluster."""
+    cluster: Any = None
+    """A GKE cluster to create and deploy onto (GkeCluster's args); None deploys onto the
+    ``kubernetes:*`` cluster."""
+
+    @property
+    def namespace_args(self) -> "list[ConcurrentNamespaceArgs]":
+        """Each namespace's ConcurrentNamespace args, in config order."""
+        return [cast("ConcurrentNamespaceArgs", settings.as_args()) for settings in self.namespaces]
 
 
-def _parse_bool(raw: str | None, key: str, default: bool, problems: Problems) -> bool:
-    if raw is None:
-        return default
-    if raw.strip().lower() in ("true", "false"):
-        return raw.strip().lower() == "true"
-    problems.add(key, raw, "expected a boolean", f"pulumi config set {PROJECT}:{key} true (or false)")
-    return default
-
-
-def _parse_string_map(
-    value: Any,
-    key: str,
-    problems: Problems,
-    value_problem: Callable[[str], str | None] | None,
-) -> dict[str, str]:
-    if not isinstance(value, dict):
-        problems.add(
-            key, value, "expected a map of string keys to string values", "write it as {key: value, ...}"
-        )
-        return {}
-    result: dict[str, str] = {}
-    for item_key, item_value in value.items():
-        where = f"{key}.{item_key}"
-        key_problem = metadata_key_problem(item_key)
-        if key_problem:
-            problems.add(where, item_key, "not a valid key", key_problem)
-        elif item_key in COMMON_LABELS:
-            problems.add(where, item_value, "this label is set by the package", f"remove '{item_key}'")
-        elif not isinstance(item_value, str):
-            problems.add(where, item_value, "expected a string", f"quote it: '{item_key}': \"{item_value}\"")
-        elif value_problem and (why := value_problem(item_value)):
-            problems.add(where, item_value, "not a valid value", why)
-        else:
-            result[item_key] = item_value
-    return result
-
-
-def _parse_namespace(entry: Any, key: str, default_protect: bool, problems: Problems) -> NamespaceSpec | None:
-    name_key = key if isinstance(entry, str) else f"{key}.name"
-    if isinstance(entry, str):
-        entry = {"name": entry}
-    if not isinstance(entry, dict):
-        problems.add(
-            key,
-            entry,
-            "expected a namespace name or an object {name, labels?, annotations?, protect?}",
-            f"pulumi config set --path '{PROJECT}:{key}' parallelsns",
-        )
-        return None
-    reader = ObjectReader(entry, key, NAMESPACE_KEYS, problems)
-    name = entry.get("name")
-    if not isinstance(name, str):
-        problems.add(name_key, name, "every namespace needs a name (a string)", "add name: <namespace>")
-        return None
-    why = namespace_name_problem(name)
-    if why:
-        problems.add(
-            name_key,
-            name,
-            f"not a valid namespace name: {why}",
-            f"use a name such as '{suggest_namespace_name(name)}'",
-        )
-        return None
-    protect = reader.boolean("protect", default_protect)
-    return NamespaceSpec(
-        name=name,
-        labels=_parse_string_map(entry.get("labels", {}), f"{key}.labels", problems, label_value_problem),
-        annotations=_parse_string_map(entry.get("annotations", {}), f"{key}.annotations", problems, None),
-        protect=protect,
+def _namespace_defaults(reader: ObjectReader, workload_identity_project: str | None) -> NamespaceDefaults:
+    level = reader.string(
+        "pod_security", DEFAULT_POD_SECURITY, check=pod_security_level_problem, example="baseline"
+    )
+    return NamespaceDefaults(
+        protect=reader.boolean("protect_namespaces", True),
+        pod_security=as_level(level),
+        quota=read_quantities(reader, "quota", "{requests.cpu: '8', requests.memory: 32Gi}"),
+        container_defaults=read_container_defaults(reader),
+        network_isolation=reader.boolean("network_isolation", False),
+        workload_identity_project=workload_identity_project,
     )
 
 
 def _parse_namespaces(
-    raw: str | None, default_protect: bool, problems: Problems
-) -> tuple[NamespaceSpec, ...]:
-    if raw is None:
-        problems.add("namespaces", None, "required: the namespaces to prepare for Concurrent", SET_LIST_HINT)
-        return ()
-    value = decode(raw, "namespaces", problems)
+    value: Any, defaults: NamespaceDefaults, problems: Problems
+) -> tuple[NamespaceSettings, ...]:
     if value is None:
+        problems.add("namespaces", None, "required: the namespaces to prepare for Concurrent", SET_LIST_HINT)
         return ()
     if not isinstance(value, list):
         why = "a single value where a list belongs" if isinstance(value, str) else "expected a list"
@@ -134,67 +99,79 @@ def _parse_namespaces(
         return ()
     if not value:
         problems.add("namespaces", value, "the list is empty", SET_LIST_HINT)
-    specs: list[NamespaceSpec] = []
+    specs: list[NamespaceSettings] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(value):
-        spec = _parse_namespace(entry, f"namespaces[{index}]", default_protect, problems)
+        key = f"namespaces[{index}]"
+        name_key = key if isinstance(entry, str) else None
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict):
+            problems.add(
+                key,
+                entry,
+                "expected a namespace name or an object {name, labels?, annotations?, protect?, ...}",
+                f"pulumi config set --path '{PROJECT}:{key}' parallelsns",
+            )
+            continue
+        spec = read_namespace(entry, key, problems, KeyStyle.CAMEL, defaults, name_key=name_key)
         if spec is None:
             continue
-        if spec.name in seen:
+        if spec.namespace in seen:
             problems.add(
-                f"namespaces[{index}]",
-                spec.name,
-                f"duplicate of namespaces[{seen[spec.name]}]",
+                key,
+                spec.namespace,
+                f"duplicate of namespaces[{seen[spec.namespace]}]",
                 "list each namespace once",
             )
             continue
-        seen[spec.name] = index
+        seen[spec.namespace] = index
         specs.append(spec)
     return tuple(specs)
 
 
-def _parse_users(raw: str | None, problems: Problems) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    value = decode(raw, "systemRoleUsers", problems)
-    if not isinstance(value, list) or not all(isinstance(user, str) and user for user in value):
-        problems.add(
-            "systemRoleUsers",
-            value,
-            "expected a list of user names (e.g. Google service account emails)",
-            f"pulumi config set --path '{PROJECT}:systemRoleUsers[0]' NAME",
-        )
-        return ()
-    return tuple(value)
-
-
-KNOWN_KEYS: Mapping[str, str] = {
-    "namespaces": "Namespaces to prepare: names, or objects {name, labels?, annotations?, protect?}.",
-    "createSystemRole": "Create the cluster-wide system role (false for a second stack on the same cluster).",
-    "adoptExisting": "Adopt objects that already exist (a cluster prepared by hand) instead of failing.",
-    "protectNamespaces": "Default for each namespace's protect: protected namespaces are never deleted.",
-    "systemRoleUsers": "Extra users (e.g. Google service account emails) bound to the system role.",
-    "cluster": "A GKE cluster to create: {name, location, project?, nodePools?, ...} (README, GKE).",
-}
-"""Every config key of this project, with what it is for (also declared in Pulumi.yaml)."""
+def _cluster_project(cluster: Any) -> str | None:
+    if cluster is None:
+        return None
+    project = cluster.get("project") if isinstance(cluster, Mapping) else getattr(cluster, "project", None)
+    return project if isinstance(project, str) else None
 
 
 def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -> StackConfig:
     """Validate the raw config of this project (key without project prefix -> raw string value).
 
-    ``gcp_project`` is the ``gcp:project`` config, the default project of a ``cluster``.
+    ``gcp_project`` is the ``gcp:project`` config: the default project of a ``cluster`` and of
+    each namespace's ``workloadIdentity``.
     """
     problems = Problems()
-    problems.unknown_keys("", {key: raw[key] for key in raw}, KNOWN_KEYS, "this project's config")
-    protect = _parse_bool(raw.get("protectNamespaces"), "protectNamespaces", True, problems)
+    values = {key: decode(text, key, problems) for key, text in raw.items()}
+    reader = ObjectReader(values, "", TOP_LEVEL_FIELDS, problems, KeyStyle.CAMEL)
+    cluster = (
+        parse_cluster_config(values["cluster"], gcp_project, problems) if reader.has("cluster") else None
+    )
+    defaults = _namespace_defaults(reader, _cluster_project(cluster) or gcp_project)
+    namespaces = _parse_namespaces(values.get("namespaces"), defaults, problems)
+    users, groups = read_system_role_subjects(reader)
+    create_system_role = reader.boolean("create_system_role", True)
+    system_role: SystemRoleArgs | None = None
+    if create_system_role:
+        system_role = {
+            "extra_users": list(users),
+            "extra_groups": list(groups),
+            "dind_priority_class": any(spec.dind for spec in namespaces),
+        }
+    elif users or groups:
+        problems.add(
+            "systemRoleUsers" if users else "systemRoleGroups",
+            list(users or groups),
+            "this stack does not create the system role (createSystemRole: false)",
+            "set them in the stack that creates it",
+        )
     config = StackConfig(
-        namespaces=_parse_namespaces(raw.get("namespaces"), protect, problems),
-        create_system_role=_parse_bool(raw.get("createSystemRole"), "createSystemRole", True, problems),
-        adopt_existing=_parse_bool(raw.get("adoptExisting"), "adoptExisting", False, problems),
-        system_role_users=_parse_users(raw.get("systemRoleUsers"), problems),
-        cluster=parse_cluster_config(decode(raw["cluster"], "cluster", problems), gcp_project, problems)
-        if "cluster" in raw
-        else None,
+        namespaces=namespaces,
+        system_role=system_role,
+        adopt_existing=reader.boolean("adopt_existing", False),
+        cluster=cluster,
     )
     problems.raise_if_any()
     return config

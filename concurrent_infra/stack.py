@@ -10,8 +10,8 @@ import pulumi_kubernetes as k8s
 
 from .config import StackConfig, parse_stack_config
 from .kube.adoption import adoption_transforms
-from .kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from .kube.system_role import RbacSubject, SystemRole, SystemRoleArgs
+from .kube.namespace import ConcurrentNamespace
+from .kube.system_role import SystemRole, SystemRoleArgs
 from .mlflow_command import mlflow_test_command
 from .validation import PROJECT, ConfigError
 
@@ -88,30 +88,23 @@ def deploy(
     config: StackConfig,
     provider: pulumi.ProviderResource,
     kube_context: str | None = None,
-    extra_system_subjects: tuple[RbacSubject, ...] = (),
+    extra_system_users: tuple[str, ...] = (),
 ) -> ConcurrentDeployment:
     """Create the system role (when configured) and every namespace on ``provider``."""
     opts = pulumi.ResourceOptions(provider=provider, transforms=adoption_transforms(config.adopt_existing))
     system_role = None
-    if config.create_system_role:
-        subjects = extra_system_subjects + tuple(
-            RbacSubject(kind="User", name=user) for user in config.system_role_users
-        )
-        system_role = SystemRole("system-role", SystemRoleArgs(extra_subjects=subjects), opts)
-    namespaces = {
-        spec.name: ConcurrentNamespace(
-            spec.name,
-            ConcurrentNamespaceArgs(
-                namespace=spec.name,
-                labels=spec.labels,
-                annotations=spec.annotations,
-                protect=spec.protect,
-                system_role=system_role,
-            ),
-            opts,
-        )
-        for spec in config.namespaces
-    }
+    if config.system_role is not None:
+        args: SystemRoleArgs = {
+            **config.system_role,
+            "extra_users": [*extra_system_users, *config.system_role.get("extra_users", [])],
+        }
+        system_role = SystemRole("system-role", args, opts)
+    namespaces: dict[str, ConcurrentNamespace] = {}
+    for namespace_args in config.namespace_args:
+        if system_role is not None:
+            namespace_args["system_role_name"] = system_role.cluster_role_name
+        name = namespace_args["namespace"]
+        namespaces[name] = ConcurrentNamespace(name, namespace_args, opts)
     outputs: dict[str, Any] = {
         "namespaces": list(namespaces),
         "serviceAccounts": {
@@ -155,10 +148,13 @@ def main() -> None:
         from .gke.cluster import GkeCluster, GkeClusterArgs  # pulumi-gcp only for stacks that need it
 
         gke = GkeCluster("gke", GkeClusterArgs(config.cluster, adopt_existing=config.adopt_existing))
-        subjects = () if gke.control_plane_email is None else (RbacSubject("User", gke.control_plane_email),)
-        deployment = deploy(
-            config, gke.provider, kube_context=config.cluster.name, extra_system_subjects=subjects
+        account = config.cluster.control_plane_account
+        users = (
+            ()
+            if account is None
+            else (f"{account.account_id}@{config.cluster.project}.iam.gserviceaccount.com",)
         )
+        deployment = deploy(config, gke.provider, kube_context=config.cluster.name, extra_system_users=users)
         outputs = {**gke_outputs(gke), **deployment.outputs}
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -6,13 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from concurrent_infra import (
-    ConcurrentNamespace,
-    ConcurrentNamespaceArgs,
-    RbacSubject,
-    SystemRole,
-    SystemRoleArgs,
-)
+from concurrent_infra import ConcurrentNamespace, ConcurrentNamespaceArgs, SystemRole
 from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
 from tests.harness import Run, resolve, run_program
@@ -33,9 +27,8 @@ def wire_rules(rules: tuple[PolicyRule, ...]) -> list[dict[str, list[str]]]:
 
 
 def namespace_run(**kwargs: Any) -> tuple[ConcurrentNamespace, Run]:
-    return run_program(
-        lambda: ConcurrentNamespace("parallelsns", ConcurrentNamespaceArgs("parallelsns", **kwargs))
-    )
+    args: ConcurrentNamespaceArgs = {"namespace": "parallelsns", **kwargs}  # type: ignore[typeddict-item]
+    return run_program(lambda: ConcurrentNamespace("parallelsns", args))
 
 
 def test_system_role_objects_rules_and_binding() -> None:
@@ -55,32 +48,20 @@ def test_system_role_objects_rules_and_binding() -> None:
     assert role.urn in binding.dependencies
     assert {role.parent, binding.parent} == {component.urn}
     assert (role.name, binding.name) == ("system-role-cluster-role", "system-role-cluster-role-binding")
-    assert len(run.registrations) == 3
+    assert len(run.registrations) == 5  # the component, role, binding, namespace guard and its binding
 
 
-def test_system_role_extra_subjects_are_users_or_groups() -> None:
-    email = pulumi.Output.from_input("ctrl@proj.iam.gserviceaccount.com")
+def test_system_role_extra_users_and_groups() -> None:
     _, run = run_program(
-        lambda: SystemRole("sr", SystemRoleArgs(extra_subjects=[RbacSubject(kind="User", name=email)]))
+        lambda: SystemRole(
+            "sr", {"extra_users": ["ctrl@proj.iam.gserviceaccount.com"], "extra_groups": ["ops@example.com"]}
+        )
     )
     subjects = run.of_type(CLUSTER_ROLE_BINDING)[0].inputs["subjects"]
-    assert subjects[1] == {
-        "kind": "User",
-        "name": "ctrl@proj.iam.gserviceaccount.com",
-        "apiGroup": RBAC_API_GROUP,
-    }
-
-
-def test_system_role_refuses_a_service_account_subject() -> None:
-    with pytest.raises(ValueError, match="ServiceAccount"):
-        run_program(
-            lambda: SystemRole(
-                "sr",
-                SystemRoleArgs(
-                    extra_subjects=[RbacSubject(kind="ServiceAccount", name="x")]  # type: ignore[arg-type]
-                ),
-            )
-        )
+    assert subjects[1:] == [
+        {"kind": "User", "name": "ctrl@proj.iam.gserviceaccount.com", "apiGroup": RBAC_API_GROUP},
+        {"kind": "Group", "name": "ops@example.com", "apiGroup": RBAC_API_GROUP},
+    ]
 
 
 def test_namespace_objects_have_the_reference_names() -> None:
@@ -130,7 +111,9 @@ def test_namespace_bindings_subjects_and_role_refs() -> None:
 
 def test_bindings_depend_on_what_they_bind() -> None:
     _, run = run_program(
-        lambda: ConcurrentNamespace("ns", ConcurrentNamespaceArgs("ns", system_role=SystemRole("sr")))
+        lambda: ConcurrentNamespace(
+            "ns", {"namespace": "ns", "system_role_name": SystemRole("sr").cluster_role_name}
+        )
     )
     system_cluster_role = run.named(CLUSTER_ROLE, "k8s-role-for-parallels-lambda")
     system_sa = run.named(SERVICE_ACCOUNT, "k8s-serviceaccount-for-parallels-ns")
@@ -189,12 +172,12 @@ def test_a_provider_passed_to_a_component_reaches_every_child() -> None:
         provider = k8s.Provider("target", context="other-cluster")
         opts = pulumi.ResourceOptions(provider=provider)
         SystemRole("sr", opts=opts)
-        ConcurrentNamespace("ns", ConcurrentNamespaceArgs("ns"), opts)
+        ConcurrentNamespace("ns", {"namespace": "ns"}, opts)
 
     _, run = run_program(program)
     provider_urn = run.of_type("pulumi:providers:kubernetes")[0].urn
     children = [r for r in run.registrations if r.custom and r.type.startswith("kubernetes:")]
-    assert len(children) == 8
+    assert len(children) == 10  # role, binding, the namespace guard and its binding, six namespace objects
     assert all(r.provider.startswith(provider_urn + "::") for r in children)
 
 
@@ -209,4 +192,4 @@ def test_outputs_resolve_to_the_names() -> None:
 
 def test_an_invalid_namespace_is_refused_before_anything_is_registered() -> None:
     with pytest.raises(ValueError, match="DNS-1123"):
-        run_program(lambda: ConcurrentNamespace("bad", ConcurrentNamespaceArgs("Bad_Name")))
+        run_program(lambda: ConcurrentNamespace("bad", {"namespace": "Bad_Name"}))

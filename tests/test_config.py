@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from concurrent_infra.config import KNOWN_KEYS, ConfigError, NamespaceSpec, parse_stack_config
+from concurrent_infra.config import KNOWN_KEYS, ConfigError, parse_stack_config
+from concurrent_infra.kube.namespace_settings import NamespaceSettings
 
 
 def ns(value: object) -> dict[str, str]:
@@ -25,10 +26,9 @@ def only_problem(raw: dict[str, str]) -> str:
 
 def test_plain_names_take_the_defaults() -> None:
     config = parse_stack_config(ns(["parallelsns", "team-b"]))
-    assert config.namespaces == (NamespaceSpec("parallelsns"), NamespaceSpec("team-b"))
-    assert config.create_system_role is True
+    assert config.namespaces == (NamespaceSettings("parallelsns"), NamespaceSettings("team-b"))
+    assert config.system_role == {"extra_users": [], "extra_groups": [], "dind_priority_class": False}
     assert config.adopt_existing is False
-    assert config.system_role_users == ()
 
 
 def test_objects_carry_labels_annotations_and_protect() -> None:
@@ -37,14 +37,15 @@ def test_objects_carry_labels_annotations_and_protect() -> None:
             **ns(
                 [{"name": "ml", "labels": {"team": "a"}, "annotations": {"owner": "x y"}, "protect": False}]
             ),
-            "createSystemRole": "false",
             "adoptExisting": "true",
             "systemRoleUsers": json.dumps(["ctrl@p.iam.gserviceaccount.com"]),
         }
     )
-    assert config.namespaces == (NamespaceSpec("ml", {"team": "a"}, {"owner": "x y"}, protect=False),)
-    assert (config.create_system_role, config.adopt_existing) == (False, True)
-    assert config.system_role_users == ("ctrl@p.iam.gserviceaccount.com",)
+    assert config.namespaces == (NamespaceSettings("ml", {"team": "a"}, {"owner": "x y"}, protect=False),)
+    assert config.adopt_existing is True
+    assert config.system_role is not None
+    assert config.system_role["extra_users"] == ["ctrl@p.iam.gserviceaccount.com"]
+    assert parse_stack_config({**ns(["ml"]), "createSystemRole": "false"}).system_role is None
 
 
 def test_protect_namespaces_sets_the_default_and_entries_override_it() -> None:
@@ -149,13 +150,15 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_pulumi_yaml_declares_the_boolean_keys_with_the_parsers_defaults() -> None:
     declared = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.yaml").read_text())["config"]
     defaults = parse_stack_config(ns(["a"]))
-    attributes = {"createSystemRole": "create_system_role", "adoptExisting": "adopt_existing"}
+    attributes = {"createSystemRole": "creates_system_role", "adoptExisting": "adopt_existing"}
     declared_keys = {key.split(":", 1)[1] for key in declared}
     assert declared_keys == {"createSystemRole", "adoptExisting", "protectNamespaces"}
     for full_key, declaration in declared.items():
         key = full_key.split(":", 1)[1]
         assert key in KNOWN_KEYS and declaration["type"] == "boolean" and declaration["description"]
-        if key in attributes:
+        if key == "createSystemRole":
+            assert (defaults.system_role is not None) is declaration["default"]
+        elif key in attributes:
             assert getattr(defaults, attributes[key]) is declaration["default"]
         else:
             assert all(spec.protect is declaration["default"] for spec in defaults.namespaces)

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, PolicyRule, grants
 from concurrent_infra.stack import main
 from tests.harness import run_program
@@ -50,8 +51,13 @@ def rule_grants(doc: dict[str, Any]) -> frozenset[tuple[str, str, str]]:
 
 def test_same_kinds_and_names_plus_the_namespace_itself() -> None:
     ours, upstream = our_objects(), upstream_objects()
-    # Deliberate difference: the Namespace, which the procedure creates with `kubectl create namespace`.
-    assert set(ours) == set(upstream) | {("Namespace", "parallelsns", None)}
+    # Deliberate differences: the Namespace, which the procedure creates with `kubectl create namespace`,
+    # and the namespace guard (a ValidatingAdmissionPolicy and its binding).
+    assert set(ours) == set(upstream) | {
+        ("Namespace", "parallelsns", None),
+        ("ValidatingAdmissionPolicy", NAMESPACE_GUARD_POLICY, None),
+        ("ValidatingAdmissionPolicyBinding", NAMESPACE_GUARD_POLICY, None),
+    }
 
 
 def test_cluster_roles_are_not_namespaced() -> None:

@@ -32,7 +32,8 @@ def test_two_namespaces_and_the_system_role() -> None:
     run = run_main(namespaces=["parallelsns", {"name": "team-b", "protect": False}])
     assert len(run.of_type("concurrent-infra:index:SystemRole")) == 1
     assert len(run.of_type("concurrent-infra:index:ConcurrentNamespace")) == 2
-    assert len([r for r in run.registrations if r.custom and r.type.startswith("kubernetes:")]) == 2 + 2 * 6
+    # The system role, its binding, the namespace guard and its binding; six objects per namespace.
+    assert len([r for r in run.registrations if r.custom and r.type.startswith("kubernetes:")]) == 4 + 2 * 6
     assert run.named(NAMESPACE, "parallelsns").protect
     assert not run.named(NAMESPACE, "team-b").protect
 

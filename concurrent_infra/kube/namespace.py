@@ -1,59 +1,116 @@
 """The ConcurrentNamespace component: one namespace made ready for Concurrent for MLflow."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .names import SYSTEM_CLUSTER_ROLE, namespace_name_problem, namespace_object_names
+from ..validation import KeyStyle, component_problems
+from .labels import with_common_labels
+from .names import (
+    DIND_NAME,
+    DIND_PRIORITY_CLASS,
+    LIMIT_RANGE,
+    NETWORK_POLICY,
+    RESOURCE_QUOTA,
+    SYSTEM_CLUSTER_ROLE,
+    namespace_object_names,
+)
+from .namespace_settings import GKE_SERVICE_ACCOUNT_ANNOTATION, NamespaceSettings, read_namespace
 from .objects import cluster_role_ref, name_of, object_metadata, service_account_subject
+from .pod_security import pod_security_labels
 from .rbac import USER_RULES, k8s_rules
-from .system_role import SystemRole
 
 
-@dataclass(frozen=True)
-class ConcurrentNamespaceArgs:
-    """Arguments of :class:`ConcurrentNamespace`."""
+class ContainerDefaultsArgs(TypedDict):
+    """Resources of containers that set none, so that their pods fit the namespace's quota."""
+
+    requests: NotRequired[dict[str, str]]
+    """Default requests, e.g. ``{"cpu": "500m", "memory": "1Gi"}``."""
+    limits: NotRequired[dict[str, str]]
+    """Default limits, e.g. ``{"memory": "2Gi"}``."""
+
+
+class WorkloadIdentityArgs(TypedDict):
+    """GKE Workload Identity for the user service account: give exactly one of
+    ``googleServiceAccount`` and ``roles``."""
+
+    google_service_account: NotRequired[str]
+    """A Google service account email: the user service account impersonates it (it is annotated
+    ``iam.gke.io/gcp-service-account``, and the account grants it roles/iam.workloadIdentityUser)."""
+    roles: NotRequired[list[str]]
+    """IAM roles granted on the project directly to the user service account's principal."""
+    project: str
+    """The project of the cluster's workload identity pool (``<project>.svc.id.goog``)."""
+    project_number: NotRequired[str]
+    """The project's number, for the principal of ``roles``; looked up when not given."""
+
+
+class ConcurrentNamespaceArgs(TypedDict):
+    """Arguments of ConcurrentNamespace."""
 
     namespace: str
     """The Kubernetes namespace name (a DNS-1123 label); every object name derives from it."""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    """Extra labels for the Namespace object (the common labels are always added)."""
-    annotations: Mapping[str, str] = field(default_factory=dict)
+    labels: NotRequired[dict[str, str]]
+    """Extra labels for the Namespace object (the common and Pod Security labels are added)."""
+    annotations: NotRequired[dict[str, str]]
     """Annotations for the Namespace object."""
-    protect: bool = True
-    """Protect the Namespace (and retain it on delete) so its jobs and secrets are never lost."""
-    system_role: SystemRole | None = None
-    """The SystemRole, when the same program creates it: the system RoleBinding then waits for it.
-    The binding refers to ClusterRole ``k8s-role-for-parallels-lambda`` by name either way."""
+    protect: NotRequired[bool]
+    """Protect the Namespace and retain it on delete, so its jobs and secrets are never lost
+    (default true)."""
+    system_role_name: NotRequired[pulumi.Input[str]]
+    """The system ClusterRole's name (default ``k8s-role-for-parallels-lambda``); pass
+    SystemRole's ``clusterRoleName`` so the system RoleBinding waits for the role."""
+    pod_security: NotRequired[str]
+    """Pod Security level enforced on the namespace: ``restricted``, ``baseline`` (default) or
+    ``privileged`` (explicit opt-in; the policy pack flags it unless allowed)."""
+    quota: NotRequired[dict[str, str]]
+    """Hard limits of a ResourceQuota ``concurrent-quota``, e.g. ``{"requests.cpu": "8",
+    "requests.nvidia.com/gpu": "2", "pods": "50"}``."""
+    container_defaults: NotRequired[ContainerDefaultsArgs]
+    """A LimitRange ``concurrent-container-defaults`` giving containers without resources these."""
+    workload_identity: NotRequired[WorkloadIdentityArgs]
+    """GKE Workload Identity for the user service account (needs pulumi-gcp)."""
+    network_isolation: NotRequired[bool]
+    """A NetworkPolicy ``concurrent-namespace-isolation``: ingress only from pods of this namespace
+    (egress is not restricted). Enforced only where the cluster enforces NetworkPolicies."""
+    dind: NotRequired[bool]
+    """The upstream Docker-in-Docker Deployment and Service ``docker-dind`` (privileged: requires
+    ``podSecurity: privileged``, and the PriorityClass from SystemRole's ``dindPriorityClass``)."""
+
+
+def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> NamespaceSettings:
+    """Validate ``args`` with the stack config's rules; raises ConfigError listing every problem."""
+    problems = component_problems("ConcurrentNamespace", resource_name)
+    if not isinstance(args, dict):
+        problems.add(
+            "", args, "expected a dict of args", "ConcurrentNamespace(name, {'namespace': 'team-a'})"
+        )
+        problems.raise_if_any()
+    settings = read_namespace(args, "", problems, KeyStyle.SNAKE, name_field="namespace")
+    problems.raise_if_any()
+    assert settings is not None, "read_namespace reports why it returns None"
+    return settings
 
 
 class ConcurrentNamespace(pulumi.ComponentResource):
     """A namespace with Concurrent's system and user service accounts, each bound to its role.
 
-    Objects (for namespace ``ns``): Namespace ``ns``; ServiceAccount
-    ``k8s-serviceaccount-for-parallels-ns`` bound by RoleBinding
-    ``k8s-service-account-binding-ns`` to ClusterRole ``k8s-role-for-parallels-lambda``;
-    read-only ClusterRole ``k8s-role-for-users-ns``; ServiceAccount
-    ``k8s-serviceaccount-for-users-ns`` bound to it by RoleBinding
-    ``k8s-serviceaccount-for-users-ns-binding``. Both bindings are RoleBindings: nothing is
-    granted outside the namespace.
-
-    Outputs: ``namespace_name``, ``system_service_account_name``, ``user_service_account_name``
-    (each resolves once its object exists); ``names`` holds every object's name.
+    Objects (for namespace ``ns``): Namespace ``ns`` (with Pod Security labels); ServiceAccount
+    ``k8s-serviceaccount-for-parallels-ns`` bound by RoleBinding ``k8s-service-account-binding-ns``
+    to ClusterRole ``k8s-role-for-parallels-lambda``; read-only ClusterRole
+    ``k8s-role-for-users-ns``; ServiceAccount ``k8s-serviceaccount-for-users-ns`` bound to it by
+    RoleBinding ``k8s-serviceaccount-for-users-ns-binding``. Both bindings are RoleBindings:
+    nothing is granted outside the namespace. Optional: quota, container defaults, Workload
+    Identity, network isolation, Docker-in-Docker.
     """
 
-    namespace: k8s.core.v1.Namespace
-    system_service_account: k8s.core.v1.ServiceAccount
-    system_role_binding: k8s.rbac.v1.RoleBinding
-    user_cluster_role: k8s.rbac.v1.ClusterRole
-    user_service_account: k8s.core.v1.ServiceAccount
-    user_role_binding: k8s.rbac.v1.RoleBinding
     namespace_name: pulumi.Output[str]
+    """The namespace's name, once the Namespace exists."""
+    system_service_account_name: pulumi.Output[str]
+    """The system ServiceAccount's name (Concurrent's control plane uses it), once it exists."""
+    user_service_account_name: pulumi.Output[str]
+    """The user ServiceAccount's name (user code runs as it), once it exists."""
 
     def __init__(
         self,
@@ -61,17 +118,22 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         args: ConcurrentNamespaceArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        problem = namespace_name_problem(args.namespace)
-        if problem:
-            raise ValueError(f"ConcurrentNamespace {name}: namespace {args.namespace!r}: {problem}")
+        settings = namespace_settings(args, name)
         super().__init__("concurrent-infra:index:ConcurrentNamespace", name, None, opts)
-        self.names = names = namespace_object_names(args.namespace)
+        self.settings = settings
+        self.names = names = namespace_object_names(settings.namespace)
         child = pulumi.ResourceOptions(parent=self)
 
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=object_metadata(names.namespace, labels=args.labels, annotations=args.annotations),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            metadata=object_metadata(
+                names.namespace,
+                labels={**settings.labels, **pod_security_labels(settings.pod_security)},
+                annotations=settings.annotations,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=settings.protect, retain_on_delete=settings.protect
+            ),
         )
         # Namespaced objects take the name from the Namespace's output, so they wait for it.
         namespace = name_of(self.namespace.metadata)
@@ -81,15 +143,12 @@ class ConcurrentNamespace(pulumi.ComponentResource):
             metadata=object_metadata(names.system_service_account, namespace),
             opts=child,
         )
-        system_role_dependency = [args.system_role] if args.system_role else []
         self.system_role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-system-role-binding",
             metadata=object_metadata(names.system_role_binding, namespace),
-            role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
+            role_ref=cluster_role_ref(args.get("system_role_name", SYSTEM_CLUSTER_ROLE)),
             subjects=[service_account_subject(names.system_service_account, names.namespace)],
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.system_service_account, *system_role_dependency]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_service_account]),
         )
         self.user_cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-user-cluster-role",
@@ -97,9 +156,15 @@ class ConcurrentNamespace(pulumi.ComponentResource):
             rules=k8s_rules(USER_RULES),
             opts=child,
         )
+        identity = settings.workload_identity
+        user_annotations = (
+            {GKE_SERVICE_ACCOUNT_ANNOTATION: identity.google_service_account}
+            if identity and identity.google_service_account
+            else None
+        )
         self.user_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-user-service-account",
-            metadata=object_metadata(names.user_service_account, namespace),
+            metadata=object_metadata(names.user_service_account, namespace, annotations=user_annotations),
             opts=child,
         )
         self.user_role_binding = k8s.rbac.v1.RoleBinding(
@@ -111,17 +176,106 @@ class ConcurrentNamespace(pulumi.ComponentResource):
                 parent=self, depends_on=[self.user_service_account, self.user_cluster_role]
             ),
         )
+        self._tenancy(name, settings, namespace)
+        self.workload_identity_grants: list[pulumi.CustomResource] = []
+        if identity:
+            from ..gke.workload_identity import grant_workload_identity  # pulumi-gcp only when used
+
+            self.workload_identity_grants = grant_workload_identity(
+                name, identity, names.namespace, names.user_service_account, parent=self
+            )
+
         self.namespace_name = namespace
-        # The names are known now: record them without waiting for the objects.
-        self.register_outputs(asdict(names))
+        self.system_service_account_name = name_of(self.system_service_account.metadata)
+        self.user_service_account_name = name_of(self.user_service_account.metadata)
+        self.register_outputs(
+            {
+                "namespace_name": self.namespace_name,
+                "system_service_account_name": self.system_service_account_name,
+                "user_service_account_name": self.user_service_account_name,
+            }
+        )
 
-    # Computed on first use: most programs never read them, and each is an extra Output.
-    @cached_property
-    def system_service_account_name(self) -> pulumi.Output[str]:
-        """The system ServiceAccount's name, once it exists."""
-        return name_of(self.system_service_account.metadata)
+    def _tenancy(self, name: str, settings: NamespaceSettings, namespace: pulumi.Output[str]) -> None:
+        """The optional per-namespace objects: quota, container defaults, isolation, DinD."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.resource_quota: k8s.core.v1.ResourceQuota | None = None
+        self.limit_range: k8s.core.v1.LimitRange | None = None
+        self.network_policy: k8s.networking.v1.NetworkPolicy | None = None
+        self.dind_deployment: k8s.apps.v1.Deployment | None = None
+        self.dind_service: k8s.core.v1.Service | None = None
+        if settings.quota:
+            self.resource_quota = k8s.core.v1.ResourceQuota(
+                f"{name}-resource-quota",
+                metadata=object_metadata(RESOURCE_QUOTA, namespace),
+                spec={"hard": dict(settings.quota)},
+                opts=child,
+            )
+        if settings.container_defaults:
+            defaults = settings.container_defaults
+            limit: k8s.core.v1.LimitRangeItemArgsDict = {"type": "Container"}
+            if defaults.requests:
+                limit["default_request"] = dict(defaults.requests)
+            if defaults.limits:
+                limit["default"] = dict(defaults.limits)
+            self.limit_range = k8s.core.v1.LimitRange(
+                f"{name}-limit-range",
+                metadata=object_metadata(LIMIT_RANGE, namespace),
+                spec={"limits": [limit]},
+                opts=child,
+            )
+        if settings.network_isolation:
+            self.network_policy = k8s.networking.v1.NetworkPolicy(
+                f"{name}-network-policy",
+                metadata=object_metadata(NETWORK_POLICY, namespace),
+                spec={
+                    "pod_selector": {},
+                    "policy_types": ["Ingress"],
+                    "ingress": [{"from_": [{"pod_selector": {}}]}],
+                },
+                opts=child,
+            )
+        if settings.dind:
+            self._dind(name, namespace)
 
-    @cached_property
-    def user_service_account_name(self) -> pulumi.Output[str]:
-        """The user ServiceAccount's name, once it exists."""
-        return name_of(self.user_service_account.metadata)
+    def _dind(self, name: str, namespace: pulumi.Output[str]) -> None:
+        """The upstream ``k8s-dind-service.yaml`` Deployment and Service, in this namespace."""
+        app = {"app": DIND_NAME}
+        child = pulumi.ResourceOptions(parent=self)
+        self.dind_deployment = k8s.apps.v1.Deployment(
+            f"{name}-dind-deployment",
+            metadata=object_metadata(DIND_NAME, namespace, labels=app),
+            spec={
+                "replicas": 1,
+                "selector": {"match_labels": app},
+                "template": {
+                    "metadata": {"labels": with_common_labels(app)},
+                    "spec": {
+                        "priority_class_name": DIND_PRIORITY_CLASS,
+                        "containers": [
+                            {
+                                "name": DIND_NAME,
+                                "image": "docker:20.10.18-dind",
+                                "env": [
+                                    {"name": "DOCKER_HOST", "value": "tcp://0.0.0.0:2375"},
+                                    # TLS off, as upstream: the daemon is reached only in-cluster.
+                                    {"name": "DOCKER_TLS_CERTDIR", "value": ""},
+                                ],
+                                "ports": [{"name": "daemon-port", "container_port": 2375, "protocol": "TCP"}],
+                                "security_context": {"privileged": True},
+                            }
+                        ],
+                    },
+                },
+            },
+            opts=child,
+        )
+        self.dind_service = k8s.core.v1.Service(
+            f"{name}-dind-service",
+            metadata=object_metadata(DIND_NAME, namespace, labels=app),
+            spec={
+                "ports": [{"port": 2375, "protocol": "TCP", "target_port": 2375}],
+                "selector": app,
+            },
+            opts=child,
+        )

@@ -26,7 +26,7 @@ def object_metadata(
     return metadata
 
 
-def cluster_role_ref(name: str) -> k8s.rbac.v1.RoleRefArgsDict:
+def cluster_role_ref(name: pulumi.Input[str]) -> k8s.rbac.v1.RoleRefArgsDict:
     """A ``roleRef`` to ClusterRole ``name``, with the API group written out."""
     return {"api_group": RBAC_API_GROUP, "kind": "ClusterRole", "name": name}
 

@@ -34,3 +34,11 @@ def pod_security_level_problem(level: object) -> str | None:
     if level in POD_SECURITY_LEVELS:
         return None
     return f"one of {', '.join(POD_SECURITY_LEVELS)} (privileged only for a namespace that needs it)"
+
+
+_LEVELS: dict[str, PodSecurityLevel] = {level: level for level in POD_SECURITY_LEVELS}
+
+
+def as_level(value: str | None, default: PodSecurityLevel = DEFAULT_POD_SECURITY) -> PodSecurityLevel:
+    """``value`` as a level when it is one, else ``default`` (its problem is reported elsewhere)."""
+    return _LEVELS.get(value or "", default)

@@ -1,45 +1,88 @@
-"""The SystemRole component: the cluster-wide role of Concurrent's system components."""
-
-from __future__ import annotations
+"""The SystemRole component: the cluster-wide objects of Concurrent's system components."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .names import SYSTEM_CLUSTER_ROLE, SYSTEM_CLUSTER_ROLE_BINDING, SYSTEM_GROUP
-from .objects import cluster_role_ref, name_of, object_metadata
+from ..validation import KeyStyle, ObjectReader, Problems, component_problems
+from .guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
+from .names import (
+    DIND_PRIORITY_CLASS,
+    NAMESPACE_GUARD_POLICY,
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    SYSTEM_GROUP,
+)
+from .objects import cluster_role_ref, object_metadata
 from .rbac import RBAC_API_GROUP, SYSTEM_RULES, k8s_rules
+from .subjects import cluster_subject_problem
+
+SYSTEM_ROLE_FIELDS = ("extra_users", "extra_groups", "namespace_guard", "dind_priority_class")
 
 
-@dataclass(frozen=True)
-class RbacSubject:
-    """A User or Group granted the system role cluster-wide (never a ServiceAccount)."""
+class SystemRoleArgs(TypedDict):
+    """Arguments of SystemRole."""
 
-    kind: Literal["User", "Group"]
-    name: pulumi.Input[str]
+    extra_users: NotRequired[list[str]]
+    """Users bound to the system role cluster-wide besides Group k8s-role-for-parallels-lambda-group,
+    e.g. the email of the Google service account Concurrent's control plane uses. Kubernetes' own
+    identities (``system:*``) are refused."""
+    extra_groups: NotRequired[list[str]]
+    """Groups bound to the system role cluster-wide (``system:*`` groups are refused)."""
+    namespace_guard: NotRequired[bool]
+    """Create the ValidatingAdmissionPolicy that stops service accounts from deleting a managed
+    Namespace or changing its Pod Security labels (default true; needs Kubernetes 1.30+)."""
+    dind_priority_class: NotRequired[bool]
+    """Create the PriorityClass of the Docker-in-Docker pods (default false)."""
 
 
-@dataclass(frozen=True)
-class SystemRoleArgs:
-    """Arguments of :class:`SystemRole`."""
+def read_system_role_subjects(reader: ObjectReader) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The extra users and groups of the system binding, each checked by cluster_subject_problem."""
+    users = reader.strings(
+        "extra_users" if reader.style is KeyStyle.SNAKE else "system_role_users",
+        example="concurrent@my-project.iam.gserviceaccount.com",
+        check=lambda name: cluster_subject_problem("User", name),
+    )
+    groups = reader.strings(
+        "extra_groups" if reader.style is KeyStyle.SNAKE else "system_role_groups",
+        example="concurrent-operators@example.com",
+        check=lambda name: cluster_subject_problem("Group", name),
+    )
+    return users, groups
 
-    extra_subjects: Sequence[RbacSubject] = ()
-    """Bound besides Group ``k8s-role-for-parallels-lambda-group``, e.g. a GKE control-plane
-    Google service account as a ``User`` (its email)."""
+
+def _validated(args: SystemRoleArgs, name: str) -> tuple[tuple[str, ...], tuple[str, ...], bool, bool]:
+    problems: Problems = component_problems("SystemRole", name)
+    reader = ObjectReader(args, "", SYSTEM_ROLE_FIELDS, problems, KeyStyle.SNAKE)
+    users, groups = read_system_role_subjects(reader)
+    guard = reader.boolean("namespace_guard", True)
+    priority_class = reader.boolean("dind_priority_class", False)
+    problems.raise_if_any()
+    return users, groups, guard, priority_class
+
+
+def system_binding_subjects(users: Sequence[str], groups: Sequence[str]) -> list[k8s.rbac.v1.SubjectArgsDict]:
+    """The subjects of the system ClusterRoleBinding: the system group, then the extra ones."""
+    subjects: list[k8s.rbac.v1.SubjectArgsDict] = [
+        {"kind": "Group", "name": SYSTEM_GROUP, "api_group": RBAC_API_GROUP}
+    ]
+    subjects += [{"kind": "User", "name": user, "api_group": RBAC_API_GROUP} for user in users]
+    subjects += [
+        {"kind": "Group", "name": group, "api_group": RBAC_API_GROUP}
+        for group in groups
+        if group != SYSTEM_GROUP
+    ]
+    return subjects
 
 
 class SystemRole(pulumi.ComponentResource):
-    """ClusterRole ``k8s-role-for-parallels-lambda`` and its ClusterRoleBinding to the system group.
+    """ClusterRole ``k8s-role-for-parallels-lambda`` and its ClusterRoleBinding to the system group,
+    plus the namespace guard (a ValidatingAdmissionPolicy). Created once per cluster."""
 
-    Created once per cluster. Outputs: ``cluster_role_name``.
-    """
-
-    cluster_role: k8s.rbac.v1.ClusterRole
-    cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding
     cluster_role_name: pulumi.Output[str]
+    """The system ClusterRole's name; pass it to ConcurrentNamespace's ``systemRoleName``."""
 
     def __init__(
         self,
@@ -47,31 +90,46 @@ class SystemRole(pulumi.ComponentResource):
         args: SystemRoleArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        users, groups, guard, priority_class = _validated(args if args is not None else {}, name)
         super().__init__("concurrent-infra:index:SystemRole", name, None, opts)
-        args = args or SystemRoleArgs()
-        for subject in args.extra_subjects:
-            if subject.kind not in ("User", "Group"):
-                raise ValueError(
-                    f"SystemRole {name}: extra subject kind {subject.kind!r} is not allowed; "
-                    "the system role is cluster-wide, so bind only a User or a Group "
-                    "(service accounts get it per namespace through ConcurrentNamespace)"
-                )
         self.cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-cluster-role",
             metadata=object_metadata(SYSTEM_CLUSTER_ROLE),
             rules=k8s_rules(SYSTEM_RULES),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        subjects: list[k8s.rbac.v1.SubjectArgsDict] = [
-            {"kind": subject.kind, "name": subject.name, "api_group": RBAC_API_GROUP}
-            for subject in (RbacSubject(kind="Group", name=SYSTEM_GROUP), *args.extra_subjects)
-        ]
         self.cluster_role_binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-cluster-role-binding",
             metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING),
             role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
-            subjects=subjects,
+            subjects=system_binding_subjects(users, groups),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role]),
         )
-        self.cluster_role_name = name_of(self.cluster_role.metadata)
+        self.namespace_guard_policy = self.namespace_guard_binding = None
+        if guard:
+            self.namespace_guard_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+                f"{name}-namespace-guard",
+                metadata=object_metadata(NAMESPACE_GUARD_POLICY),
+                spec=namespace_guard_policy_spec(),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.namespace_guard_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+                f"{name}-namespace-guard-binding",
+                metadata=object_metadata(NAMESPACE_GUARD_POLICY),
+                spec=namespace_guard_binding_spec(),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace_guard_policy]),
+            )
+        self.dind_priority_class = None
+        if priority_class:
+            self.dind_priority_class = k8s.scheduling.v1.PriorityClass(
+                f"{name}-dind-priority-class",
+                metadata=object_metadata(DIND_PRIORITY_CLASS),
+                value=10000,
+                global_default=False,
+                description="parallels highest prio for docker in docker pod",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        # The name is a constant of the contract; deriving it from the role's URN makes it known
+        # in every preview while still carrying the dependency on the ClusterRole.
+        self.cluster_role_name = self.cluster_role.urn.apply(lambda _: SYSTEM_CLUSTER_ROLE)
         self.register_outputs({"cluster_role_name": self.cluster_role_name})

@@ -1,0 +1,326 @@
+"""The settings of one Concurrent namespace: validated once, from the stack config or from args.
+
+:func:`read_namespace` is the single validation path. The stack config parser calls it with
+camelCase keys (``podSecurity``), :class:`~concurrent_infra.kube.namespace.ConcurrentNamespace`
+with its Python args (``pod_security``); both get the same rules and messages, and both get a
+:class:`NamespaceSettings` back. Pure: no Pulumi here.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..syntax import (
+    broad_role_problem,
+    gcp_role_problem,
+    google_service_account_email_problem,
+    project_id_problem,
+    quantity_problem,
+)
+from ..validation import KeyStyle, ObjectReader, Problems
+from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
+from .names import namespace_name_problem, suggest_namespace_name
+from .pod_security import (
+    DEFAULT_POD_SECURITY,
+    LABEL_PREFIX,
+    PodSecurityLevel,
+    as_level,
+    pod_security_level_problem,
+)
+
+MAX_ANNOTATIONS_BYTES = 256 * 1024
+"""Kubernetes refuses an object whose annotations (keys and values) total more than 256 KiB."""
+MAX_MAP_ENTRIES = 64
+"""Labels, annotations and quota entries per namespace; more is a mistake."""
+
+NAMESPACE_FIELDS = (
+    "name", "labels", "annotations", "protect", "pod_security", "quota", "container_defaults",
+    "workload_identity", "network_isolation", "dind",
+)  # fmt: skip
+"""The fields of a namespace entry of the stack config (``namespace`` is ``name`` there)."""
+ARGS_FIELDS = ("namespace", "system_role_name", *NAMESPACE_FIELDS[1:])
+"""The fields of ConcurrentNamespace's args."""
+CONTAINER_DEFAULTS_FIELDS = ("requests", "limits")
+WORKLOAD_IDENTITY_FIELDS = ("google_service_account", "roles", "project", "project_number")
+
+GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
+"""The annotation that links a Kubernetes service account to a Google service account."""
+
+
+@dataclass(frozen=True)
+class ContainerDefaults:
+    """Default ``requests`` and ``limits`` of containers that set none (a LimitRange)."""
+
+    requests: Mapping[str, str] = field(default_factory=dict)
+    limits: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkloadIdentity:
+    """GKE Workload Identity for the user service account, in one of Google's two forms."""
+
+    project: str
+    """The project whose workload identity pool (``<project>.svc.id.goog``) the cluster uses."""
+    google_service_account: str | None = None
+    """Impersonate this Google service account (it grants roles/iam.workloadIdentityUser)."""
+    roles: tuple[str, ...] = ()
+    """Or grant these roles on the project to the Kubernetes service account's principal."""
+    project_number: str | None = None
+    """The project's number (the principal form needs it); looked up when not given."""
+
+
+@dataclass(frozen=True)
+class NamespaceDefaults:
+    """Stack-wide defaults of the namespace settings."""
+
+    protect: bool = True
+    pod_security: PodSecurityLevel = DEFAULT_POD_SECURITY
+    quota: Mapping[str, str] = field(default_factory=dict)
+    container_defaults: ContainerDefaults | None = None
+    network_isolation: bool = False
+    workload_identity_project: str | None = None
+    """The project of every ``workloadIdentity`` that names none (the cluster's, or gcp:project)."""
+
+
+@dataclass(frozen=True)
+class NamespaceSettings:
+    """One namespace, validated."""
+
+    namespace: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    protect: bool = True
+    pod_security: PodSecurityLevel = DEFAULT_POD_SECURITY
+    quota: Mapping[str, str] = field(default_factory=dict)
+    container_defaults: ContainerDefaults | None = None
+    workload_identity: WorkloadIdentity | None = None
+    network_isolation: bool = False
+    dind: bool = False
+
+    def as_args(self) -> dict[str, Any]:
+        """These settings as ConcurrentNamespace args (snake_case keys, plain values)."""
+        args: dict[str, Any] = {
+            "namespace": self.namespace,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+            "protect": self.protect,
+            "pod_security": self.pod_security,
+            "network_isolation": self.network_isolation,
+            "dind": self.dind,
+        }
+        if self.quota:
+            args["quota"] = dict(self.quota)
+        if self.container_defaults:
+            args["container_defaults"] = {
+                "requests": dict(self.container_defaults.requests),
+                "limits": dict(self.container_defaults.limits),
+            }
+        if self.workload_identity:
+            identity = self.workload_identity
+            args["workload_identity"] = {
+                key: value
+                for key, value in (
+                    ("project", identity.project),
+                    ("google_service_account", identity.google_service_account),
+                    ("roles", list(identity.roles) if identity.roles else None),
+                    ("project_number", identity.project_number),
+                )
+                if value is not None
+            }
+        return args
+
+
+def read_string_map(
+    reader: ObjectReader,
+    name: str,
+    value_problem: Any = None,
+    reserved_prefixes: tuple[str, ...] = (),
+    reserved_fix: str = "",
+) -> dict[str, str]:
+    """A map of label-style keys to strings (labels, annotations, quota), checked entry by entry."""
+    value = reader.raw(name)
+    if value is None:
+        return {}
+    where = reader.field(name)
+    problems = reader.problems
+    if not isinstance(value, Mapping):
+        problems.add(
+            where, value, "expected a map of string keys to string values", "write {key: value, ...}"
+        )
+        return {}
+    if len(value) > MAX_MAP_ENTRIES:
+        problems.add(where, value, f"it has {len(value)} entries; at most {MAX_MAP_ENTRIES}", "keep fewer")
+        return {}
+    result: dict[str, str] = {}
+    for item_key, item_value in value.items():
+        item_where = f"{where}.{item_key}"
+        key_problem = metadata_key_problem(item_key) if isinstance(item_key, str) else "a key is a string"
+        if key_problem:
+            problems.add(item_where, item_key, "not a valid key", key_problem)
+        elif item_key in COMMON_LABELS:
+            problems.add(item_where, item_value, "this label is set by the package", f"remove '{item_key}'")
+        elif item_key.startswith(reserved_prefixes):
+            problems.add(item_where, item_value, "this key is set by the package", reserved_fix)
+        elif not isinstance(item_value, str):
+            problems.add(
+                item_where, item_value, "expected a string", f"quote it: '{item_key}': \"{item_value}\""
+            )
+        elif value_problem and (why := value_problem(item_value)):
+            problems.add(item_where, item_value, "not a valid value", why)
+        else:
+            result[item_key] = item_value
+    return result
+
+
+def _read_annotations(reader: ObjectReader) -> dict[str, str]:
+    annotations = read_string_map(
+        reader,
+        "annotations",
+        reserved_prefixes=(GKE_SERVICE_ACCOUNT_ANNOTATION,),
+        reserved_fix="set workload_identity instead",
+    )
+    size = sum(len(key) + len(value) for key, value in annotations.items())
+    if size > MAX_ANNOTATIONS_BYTES:
+        reader.problems.add(
+            reader.field("annotations"),
+            annotations,
+            f"they total {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
+            "keep large data out of annotations (a ConfigMap holds up to 1 MiB)",
+        )
+        return {}
+    return annotations
+
+
+def read_quantities(reader: ObjectReader, name: str, example: str) -> dict[str, str]:
+    if reader.raw(name) == {}:
+        reader.problems.add(reader.field(name), {}, "it is empty", f"e.g. {name}: {example}, or leave it out")
+    return read_string_map(reader, name, value_problem=quantity_problem)
+
+
+def read_container_defaults(reader: ObjectReader) -> ContainerDefaults | None:
+    nested = reader.reader("container_defaults", CONTAINER_DEFAULTS_FIELDS)
+    if nested is None:
+        return None
+    requests = read_string_map(nested, "requests", value_problem=quantity_problem)
+    limits = read_string_map(nested, "limits", value_problem=quantity_problem)
+    if not requests and not limits:
+        reader.problems.add(
+            reader.field("container_defaults"),
+            reader.raw("container_defaults"),
+            "neither requests nor limits is set",
+            "e.g. {requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 2Gi}}",
+        )
+        return None
+    return ContainerDefaults(requests=requests, limits=limits)
+
+
+def _read_workload_identity(reader: ObjectReader, default_project: str | None) -> WorkloadIdentity | None:
+    nested = reader.reader("workload_identity", WORKLOAD_IDENTITY_FIELDS)
+    if nested is None:
+        return None
+    where = reader.field("workload_identity")
+    account = nested.string(
+        "google_service_account",
+        check=google_service_account_email_problem,
+        example="team-a@my-project.iam.gserviceaccount.com",
+    )
+    roles = nested.strings("roles", example="roles/storage.objectUser", check=_role_problem)
+    project = nested.string("project", default_project, check=project_id_problem, example="my-project")
+    number = nested.string("project_number", check=_project_number_problem, example="123456789012")
+    forms = [nested.spelled("google_service_account"), nested.spelled("roles")]
+    if nested.has("google_service_account") == nested.has("roles"):
+        reader.problems.add(
+            where,
+            reader.raw("workload_identity"),
+            f"give exactly one of {forms[0]} and {forms[1]}",
+            f"{{{forms[0]}: NAME@PROJECT.iam.gserviceaccount.com}} "
+            f"or {{{forms[1]}: [roles/storage.objectUser]}}",
+        )
+        return None
+    if project is None:
+        reader.problems.add(
+            nested.field("project"),
+            None,
+            "no project: the workload identity pool is <project>.svc.id.goog",
+            f"set {nested.spelled('project')}, or gcp:project / the cluster's project in the stack",
+        )
+        return None
+    if account is None and not roles:
+        return None
+    return WorkloadIdentity(
+        project=project, google_service_account=account, roles=roles, project_number=number
+    )
+
+
+def _role_problem(role: str) -> str | None:
+    return gcp_role_problem(role) or broad_role_problem(role)
+
+
+def _project_number_problem(number: str) -> str | None:
+    return (
+        None if number.isascii() and number.isdigit() and len(number) <= 20 else "a project number is digits"
+    )
+
+
+def read_namespace(
+    value: Mapping[str, Any],
+    key: str,
+    problems: Problems,
+    style: KeyStyle,
+    defaults: NamespaceDefaults | None = None,
+    name_field: str = "name",
+    name_key: str | None = None,
+) -> NamespaceSettings | None:
+    """Validate one namespace entry; None when it cannot be used (the problems say why).
+
+    ``name_key`` names the name in messages when the entry was a plain string.
+    """
+    defaults = defaults or NamespaceDefaults()
+    known = NAMESPACE_FIELDS if name_field == "name" else ARGS_FIELDS
+    reader = ObjectReader(value, key, known, problems, style)
+    name = reader.raw(name_field)
+    name_key = name_key or reader.field(name_field)
+    if not isinstance(name, str):
+        problems.add(
+            name_key, name, "every namespace needs a name (a string)", f"add {name_field}: <namespace>"
+        )
+        return None
+    if why := namespace_name_problem(name):
+        fix = f"use a name such as '{suggest_namespace_name(name)}'"
+        problems.add(name_key, name, f"not a valid namespace name: {why}", fix)
+        return None
+    pod_security = reader.string(
+        "pod_security", defaults.pod_security, check=pod_security_level_problem, example="baseline"
+    )
+    dind = reader.boolean("dind", False)
+    if dind and pod_security != "privileged":
+        problems.add(
+            reader.field("dind"),
+            True,
+            "the Docker-in-Docker Deployment runs a privileged container, which Pod Security "
+            f"level {pod_security!r} refuses",
+            f"set {reader.spelled('pod_security')}: privileged on this namespace too (the policy pack "
+            "must also allow it: dindNamespaces), or drop dind",
+        )
+    quota = read_quantities(reader, "quota", "{requests.cpu: '8', requests.memory: 32Gi, pods: '50'}")
+    settings = NamespaceSettings(
+        namespace=name,
+        labels=read_string_map(
+            reader,
+            "labels",
+            value_problem=label_value_problem,
+            reserved_prefixes=(LABEL_PREFIX,),
+            reserved_fix=f"set {reader.spelled('pod_security')} instead",
+        ),
+        annotations=_read_annotations(reader),
+        protect=reader.boolean("protect", defaults.protect),
+        pod_security=as_level(pod_security, defaults.pod_security),
+        quota=quota if reader.has("quota") else defaults.quota,
+        container_defaults=read_container_defaults(reader)
+        if reader.has("container_defaults")
+        else defaults.container_defaults,
+        workload_identity=_read_workload_identity(reader, defaults.workload_identity_project),
+        network_isolation=reader.boolean("network_isolation", defaults.network_isolation),
+        dind=dind,
+    )
+    return settings
