@@ -239,13 +239,13 @@ def test_the_repository_stack_files_are_read() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("config: {}\n", "lists no namespaces"),
+        ("config: {}\n", "required: the namespaces"),
         ("just a string\n", "no 'config:' map"),
         ("config: [\n", "not valid YAML"),
         ("config:\n  concurrent-infra:namespaces: [Team_A]\n", "not a DNS-1123 label"),
         ("config:\n  concurrent-infra:namespaces: [{labels: {}}]\n", "namespaces[0]"),
         (ONE_NAMESPACE + "  concurrent-infra:systemRoleUsers: [system:anonymous]\n", "system:anonymous"),
-        ("config:\n  concurrent-infra:namespaces: [{name: a1, dind: true}]\n", "dind needs podSecurity"),
+        ("config:\n  concurrent-infra:namespaces: [{name: a1, dind: true}]\n", "podSecurity: privileged"),
         (ONE_NAMESPACE + "  concurrent-infra:createSystemRole: maybe\n", "createSystemRole"),
     ],
 )  # fmt: skip

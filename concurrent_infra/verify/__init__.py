@@ -124,6 +124,7 @@ def expectation_of(args: argparse.Namespace) -> ClusterExpectation:
         include_system_role=base.include_system_role and not args.skip_system_role,
         system_role_users=tuple(dict.fromkeys((*base.system_role_users, *args.system_role_user))),
         system_role_groups=tuple(dict.fromkeys((*base.system_role_groups, *args.system_role_group))),
+        namespace_guard=base.namespace_guard,
         cross_namespace_sample=args.cross_namespace_sample,
     )
 

@@ -743,7 +743,7 @@ def run_checks(
     )
     for namespace in expectation.namespaces:
         results += pod_security_results(namespace, fetched[("Namespace", None, namespace.name)])
-    if expectation.include_system_role:
+    if expectation.include_system_role and expectation.namespace_guard:
         results += guard_results(api)
     for namespace in expectation.namespaces:
         results += tenancy_results(api, namespace, api.list_objects("ServiceAccount", namespace.name))

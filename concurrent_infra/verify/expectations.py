@@ -78,6 +78,8 @@ class ClusterExpectation:
     policy (false for a stack with ``createSystemRole: false``)."""
     system_role_users: tuple[str, ...] = ()
     system_role_groups: tuple[str, ...] = ()
+    namespace_guard: bool = True
+    """Check the namespace guard policy (with the system role; SystemRole's ``namespace_guard``)."""
     cross_namespace_sample: int = field(default=3)
     """How many other verified namespaces each namespace's cross-namespace denials are checked
     against (see ``checks.cross_namespace_targets``)."""
@@ -131,93 +133,47 @@ def _raw_values(config: Mapping[str, Any]) -> dict[str, str]:
     return raw
 
 
-def _boolean(value: Any, key: str, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ExpectationError(f"{CONFIG_PREFIX}{key}: {value!r} is not a boolean; write true or false")
+def expectations_from_raw(raw: Mapping[str, str], gcp_project: str | None = None) -> ClusterExpectation:
+    """The expectations of a stack's ``concurrent-infra:*`` raw values, parsed by the stack
+    program's own parser (:func:`concurrent_infra.config.parse_stack_config`): the same defaults
+    (stack-wide ``podSecurity``, ``quota``, ``containerDefaults``, ``networkIsolation``), and a
+    config the program would refuse is refused here too."""
+    from ..config import ConfigError, parse_stack_config
 
-
-def _string_list(value: Any, key: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ExpectationError(f"{CONFIG_PREFIX}{key}: {value!r} is not a list of names; write [name, ...]")
-    return tuple(value)
-
-
-def _quota(value: Any, key: str) -> Mapping[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ExpectationError(f"{CONFIG_PREFIX}{key}: {value!r} is not a map; write {{requests.cpu: '4'}}")
-    return {str(resource): str(quantity) for resource, quantity in value.items()}
-
-
-def _decoded(raw: Mapping[str, str], key: str) -> Any:
-    if key not in raw:
-        return None
     try:
-        return json.loads(raw[key])
-    except json.JSONDecodeError:
-        return raw[key]  # a plain string value
-
-
-def _namespace_entry(entry: Any, index: int, defaults: Mapping[str, Any]) -> NamespaceExpectation:
-    key = f"namespaces[{index}]"
-    if isinstance(entry, str):
-        entry = {"name": entry}
-    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        raise ExpectationError(f"{CONFIG_PREFIX}{key}: {entry!r} is not a name or an object with a name")
-
-    def setting(name: str) -> Any:
-        return entry[name] if entry.get(name) is not None else defaults.get(name)
-
-    identity = entry.get("workloadIdentity")
-    email = identity.get("googleServiceAccount") if isinstance(identity, dict) else None
-    try:
-        return NamespaceExpectation(
-            name=entry["name"],
-            pod_security=str(setting("podSecurity") or DEFAULT_POD_SECURITY),
-            quota=_quota(setting("quota"), f"{key}.quota"),
-            container_defaults=setting("containerDefaults") is not None,
-            network_isolation=_boolean(setting("networkIsolation"), f"{key}.networkIsolation", False),
-            workload_identity_email=str(email) if email is not None else None,
-            dind=_boolean(entry.get("dind"), f"{key}.dind", False),
+        config = parse_stack_config(raw, gcp_project)
+    except ConfigError as error:
+        raise ExpectationError(str(error)) from error
+    namespaces = []
+    for settings in config.namespaces:
+        identity = settings.workload_identity
+        namespaces.append(
+            NamespaceExpectation(
+                name=settings.namespace,
+                pod_security=settings.pod_security,
+                quota=dict(settings.quota) or None,
+                container_defaults=settings.container_defaults is not None,
+                network_isolation=settings.network_isolation,
+                workload_identity_email=identity.google_service_account if identity else None,
+                dind=settings.dind,
+            )
         )
-    except ExpectationError as error:
-        raise ExpectationError(f"{CONFIG_PREFIX}{key}: {error}") from error
-
-
-def expectations_from_raw(raw: Mapping[str, str]) -> ClusterExpectation:
-    """The expectations of a stack's ``concurrent-infra:*`` raw values (see :func:`_raw_values`).
-
-    Stack-wide ``podSecurity``, ``quota``, ``containerDefaults`` and ``networkIsolation`` are the
-    defaults of every namespace; a namespace's own value replaces them.
-    """
-    namespaces = _decoded(raw, "namespaces")
-    if not isinstance(namespaces, list) or not namespaces:
-        raise ExpectationError(
-            f"{CONFIG_PREFIX}namespaces: {namespaces!r}: the stack file lists no namespaces; "
-            "verify a stack file with a concurrent-infra:namespaces list"
-        )
-    defaults = {
-        key: _decoded(raw, key) for key in ("podSecurity", "quota", "containerDefaults", "networkIsolation")
-    }
+    role = config.system_role
     return ClusterExpectation(
-        namespaces=tuple(_namespace_entry(entry, i, defaults) for i, entry in enumerate(namespaces)),
-        include_system_role=_boolean(_decoded(raw, "createSystemRole"), "createSystemRole", True),
-        system_role_users=_string_list(_decoded(raw, "systemRoleUsers"), "systemRoleUsers"),
-        system_role_groups=_string_list(_decoded(raw, "systemRoleGroups"), "systemRoleGroups"),
+        namespaces=tuple(namespaces),
+        include_system_role=role is not None,
+        system_role_users=tuple(role.get("extra_users", ())) if role else (),
+        system_role_groups=tuple(role.get("extra_groups", ())) if role else (),
+        namespace_guard=role.get("namespace_guard", True) if role else False,
     )
 
 
 def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
     """The expectations of a stack file (``stacks/Pulumi.<stack>.yaml``): its ``concurrent-infra:*``
-    keys, read as the stack program reads them.
+    keys, read by the stack program's own parser (``gcp:project`` is the default project of
+    ``workloadIdentity``). A GKE stack also binds its control-plane Google service account to the
+    system role (the stack output ``controlPlaneServiceAccountEmail``): pass it with
+    ``--system-role-user``.
 
     Needs PyYAML (a development dependency), imported here so ``verify --namespace`` works without it.
     """
@@ -239,6 +195,9 @@ def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
             f"--stack-file {str(path)!r}: no 'config:' map; give a Pulumi stack file (Pulumi.<stack>.yaml)"
         )
     try:
-        return expectations_from_raw(_raw_values(config))
+        gcp_project = config.get("gcp:project")
+        return expectations_from_raw(
+            _raw_values(config), gcp_project if isinstance(gcp_project, str) else None
+        )
     except ExpectationError as error:
         raise ExpectationError(f"--stack-file {str(path)!r}: {error}") from error

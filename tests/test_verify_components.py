@@ -1,0 +1,87 @@
+"""``verify`` agrees with the components: what the stack program registers (under Pulumi mocks)
+for a stack file passes ``verify --stack-file`` of that same file, and a tamper still fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from concurrent_infra import verify
+from concurrent_infra.kube.names import RESOURCE_QUOTA, namespace_object_names
+from concurrent_infra.stack import main as stack_main
+from concurrent_infra.verify import expectations_from_stack_file
+from tests.harness import run_program
+from tests.test_verify_fakes import FakeCluster, Key, kubernetes_defaults
+
+STACK = {
+    "config": {
+        "gcp:project": "my-project",
+        "concurrent-infra:systemRoleUsers": ["ops@example.com"],
+        "concurrent-infra:namespaces": [
+            "team-a",
+            {
+                "name": "team-b",
+                "podSecurity": "privileged",
+                "dind": True,
+                "quota": {"requests.cpu": "8", "pods": "50"},
+                "containerDefaults": {"requests": {"cpu": "500m"}},
+                "networkIsolation": True,
+                "workloadIdentity": {"googleServiceAccount": "team-b@my-project.iam.gserviceaccount.com"},
+            },
+        ],
+    }
+}
+
+
+def registered_objects(stack: dict[str, Any]) -> dict[Key, dict[str, Any]]:
+    """The Kubernetes objects the stack program registers for ``stack``'s config (API form)."""
+    raw = {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in stack["config"].items()
+    }
+    _, run = run_program(stack_main, raw)
+    objects: dict[Key, dict[str, Any]] = {}
+    for registration in run.registrations:
+        if registration.custom and registration.type.startswith("kubernetes:"):
+            kind = registration.type.rpartition(":")[2]
+            metadata = registration.inputs["metadata"]
+            objects[(kind, metadata.get("namespace", ""), metadata["name"])] = registration.inputs
+    return objects
+
+
+@pytest.fixture(scope="module")
+def stack_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("stack") / "Pulumi.test.yaml"
+    path.write_text(yaml.safe_dump(STACK))
+    return path
+
+
+@pytest.fixture(scope="module")
+def objects() -> dict[Key, dict[str, Any]]:
+    return {**kubernetes_defaults(), **registered_objects(STACK)}
+
+
+def test_the_stack_programs_objects_pass_verify(objects: dict[Key, dict[str, Any]], stack_file: Path) -> None:
+    expectation = expectations_from_stack_file(stack_file)
+    results = verify.run_checks(FakeCluster(objects), expectation)
+    assert [r for r in results if not r.ok] == []
+    # Every area was really checked, tenancy included.
+    checked = {r.check for r in results}
+    assert f"ResourceQuota team-b/{RESOURCE_QUOTA} hard limits" in checked
+    assert "Namespace team-a Pod Security labels" in checked
+
+
+def test_a_tamper_of_the_registered_objects_fails(
+    objects: dict[Key, dict[str, Any]], stack_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster = FakeCluster(objects)
+    user_role = namespace_object_names("team-a").user_cluster_role
+    cluster.objects[("ClusterRole", "", user_role)]["rules"].append(
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}
+    )
+    status = verify.main(["--context", "c", "--stack-file", str(stack_file)], api=cluster)
+    assert status == verify.EXIT_MISMATCH
+    assert f"ClusterRole {user_role} rules" in capsys.readouterr().out
