@@ -115,7 +115,7 @@ class KubernetesApi:
             from kubernetes import client, config
         except ImportError as error:
             raise VerifyError(
-                "verify needs the kubernetes Python client: pip install 'kubernetes>=30'"
+                "verify needs the kubernetes Python client: pip install 'concurrent-infra[verify]'"
             ) from error
         try:
             new_client: Any = config.new_client_from_config

@@ -181,7 +181,7 @@ def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
         import yaml
     except ImportError as error:
         raise ExpectationError(
-            "--stack-file needs PyYAML: pip install pyyaml (or give the namespaces with --namespace)"
+            "--stack-file needs PyYAML: pip install pyyaml (or give the namespaces with --namespace NS)"
         ) from error
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
