@@ -1,13 +1,8 @@
-"""Entry point of the policy pack: serves the policies of :mod:`concurrent_policies` to the engine."""
+"""Entry point of the policy pack: the engine runs ``python policy/``; see concurrent_infra_policy."""
 
-import sys
-from pathlib import Path
+# Run as `python policy/`, the pack's directory is the first import path: concurrent_infra_policy is
+# found there, and concurrent_infra in the project's virtualenv. mypy checks the package itself as
+# policy.concurrent_infra_policy, hence the ignore on this one import.
+from concurrent_infra_policy.pack import serve  # type: ignore[import-not-found]
 
-# The rules import concurrent_infra (object names, RBAC rules, labels) from the repository root.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from pulumi_policy import EnforcementLevel, PolicyPack
-
-from policy.concurrent_policies import PACK_NAME, build_policies
-
-PolicyPack(name=PACK_NAME, policies=build_policies(), enforcement_level=EnforcementLevel.MANDATORY)
+serve()

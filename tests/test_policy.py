@@ -1,10 +1,16 @@
-"""Tests of the policy pack's rules (pure functions) and of the policies built from them."""
+"""The policy pack as a whole: the policies it serves, the package's own objects against every
+rule, each bypass of issue 8 stopped, and the documentation of every rule and config key.
+
+The rules themselves are tested one by one in test_policy_rbac.py, test_policy_gke.py and
+test_policy_namespaces_tenancy.py.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,433 +27,252 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from concurrent_infra.kube.labels import with_common_labels
-from concurrent_infra.kube.names import (
-    SYSTEM_CLUSTER_ROLE,
-    SYSTEM_CLUSTER_ROLE_BINDING,
-    SYSTEM_GROUP,
-    namespace_object_names,
-)
-from concurrent_infra.kube.namespace import ConcurrentNamespace, ConcurrentNamespaceArgs
-from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule, k8s_rules
+from concurrent_infra.kube.names import namespace_object_names
+from concurrent_infra.kube.namespace import ConcurrentNamespace
 from concurrent_infra.kube.system_role import SystemRole
-from policy import concurrent_policies as cp
+from policy.concurrent_infra_policy import PACK_NAME
+from policy.concurrent_infra_policy import props as p
+from policy.concurrent_infra_policy.pack import build_policies, plain
+from policy.concurrent_infra_policy.rule import StackResource
+from policy.concurrent_infra_policy.rules import RESOURCE_RULES, STACK_RULES, Violation, check_stack
 from tests.harness import run_program
+from tests.test_policy_gke import GKE_MANAGED, WORKER, hardened_cluster, pool
+from tests.test_policy_namespaces_tenancy import namespace
+from tests.test_policy_rbac import binding, group, role, rule, sa, user
+
+ROOT = Path(__file__).resolve().parent.parent
+PACK = ROOT / "policy"
+TEAM_A = namespace_object_names("team-a")
+RULE_NAMES = [r.name for r in RESOURCE_RULES] + [r.name for r in STACK_RULES]
+POLICIES_BEFORE_THE_SPLIT = {
+    "no-cluster-wide-service-account-grants",
+    "user-roles-read-only",
+    "no-wildcards-in-managed-roles",
+    "managed-namespaces-protected",
+    "gke-cluster-hardened",
+    "gke-node-pools-tainted",
+    "user-bindings-read-only",
+}
+
+
+# ---- the package's objects (the only place the tests build components) --------------------------
+
+
+def package_stack(**namespace_args: Any) -> list[StackResource]:
+    """SystemRole and ConcurrentNamespace team-a, as the mock engine registers them."""
 
-NAMES = namespace_object_names("team-b")
-NO_CONFIG: dict[str, Any] = {}
-
-
-def role(name: str, rules: Sequence[Mapping[str, Any]], managed: bool = True, **extra: Any) -> dict[str, Any]:
-    labels = with_common_labels() if managed else {}
-    return {"metadata": {"name": name, "labels": labels}, "rules": list(rules), **extra}
-
-
-def binding(
-    name: str, role_kind: str, role_name: str, subjects: list[dict[str, str]], namespace: str | None = None
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "labels": with_common_labels()}
-    if namespace:
-        metadata["namespace"] = namespace
-    return {
-        "metadata": metadata,
-        "roleRef": {"apiGroup": RBAC_API_GROUP, "kind": role_kind, "name": role_name},
-        "subjects": subjects,
-    }
-
-
-def sa(name: str, namespace: str = "team-b") -> dict[str, str]:
-    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
-
-
-def rule(groups: list[str], resources: list[str], verbs: list[str]) -> dict[str, list[str]]:
-    return {"apiGroups": groups, "resources": resources, "verbs": verbs}
-
-
-# ---- derived names -------------------------------------------------------------------------------
-
-
-def test_prefixes_come_from_names_py() -> None:
-    assert NAMES.user_cluster_role == cp.USER_CLUSTER_ROLE_PREFIX + "team-b"
-    assert NAMES.user_service_account == cp.USER_SERVICE_ACCOUNT_PREFIX + "team-b"
-    assert cp.USER_CLUSTER_ROLE_PREFIX == "k8s-role-for-users-"
-
-
-# ---- no-cluster-wide-service-account-grants --------------------------------------------------------
-
-
-def test_system_cluster_role_binding_to_group_complies() -> None:
-    props = binding(
-        SYSTEM_CLUSTER_ROLE_BINDING,
-        "ClusterRole",
-        SYSTEM_CLUSTER_ROLE,
-        [{"kind": "Group", "name": SYSTEM_GROUP, "apiGroup": RBAC_API_GROUP}],
-    )
-    assert cp.no_cluster_wide_service_account_grants(cp.CLUSTER_ROLE_BINDING, props, False, NO_CONFIG) == []
-
-
-@pytest.mark.parametrize(
-    ("subject", "described"),
-    [
-        (sa(NAMES.user_service_account), f"ServiceAccount team-b/{NAMES.user_service_account}"),
-        ({"kind": "Group", "name": "system:serviceaccounts"}, "Group system:serviceaccounts"),
-        ({"kind": "Group", "name": "system:serviceaccounts:team-b"}, "Group system:serviceaccounts:team-b"),
-        ({"kind": "User", "name": "system:serviceaccount:team-b:x"}, "User system:serviceaccount:team-b:x"),
-    ],
-)
-def test_cluster_role_binding_to_service_account_is_a_violation(
-    subject: dict[str, str], described: str
-) -> None:
-    props = binding("pods-reader-team-b", "ClusterRole", "pods-reader", [subject])
-    for resource_type in (cp.CLUSTER_ROLE_BINDING, cp.CLUSTER_ROLE_BINDING + "Patch"):
-        [message] = cp.no_cluster_wide_service_account_grants(resource_type, props, False, NO_CONFIG)
-        assert described in message
-        assert "pods-reader-team-b" in message
-        assert "RoleBinding in the service account's own namespace" in message
-
-
-def test_role_binding_of_service_account_is_not_cluster_wide() -> None:
-    props = binding(
-        NAMES.system_role_binding, "ClusterRole", SYSTEM_CLUSTER_ROLE, [sa(NAMES.system_service_account)]
-    )
-    assert cp.no_cluster_wide_service_account_grants(cp.ROLE_BINDING, props, False, NO_CONFIG) == []
-
-
-def test_each_service_account_subject_is_reported() -> None:
-    props = binding("x", "ClusterRole", "view", [sa("a"), {"kind": "User", "name": "alice"}, sa("b")])
-    messages = cp.no_cluster_wide_service_account_grants(cp.CLUSTER_ROLE_BINDING, props, False, NO_CONFIG)
-    assert len(messages) == 2
-
-
-# ---- user-roles-read-only ------------------------------------------------------------------------
-
-
-def test_user_role_from_user_rules_complies() -> None:
-    props = role(NAMES.user_cluster_role, k8s_rules(USER_RULES))
-    assert cp.user_roles_read_only(cp.CLUSTER_ROLE, props, False, NO_CONFIG) == []
-
-
-@pytest.mark.parametrize(
-    ("rules", "expected"),
-    [
-        ([rule(["batch"], ["jobs"], ["get", "create", "delete"])], "verbs create, delete"),
-        ([rule([""], ["secrets"], ["get"])], "'secrets'"),
-        ([rule([""], ["*"], ["get"])], "'*'"),
-        ([rule([""], ["pods"], ["*"])], "verbs *"),
-    ],
-)
-def test_user_role_that_writes_or_reads_secrets_is_a_violation(
-    rules: list[dict[str, list[str]]], expected: str
-) -> None:
-    for resource_type in (cp.CLUSTER_ROLE, cp.ROLE):
-        props = role(NAMES.user_cluster_role, [*k8s_rules(USER_RULES), *rules])
-        [message] = cp.user_roles_read_only(resource_type, props, False, NO_CONFIG)
-        assert expected in message
-        assert NAMES.user_cluster_role in message
-        assert "get, list, watch" in message
-
-
-def test_user_role_with_aggregation_rule_is_a_violation() -> None:
-    props = role(NAMES.user_cluster_role, [], aggregationRule={"clusterRoleSelectors": [{}]})
-    [message] = cp.user_roles_read_only(cp.CLUSTER_ROLE, props, False, NO_CONFIG)
-    assert "aggregationRule" in message
-
-
-def test_user_rule_only_applies_to_user_roles() -> None:
-    props = role(SYSTEM_CLUSTER_ROLE, k8s_rules(SYSTEM_RULES))
-    assert cp.user_roles_read_only(cp.CLUSTER_ROLE, props, False, NO_CONFIG) == []
-
-
-# ---- no-wildcards-in-managed-roles ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize("rules", [SYSTEM_RULES, USER_RULES])
-def test_package_roles_have_no_wildcards(rules: tuple[PolicyRule, ...]) -> None:
-    props = role("r", k8s_rules(rules))
-    assert cp.no_wildcards_in_managed_roles(cp.CLUSTER_ROLE, props, False, NO_CONFIG) == []
-
-
-@pytest.mark.parametrize("field", ["apiGroups", "resources", "verbs"])
-def test_wildcard_in_managed_role_is_a_violation(field: str) -> None:
-    wild = rule(["batch"], ["jobs"], ["get"])
-    wild[field] = ["*"]
-    for resource_type in (cp.CLUSTER_ROLE, cp.ROLE):
-        [message] = cp.no_wildcards_in_managed_roles(resource_type, role("r", [wild]), False, NO_CONFIG)
-        assert f"in {field} of rule 0" in message
-
-
-def test_subresource_wildcard_is_a_violation() -> None:
-    props = role("r", [rule(["apps"], ["*/scale"], ["get"])])
-    assert len(cp.no_wildcards_in_managed_roles(cp.CLUSTER_ROLE, props, False, NO_CONFIG)) == 1
-
-
-def test_wildcards_in_roles_of_others_are_not_checked() -> None:
-    props = role("cluster-admin-copy", [rule(["*"], ["*"], ["*"])], managed=False)
-    assert cp.no_wildcards_in_managed_roles(cp.CLUSTER_ROLE, props, False, NO_CONFIG) == []
-
-
-# ---- managed-namespaces-protected ----------------------------------------------------------------
-
-
-def namespace(name: str, managed: bool = True) -> dict[str, Any]:
-    return {"metadata": {"name": name, "labels": with_common_labels() if managed else {}}}
-
-
-def test_protected_managed_namespace_complies() -> None:
-    assert cp.managed_namespaces_protected(cp.NAMESPACE, namespace("team-b"), True, NO_CONFIG) == []
-
-
-def test_unprotected_managed_namespace_is_a_violation() -> None:
-    [message] = cp.managed_namespaces_protected(cp.NAMESPACE, namespace("team-b"), False, NO_CONFIG)
-    assert "Namespace team-b" in message
-    assert "unprotectedNamespaces" in message
-
-
-def test_unprotected_namespace_listed_in_config_complies() -> None:
-    config = {"unprotectedNamespaces": ["team-b"]}
-    assert cp.managed_namespaces_protected(cp.NAMESPACE, namespace("team-b"), False, config) == []
-    assert len(cp.managed_namespaces_protected(cp.NAMESPACE, namespace("team-c"), False, config)) == 1
-
-
-def test_unmanaged_namespace_is_not_checked() -> None:
-    props = namespace("other", managed=False)
-    assert cp.managed_namespaces_protected(cp.NAMESPACE, props, False, NO_CONFIG) == []
-
-
-# ---- gke-cluster-hardened ------------------------------------------------------------------------
-
-
-def hardened_cluster(**overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "name": "concurrent",
-        "deletionProtection": True,
-        "workloadIdentityConfig": {"workloadPool": "my-project.svc.id.goog"},
-        "enableShieldedNodes": True,
-        "enableLegacyAbac": False,
-        "masterAuth": {"clientCertificateConfig": {"issueClientCertificate": False}},
-    }
-    props.update(overrides)
-    return props
-
-
-def test_hardened_cluster_complies() -> None:
-    assert cp.gke_cluster_hardened(cp.GKE_CLUSTER, hardened_cluster(), False, NO_CONFIG) == []
-
-
-def test_cluster_without_optional_off_switches_complies() -> None:
-    props = hardened_cluster()
-    del props["enableLegacyAbac"], props["masterAuth"]
-    assert cp.gke_cluster_hardened(cp.GKE_CLUSTER, props, False, NO_CONFIG) == []
-
-
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        ({"deletionProtection": False}, "deletionProtection"),
-        ({"deletionProtection": None}, "deletionProtection"),
-        ({"workloadIdentityConfig": None}, "Workload Identity"),
-        ({"workloadIdentityConfig": {"workloadPool": ""}}, "Workload Identity"),
-        ({"enableShieldedNodes": False}, "enableShieldedNodes"),
-        ({"enableLegacyAbac": True}, "enableLegacyAbac"),
-        ({"masterAuth": {"clientCertificateConfig": {"issueClientCertificate": True}}}, "client certificate"),
-    ],
-)
-def test_cluster_without_a_hardening_is_a_violation(overrides: dict[str, Any], expected: str) -> None:
-    [message] = cp.gke_cluster_hardened(cp.GKE_CLUSTER, hardened_cluster(**overrides), False, NO_CONFIG)
-    assert expected in message
-    assert message.startswith("GKE cluster concurrent:")
-
-
-def test_autopilot_cluster_needs_no_workload_identity_or_shielded_nodes_settings() -> None:
-    props = hardened_cluster(enableAutopilot=True, workloadIdentityConfig=None, enableShieldedNodes=None)
-    assert cp.gke_cluster_hardened(cp.GKE_CLUSTER, props, False, NO_CONFIG) == []
-
-
-# ---- gke-node-pools-tainted ----------------------------------------------------------------------
-
-
-def pool(name: str, *taints: dict[str, str]) -> dict[str, Any]:
-    return {"name": name, "nodeConfig": {"machineType": "e2-standard-4", "taints": list(taints)}}
-
-
-def taint(value: str, effect: str = "NO_SCHEDULE", key: str = "concurrent-node-type") -> dict[str, str]:
-    return {"key": key, "value": value, "effect": effect}
-
-
-@pytest.mark.parametrize("value", ["system", "worker"])
-def test_tainted_node_pool_complies(value: str) -> None:
-    props = pool("pool", taint("other", key="team"), taint(value))
-    assert cp.gke_node_pools_tainted(cp.GKE_NODE_POOL, props, False, NO_CONFIG) == []
-
-
-@pytest.mark.parametrize(
-    "taints",
-    [
-        (),
-        (taint("gpu"),),
-        (taint("worker", effect="PREFER_NO_SCHEDULE"),),
-        (taint("worker", key="node-type"),),
-    ],
-)
-def test_node_pool_without_concurrent_taint_is_a_violation(taints: tuple[dict[str, str], ...]) -> None:
-    [message] = cp.gke_node_pools_tainted(cp.GKE_NODE_POOL, pool("cpu", *taints), False, NO_CONFIG)
-    assert message.startswith("GKE node pool cpu:")
-    assert "concurrent-node-type" in message and "NO_SCHEDULE" in message
-
-
-def test_node_pool_without_node_config_is_a_violation() -> None:
-    assert len(cp.gke_node_pools_tainted(cp.GKE_NODE_POOL, {"name": "bare"}, False, NO_CONFIG)) == 1
-
-
-def test_inline_node_pools_of_a_cluster_are_checked() -> None:
-    props = hardened_cluster(nodePools=[pool("system", taint("system")), pool("untainted")])
-    [message] = cp.gke_node_pools_tainted(cp.GKE_CLUSTER, props, False, NO_CONFIG)
-    assert "untainted" in message
-
-
-# ---- user-bindings-read-only (stack) -------------------------------------------------------------
-
-
-def stack(*resources: tuple[str, dict[str, Any]]) -> list[cp.StackResource]:
-    return [cp.StackResource(type_, props, f"urn:{index}") for index, (type_, props) in enumerate(resources)]
-
-
-def test_package_user_binding_to_its_user_role_complies() -> None:
-    resources = stack(
-        (cp.CLUSTER_ROLE, role(NAMES.user_cluster_role, k8s_rules(USER_RULES))),
-        (
-            cp.ROLE_BINDING,
-            binding(
-                NAMES.user_role_binding,
-                "ClusterRole",
-                NAMES.user_cluster_role,
-                [sa(NAMES.user_service_account)],
-                "team-b",
-            ),
-        ),
-    )
-    assert cp.user_binding_roles_read_only(resources) == []
-
-
-def test_user_service_account_bound_to_a_writing_cluster_role_is_a_violation() -> None:
-    resources = stack(
-        (cp.CLUSTER_ROLE, role("extra", [rule([""], ["secrets"], ["get"])])),
-        (
-            cp.ROLE_BINDING,
-            binding("extra-binding", "ClusterRole", "extra", [sa(NAMES.user_service_account)], "team-b"),
-        ),
-    )
-    [(urn, message)] = cp.user_binding_roles_read_only(resources)
-    assert urn == "urn:1"
-    assert "extra-binding" in message and "'secrets'" in message
-    assert f"team-b/{NAMES.user_service_account}" in message
-
-
-def test_user_service_account_bound_to_a_writing_role_in_its_namespace_is_a_violation() -> None:
-    writer = role("writer", [rule(["batch"], ["jobs"], ["create"])])
-    writer["metadata"]["namespace"] = "team-b"
-    resources = stack(
-        (cp.ROLE, writer),
-        (cp.ROLE_BINDING, binding("w", "Role", "writer", [sa(NAMES.user_service_account)], "team-b")),
-        # The same role name in another namespace is another role.
-        (cp.ROLE_BINDING, binding("w", "Role", "writer", [sa(NAMES.user_service_account)], "team-c")),
-    )
-    [(urn, message)] = cp.user_binding_roles_read_only(resources)
-    assert urn == "urn:1" and "verbs create" in message
-
-
-def test_user_service_account_bound_to_builtin_edit_is_a_violation() -> None:
-    resources = stack(
-        (cp.CLUSTER_ROLE_BINDING, binding("edit", "ClusterRole", "edit", [sa(NAMES.user_service_account)])),
-    )
-    [(_, message)] = cp.user_binding_roles_read_only(resources)
-    assert "built-in" in message
-
-
-def test_other_service_accounts_and_invisible_roles_are_not_checked() -> None:
-    resources = stack(
-        (cp.CLUSTER_ROLE, role(SYSTEM_CLUSTER_ROLE, k8s_rules(SYSTEM_RULES))),
-        (
-            cp.ROLE_BINDING,
-            binding(
-                NAMES.system_role_binding,
-                "ClusterRole",
-                SYSTEM_CLUSTER_ROLE,
-                [sa(NAMES.system_service_account)],
-                "team-b",
-            ),
-        ),
-        (cp.ROLE_BINDING, binding("v", "ClusterRole", "view", [sa(NAMES.user_service_account)], "team-b")),
-    )
-    assert cp.user_binding_roles_read_only(resources) == []
-
-
-# ---- unknown values during preview ---------------------------------------------------------------
-
-
-def test_plain_turns_unknown_values_into_unknown() -> None:
-    props = unknown_checking_proxy(
-        {"metadata": {"name": "n", "namespace": UNKNOWN_STRING_VALUE}, "list": [UNKNOWN_BOOLEAN_VALUE, 1]}
-    )
-    assert cp.plain(props) == {"metadata": {"name": "n", "namespace": cp.UNKNOWN}, "list": [cp.UNKNOWN, 1]}
-
-
-def test_unknown_values_are_not_violations() -> None:
-    props = hardened_cluster(
-        deletionProtection=cp.UNKNOWN,
-        enableShieldedNodes=cp.UNKNOWN,
-        workloadIdentityConfig={"workloadPool": cp.UNKNOWN},
-    )
-    assert cp.gke_cluster_hardened(cp.GKE_CLUSTER, props, False, NO_CONFIG) == []
-    assert cp.gke_node_pools_tainted(cp.GKE_NODE_POOL, {"nodeConfig": cp.UNKNOWN}, False, NO_CONFIG) == []
-    unknown_subject = binding("b", "ClusterRole", "r", [])
-    unknown_subject["subjects"] = [{"kind": "User", "name": cp.UNKNOWN}]
-    assert not cp.no_cluster_wide_service_account_grants(cp.CLUSTER_ROLE_BINDING, unknown_subject, False, {})
-
-
-# ---- the package's own objects comply --------------------------------------------------------------
-
-
-def test_objects_of_the_package_comply_with_every_rule() -> None:
     def program() -> None:
-        system_role = SystemRole("system-role")
-        ConcurrentNamespace("team-b", ConcurrentNamespaceArgs(namespace="team-b", system_role=system_role))
+        system_role = SystemRole("system-role", {})
+        args: Any = {
+            "namespace": "team-a",
+            "system_role_name": system_role.cluster_role_name,
+            **namespace_args,
+        }
+        ConcurrentNamespace("team-a", args)
 
     _, run = run_program(program)
-    resources = [r for r in run.registrations if r.custom]
-    kinds = {cp.NAMESPACE, cp.CLUSTER_ROLE, cp.ROLE_BINDING, cp.CLUSTER_ROLE_BINDING}
-    assert {r.type for r in resources} >= kinds
-    for resource in resources:
-        for policy_rule in cp.RESOURCE_RULES:
-            assert policy_rule.check(resource.type, resource.inputs, resource.protect, NO_CONFIG) == [], (
-                policy_rule.name,
-                resource.name,
-            )
-    stack_resources = [cp.StackResource(r.type, r.inputs, r.urn) for r in resources]
-    assert cp.user_binding_roles_read_only(stack_resources) == []
+    return [StackResource(r.type, r.inputs, r.urn, r.protect) for r in run.registrations if r.custom]
 
 
-def test_unprotected_namespace_of_the_package_is_caught() -> None:
-    _, run = run_program(
-        lambda: ConcurrentNamespace("team-b", ConcurrentNamespaceArgs(namespace="team-b", protect=False))
-    )
-    [ns] = run.of_type(cp.NAMESPACE)
-    assert len(cp.managed_namespaces_protected(ns.type, ns.inputs, ns.protect, NO_CONFIG)) == 1
+def policies_of(violations: list[Violation]) -> set[str]:
+    return {violation.policy for violation in violations}
 
 
-# ---- the policies the pack serves --------------------------------------------------------------------
+def test_the_package_objects_comply_with_every_rule() -> None:
+    resources = package_stack()
+    kinds = {p.NAMESPACE, p.CLUSTER_ROLE, p.ROLE_BINDING, p.CLUSTER_ROLE_BINDING, p.SERVICE_ACCOUNT}
+    assert {r.resource_type for r in resources} >= kinds
+    assert check_stack(resources) == []
+
+
+def test_the_package_objects_with_workload_identity_comply() -> None:
+    email = "team-a@my-project.iam.gserviceaccount.com"
+    resources = package_stack(workload_identity={"google_service_account": email, "project": "my-project"})
+    annotated = [
+        r for r in resources if p.annotations_of(r.props).get("iam.gke.io/gcp-service-account") == email
+    ]
+    assert [p.name(r.props) for r in annotated] == [TEAM_A.user_service_account]
+    assert check_stack(resources) == []
+
+
+def test_a_dind_namespace_of_the_package_needs_both_allowances() -> None:
+    resources = package_stack(pod_security="privileged", dind=True)
+    assert policies_of(check_stack(resources)) == {
+        "managed-namespaces-pod-security",
+        "dind-only-where-allowed",
+    }
+    config = {
+        "managed-namespaces-pod-security": {"privilegedNamespaces": ["team-a"]},
+        "dind-only-where-allowed": {"dindNamespaces": ["team-a"]},
+    }
+    assert check_stack(resources, config) == []
+
+
+def test_an_unprotected_namespace_of_the_package_is_caught() -> None:
+    violations = check_stack(package_stack(protect=False))
+    assert policies_of(violations) == {"managed-namespaces-protected"}
+
+
+# ---- every bypass of issue 8 stops the stack ---------------------------------------------------------
+
+
+def extra_binding(
+    role_kind: str, role_name: str, subjects: list[dict[str, str]], ns: str | None = "team-a"
+) -> dict[str, Any]:
+    return binding("extra", role_kind, role_name, subjects, ns)
+
+
+BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
+    "RoleBinding of Group system:serviceaccounts:team-a to admin": (
+        p.ROLE_BINDING,
+        extra_binding("ClusterRole", "admin", [group("system:serviceaccounts:team-a")]),
+        {"service-accounts-bound-by-name"},
+    ),
+    "ClusterRoleBinding to Group system:authenticated": (
+        p.CLUSTER_ROLE_BINDING,
+        extra_binding("ClusterRole", "view", [group("system:authenticated")], None),
+        {"no-cluster-wide-system-subjects"},
+    ),
+    "system role bound to User system:anonymous": (
+        p.CLUSTER_ROLE_BINDING,
+        extra_binding("ClusterRole", "k8s-role-for-parallels-lambda", [user("system:anonymous")], None),
+        {"no-cluster-wide-system-subjects"},
+    ),
+    "ClusterRoleBinding to User system:serviceaccount:team-a:...": (
+        p.CLUSTER_ROLE_BINDING,
+        extra_binding(
+            "ClusterRole", "view", [user(f"system:serviceaccount:team-a:{TEAM_A.user_service_account}")], None
+        ),
+        {"no-cluster-wide-service-account-grants"},
+    ),
+    "user service account as a User, bound to another role": (
+        p.ROLE_BINDING,
+        extra_binding(
+            "ClusterRole", "edit", [user(f"system:serviceaccount:team-a:{TEAM_A.user_service_account}")]
+        ),
+        {"service-accounts-bound-by-name", "user-bindings-read-only"},
+    ),
+    "user service account bound to a read-only role of its own choosing": (
+        p.ROLE_BINDING,
+        extra_binding("ClusterRole", "view", [sa(TEAM_A.user_service_account, "team-a")]),
+        {"user-bindings-read-only"},
+    ),
+    "user role with get on pods/exec": (
+        p.CLUSTER_ROLE + "Patch",
+        role(
+            TEAM_A.user_cluster_role, [rule([""], ["pods/exec", "pods/attach", "pods/portforward"], ["get"])]
+        ),
+        {"user-roles-read-only"},
+    ),
+    "user role with get on nodes/proxy": (
+        p.CLUSTER_ROLE,
+        role("k8s-role-for-users-team-z", [rule([""], ["nodes/proxy"], ["get"])]),
+        {"user-roles-read-only"},
+    ),
+    "package system service account bound in another namespace": (
+        p.ROLE_BINDING,
+        extra_binding(
+            "ClusterRole",
+            "k8s-role-for-parallels-lambda",
+            [sa(TEAM_A.system_service_account, "team-a")],
+            "team-c",
+        ),
+        {"package-service-accounts-in-own-namespace"},
+    ),
+    "the same bypasses inside a RoleBindingList": (
+        p.ROLE_BINDING + "List",
+        {
+            "metadata": {"name": "bundle"},
+            "items": [
+                extra_binding("ClusterRole", "admin", [group("system:serviceaccounts:team-a")]),
+                extra_binding("ClusterRole", "admin", [sa(TEAM_A.user_service_account, "team-a")], "team-c"),
+            ],
+        },
+        {
+            "service-accounts-bound-by-name",
+            "package-service-accounts-in-own-namespace",
+            "user-bindings-read-only",
+        },
+    ),
+    "ClusterRoleBindingList to system:masters": (
+        p.CLUSTER_ROLE_BINDING + "List",
+        {
+            "metadata": {"name": "bundle"},
+            "items": [extra_binding("ClusterRole", "view", [group("system:masters")], None)],
+        },
+        {"no-cluster-wide-system-subjects"},
+    ),
+    "ClusterRoleList with an exec user role": (
+        p.CLUSTER_ROLE + "List",
+        {
+            "metadata": {"name": "bundle"},
+            "items": [role(TEAM_A.user_cluster_role, [rule([""], ["pods/exec"], ["create"])])],
+        },
+        {"user-roles-read-only"},
+    ),
+    "managed namespace without Pod Security labels": (
+        p.NAMESPACE,
+        namespace("team-z", None),
+        {"managed-namespaces-pod-security"},
+    ),
+    "project IAM grant of roles/owner": (
+        p.PROJECT_IAM_MEMBER,
+        {"project": "my-project", "role": "roles/owner", "member": "user:a@example.com"},
+        {"gcp-no-primitive-or-admin-roles"},
+    ),
+    "control plane open to 0.0.0.0/0": (
+        p.GKE_CLUSTER,
+        hardened_cluster(masterAuthorizedNetworksConfig={"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]}),
+        {"gke-authorized-networks-not-public"},
+    ),
+    "node pool exposing the node metadata": (
+        p.GKE_NODE_POOL,
+        pool("cpu", WORKER, mode="GCE_METADATA"),
+        {"gke-nodes-use-gke-metadata"},
+    ),
+    "untainted node pool": (p.GKE_NODE_POOL, pool("extra"), {"gke-node-pools-tainted"}),
+    "GPU pool without the GPU taint": (
+        p.GKE_NODE_POOL,
+        pool("gpu", WORKER, gpus=1),
+        {"gke-gpu-pools-tainted"},
+    ),
+}
+
+
+@pytest.mark.parametrize("bypass", list(BYPASSES))
+def test_each_bypass_of_issue_8_is_a_violation(bypass: str) -> None:
+    resource_type, props, expected = BYPASSES[bypass]
+    resources = [*package_stack(), StackResource(resource_type, props, "urn:bypass", protect=True)]
+    violations = check_stack(resources)
+    assert policies_of(violations) == expected
+    assert {violation.urn for violation in violations} == {"urn:bypass"}
+
+
+def test_the_gke_managed_components_pool_complies() -> None:
+    assert check_stack([StackResource(p.GKE_NODE_POOL, pool("gke-managed", GKE_MANAGED), "urn:pool")]) == []
+
+
+# ---- the policies the pack serves ----------------------------------------------------------------
 
 
 def test_policies_have_names_descriptions_and_mandatory_enforcement() -> None:
-    policies = cp.build_policies()
+    policies = build_policies()
     names = [policy.name for policy in policies]
-    assert names == [r.name for r in cp.RESOURCE_RULES] + [cp.STACK_RULE_NAME]
-    assert len(set(names)) == len(names)
+    assert names == RULE_NAMES and len(set(names)) == len(names)
+    assert set(names) >= POLICIES_BEFORE_THE_SPLIT
     for policy in policies:
         assert policy.name and policy.description
         assert policy.enforcement_level == EnforcementLevel.MANDATORY
-    [namespaces_policy] = [p for p in policies if p.name == "managed-namespaces-protected"]
-    assert "unprotectedNamespaces" in namespaces_policy.config_schema.properties
+    schemas = {
+        policy.name: set(policy.config_schema.properties) for policy in policies if policy.config_schema
+    }
+    assert schemas == {
+        "managed-namespaces-protected": {"unprotectedNamespaces"},
+        "managed-namespaces-pod-security": {"privilegedNamespaces"},
+        "gke-node-pools-tainted": {"untaintedNodePools"},
+        "gcp-no-primitive-or-admin-roles": {"allowedProjectRoles"},
+        "dind-only-where-allowed": {"dindNamespaces"},
+    }
 
 
 def options(protect: bool) -> PolicyResourceOptions:
@@ -455,7 +280,7 @@ def options(protect: bool) -> PolicyResourceOptions:
 
 
 def test_resource_policy_reports_through_the_engine_callback_with_config() -> None:
-    [policy] = [p for p in cp.build_policies() if p.name == "managed-namespaces-protected"]
+    [policy] = [p for p in build_policies() if p.name == "managed-namespaces-protected"]
     assert isinstance(policy, ResourceValidationPolicy)
     reported: list[str] = []
 
@@ -465,73 +290,84 @@ def test_resource_policy_reports_through_the_engine_callback_with_config() -> No
     props = unknown_checking_proxy(namespace("team-b"))
     for config, count in (({}, 1), ({"unprotectedNamespaces": ["team-b"]}, 0)):
         reported.clear()
-        args = ResourceValidationArgs(cp.NAMESPACE, props, "urn:ns", "ns", options(False), None, config)
+        args = ResourceValidationArgs(p.NAMESPACE, props, "urn:ns", "ns", options(False), None, config)
         policy.validate(args, report)
         assert len(reported) == count
 
 
-def test_stack_policy_reports_the_binding_urn() -> None:
-    [policy] = [p for p in cp.build_policies() if p.name == cp.STACK_RULE_NAME]
+def test_stack_policy_reports_the_resource_urn_with_config() -> None:
+    [policy] = [p for p in build_policies() if p.name == "dind-only-where-allowed"]
     assert isinstance(policy, StackValidationPolicy)
+    deployment = {
+        "metadata": {"name": "docker-dind", "namespace": "team-b"},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "d", "securityContext": {"privileged": True}}]}}
+        },
+    }
     resource = PolicyResource(
-        cp.ROLE_BINDING,
-        unknown_checking_proxy(
-            binding("e", "ClusterRole", "edit", [sa(NAMES.user_service_account)], "team-b")
-        ),
-        "urn:binding",
-        "e",
-        options(False),
-        None,
-        None,
-        [],
-        {},
+        p.DEPLOYMENT, unknown_checking_proxy(deployment), "urn:dind", "d", options(False), None, None, [], {}
     )
-    reported: list[tuple[str, str | None]] = []
+    reported: list[str | None] = []
 
     def report(message: str, urn: str | None = None) -> None:
-        reported.append((message, urn))
+        reported.append(urn)
 
-    policy.validate(StackValidationArgs([resource]), report)
-    assert [urn for _, urn in reported] == ["urn:binding"]
+    for config, urns in (({}, ["urn:dind"]), ({"dindNamespaces": ["team-b"]}, [])):
+        reported.clear()
+        policy.validate(StackValidationArgs([resource], config), report)
+        assert reported == urns
+
+
+def test_plain_turns_unknown_values_into_unknown() -> None:
+    props = unknown_checking_proxy(
+        {"metadata": {"name": "n", "namespace": UNKNOWN_STRING_VALUE}, "list": [UNKNOWN_BOOLEAN_VALUE, 1]}
+    )
+    assert plain(props) == {"metadata": {"name": "n", "namespace": p.UNKNOWN}, "list": [p.UNKNOWN, 1]}
+
+
+def test_the_entry_point_is_tiny_and_leaves_the_import_path_alone() -> None:
+    source = (PACK / "__main__.py").read_text()
+    assert "sys.path" not in source and "import sys" not in source
+    assert len([line for line in source.splitlines() if line and not line.startswith("#")]) <= 4
 
 
 def test_pack_serves_the_policies_over_the_analyzer_protocol(tmp_path: Path) -> None:
-    """Run ``policy/__main__.py`` as the Pulumi CLI does and talk to it like the engine."""
+    """Run ``python policy`` as the Pulumi CLI does (from another directory) and talk to it like the
+    engine: the pack finds concurrent_infra installed in the virtualenv, not through sys.path edits."""
     import grpc  # type: ignore[import-untyped]
     from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
     from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-    pack = Path(__file__).resolve().parent.parent / "policy"
-    process = subprocess.Popen([sys.executable, str(pack)], stdout=subprocess.PIPE, cwd=tmp_path)
+    process = subprocess.Popen([sys.executable, str(PACK)], stdout=subprocess.PIPE, cwd=tmp_path)
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline())
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
             info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
-            assert info.name == cp.PACK_NAME
-            assert {p.name for p in info.policies} == {p.name for p in cp.build_policies()}
-            assert {p.enforcementLevel for p in info.policies} == {analyzer_pb2.MANDATORY}
+            assert info.name == PACK_NAME
+            assert [policy.name for policy in info.policies] == RULE_NAMES
+            assert {policy.enforcementLevel for policy in info.policies} == {analyzer_pb2.MANDATORY}
 
             props = struct_pb2.Struct()
-            props.update(namespace("team-b"))
+            props.update(namespace("team-b", "privileged"))
             request = analyzer_pb2.AnalyzeRequest(
-                type=cp.NAMESPACE,
+                type=p.NAMESPACE,
                 properties=props,
                 urn="urn:pulumi:dev::concurrent-infra::kubernetes:core/v1:Namespace::team-b-namespace",
                 name="team-b-namespace",
-                options=analyzer_pb2.AnalyzerResourceOptions(protect=False),
+                options=analyzer_pb2.AnalyzerResourceOptions(protect=True),
             )
             [diagnostic] = analyzer.Analyze(request, timeout=30).diagnostics
-            assert diagnostic.policyName == "managed-namespaces-protected"
+            assert diagnostic.policyName == "managed-namespaces-pod-security"
             assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
 
             config = struct_pb2.Struct()
-            config.update({"unprotectedNamespaces": ["team-b"]})
+            config.update({"privilegedNamespaces": ["team-b"]})
             analyzer.Configure(
                 analyzer_pb2.ConfigureAnalyzerRequest(
                     policyConfig={
-                        "managed-namespaces-protected": analyzer_pb2.PolicyConfig(properties=config),
+                        "managed-namespaces-pod-security": analyzer_pb2.PolicyConfig(properties=config)
                     }
                 ),
                 timeout=30,
@@ -540,3 +376,27 @@ def test_pack_serves_the_policies_over_the_analyzer_protocol(tmp_path: Path) -> 
     finally:
         process.kill()
         process.wait()
+
+
+# ---- documentation -------------------------------------------------------------------------------
+
+
+def test_config_example_documents_every_config_key_and_only_those() -> None:
+    example: Mapping[str, Any] = json.loads((PACK / "config.example.json").read_text())
+    documented = {
+        (policy, key)
+        for policy, value in example.items()
+        if isinstance(value, dict)
+        for key in value
+        if key != "enforcementLevel"
+    }
+    expected = {(r.name, key.name) for r in RESOURCE_RULES for key in r.config_keys}
+    expected |= {(r.name, key.name) for r in STACK_RULES for key in r.config_keys}
+    assert documented == expected
+    assert set(example) - {"all"} <= set(RULE_NAMES)
+
+
+def test_readme_lists_every_policy() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in RULE_NAMES if f"`{name}`" not in readme]
+    assert missing == []

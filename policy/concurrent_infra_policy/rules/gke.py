@@ -1,0 +1,342 @@
+"""GKE and Google Cloud IAM rules: a hardened cluster, tainted node pools, the GKE metadata server
+on every node, no control plane open to the internet, no primitive or admin roles.
+
+Props are pulumi-gcp inputs (camelCase, enums as strings: a taint effect is ``NO_SCHEDULE``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from concurrent_infra.gke.cluster_config import NODE_TYPE_TAINT_KEY
+
+from ..props import (
+    GKE_CLUSTER,
+    GKE_NODE_POOL,
+    PROJECT_IAM_BINDING,
+    PROJECT_IAM_MEMBER,
+    PROJECT_IAM_POLICY,
+    SERVICE_ACCOUNT_IAM_BINDING,
+    SERVICE_ACCOUNT_IAM_MEMBER,
+    SERVICE_ACCOUNT_IAM_POLICY,
+    UNKNOWN,
+    Obj,
+    has_unknown,
+    items,
+    mapping,
+    strings,
+    text,
+)
+from ..rule import ConfigKey, ResourceRule, config_list
+
+NO_SCHEDULE = "NO_SCHEDULE"
+NO_EXECUTE = "NO_EXECUTE"
+GKE_MANAGED_COMPONENTS_TAINT = ("components.gke.io/gke-managed-components", "true", NO_SCHEDULE)
+"""The taint of a pool for GKE-managed components (kube-dns, konnectivity, metrics-server...),
+which those components tolerate."""
+GPU_TAINT = ("nvidia.com/gpu", "present", NO_SCHEDULE)
+"""The taint that keeps pods that do not ask for a GPU off GPU nodes (GKE's own convention)."""
+GKE_METADATA = "GKE_METADATA"
+
+PRIMITIVE_ROLES: frozenset[str] = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
+"""Google Cloud's basic roles: each covers (nearly) every service of the project."""
+
+UNTAINTED_NODE_POOLS = ConfigKey(
+    "untaintedNodePools", "Node pools (by name) that may carry neither Concurrent's nor GKE's taint."
+)
+ALLOWED_PROJECT_ROLES = ConfigKey(
+    "allowedProjectRoles",
+    "Primitive or admin roles (e.g. roles/container.admin) that project or service-account IAM "
+    "grants of the stack may use.",
+)
+
+
+# ---- gke-cluster-hardened ------------------------------------------------------------------------
+
+
+def gke_cluster_hardened(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A GKE cluster has deletion protection, Workload Identity and shielded nodes, no legacy ABAC
+    and no client certificate. Autopilot clusters always have Workload Identity and shielded nodes."""
+    if obj.type != GKE_CLUSTER:
+        return []
+    props = obj.props
+    autopilot = props.get("enableAutopilot") is True
+    violations = []
+    if props.get("deletionProtection") not in (True, UNKNOWN):
+        violations.append(
+            "deletionProtection is not true, so pulumi destroy or a replacement can delete the cluster "
+            "and every workload on it. Set deletion_protection=True."
+        )
+    pool = mapping(props.get("workloadIdentityConfig")).get("workloadPool")
+    identity_unknown = UNKNOWN in (props.get("workloadIdentityConfig"), pool)
+    if not autopilot and not identity_unknown and not (isinstance(pool, str) and pool):
+        violations.append(
+            "Workload Identity is off, so pods use the node's Google service account. Set "
+            "workload_identity_config={'workload_pool': '<project>.svc.id.goog'}."
+        )
+    if not autopilot and props.get("enableShieldedNodes") not in (True, UNKNOWN):
+        violations.append(
+            "enableShieldedNodes is not true, so node identity and boot integrity are not verified. "
+            "Set enable_shielded_nodes=True."
+        )
+    if props.get("enableLegacyAbac") is True:
+        violations.append(
+            "enableLegacyAbac is true: legacy ABAC grants permissions beyond RBAC and defeats the "
+            "per-namespace roles. Remove enable_legacy_abac (it defaults to false)."
+        )
+    certificate = mapping(mapping(props.get("masterAuth")).get("clientCertificateConfig"))
+    if certificate.get("issueClientCertificate") is True:
+        violations.append(
+            "masterAuth issues a client certificate, a credential that cannot be revoked. Set "
+            "master_auth={'client_certificate_config': {'issue_client_certificate': False}}."
+        )
+    return [f"GKE cluster {_cluster_name(props)}: {message}" for message in violations]
+
+
+def _cluster_name(props: Mapping[str, Any]) -> str:
+    return text(props.get("name"), "(unnamed)")
+
+
+# ---- gke-authorized-networks-not-public ----------------------------------------------------------
+
+
+def gke_authorized_networks_not_public(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """No master authorized network covers every address (``0.0.0.0/0``, ``::/0``)."""
+    if obj.type != GKE_CLUSTER:
+        return []
+    violations = []
+    networks = mapping(obj.props.get("masterAuthorizedNetworksConfig")).get("cidrBlocks")
+    for block in map(mapping, items(networks)):
+        cidr = block.get("cidrBlock")
+        if not isinstance(cidr, str):
+            continue
+        try:
+            network = ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError:
+            continue  # GKE refuses it; the stack config validates CIDRs
+        if network.prefixlen == 0:
+            violations.append(
+                f"GKE cluster {_cluster_name(obj.props)}: masterAuthorizedNetworksConfig lists {cidr}, every "
+                "address on the internet, so the authorized networks restrict nothing. List only the "
+                "networks that need the Kubernetes API (offices, CI runners, Concurrent's control plane)."
+            )
+    return violations
+
+
+# ---- node pools ------------------------------------------------------------------------------------
+
+
+def _pools(obj: Obj) -> list[Mapping[str, Any]]:
+    """The node pools of a NodePool resource (itself) or of a Cluster (its inline nodePools)."""
+    if obj.type == GKE_NODE_POOL:
+        return [obj.props]
+    if obj.type == GKE_CLUSTER:
+        return [mapping(pool) for pool in items(obj.props.get("nodePools"))]
+    return []
+
+
+def _pool_name(pool: Mapping[str, Any]) -> str:
+    return text(pool.get("name"), "(unnamed)")
+
+
+def _taints(pool: Mapping[str, Any]) -> list[tuple[str, str, str]] | None:
+    """The taints of a pool as ``(key, value, effect)``, or None if any part is unknown."""
+    node_config = pool.get("nodeConfig")
+    taints = mapping(node_config).get("taints")
+    if node_config is UNKNOWN or has_unknown(taints):
+        return None
+    return [
+        (text(taint.get("key"), ""), text(taint.get("value"), ""), text(taint.get("effect"), ""))
+        for taint in map(mapping, items(taints))
+    ]
+
+
+def _accelerated(pool: Mapping[str, Any]) -> bool | None:
+    """Whether the pool's nodes have GPUs (``nodeConfig.guestAccelerators``), None if unknown."""
+    node_config = pool.get("nodeConfig")
+    accelerators = mapping(node_config).get("guestAccelerators")
+    if node_config is UNKNOWN or accelerators is UNKNOWN:
+        return None
+    return bool(items(accelerators))
+
+
+def _keeps_pods_off(taint: tuple[str, str, str], accelerated: bool) -> bool:
+    key, value, effect = taint
+    if key == NODE_TYPE_TAINT_KEY:
+        return bool(value) and effect in (NO_SCHEDULE, NO_EXECUTE)
+    if taint == GKE_MANAGED_COMPONENTS_TAINT:
+        return True
+    return accelerated and key == GPU_TAINT[0] and effect in (NO_SCHEDULE, NO_EXECUTE)
+
+
+def gke_node_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A GKE node pool carries Concurrent's node-type taint, GKE's managed-components taint or (a GPU
+    pool) the GPU taint, unless the config lists it as untainted."""
+    allowed = config_list(config, UNTAINTED_NODE_POOLS)
+    violations = []
+    for pool in _pools(obj):
+        taints, accelerated = _taints(pool), _accelerated(pool)
+        if taints is None or _pool_name(pool) in allowed:
+            continue
+        if any(_keeps_pods_off(taint, bool(accelerated)) for taint in taints):
+            continue
+        managed_key, managed_value, _ = GKE_MANAGED_COMPONENTS_TAINT
+        violations.append(
+            f"GKE node pool {_pool_name(pool)}: its nodeConfig.taints have neither Concurrent's taint "
+            f"{NODE_TYPE_TAINT_KEY}=system or worker nor GKE's {managed_key}={managed_value}, with effect "
+            f"{NO_SCHEDULE}, so any pod can be scheduled on it. Add {NODE_TYPE_TAINT_KEY} to Concurrent's "
+            f"pools and {managed_key} to the pool for GKE-managed components (kube-dns, metrics-server), "
+            f"or, if the pool must stay untainted, add its name to this policy's "
+            f"{UNTAINTED_NODE_POOLS.name} config."
+        )
+    return violations
+
+
+def gke_gpu_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A node pool with GPUs carries ``nvidia.com/gpu=present:NO_SCHEDULE``."""
+    violations = []
+    for pool in _pools(obj):
+        taints = _taints(pool)
+        if taints is None or not _accelerated(pool) or GPU_TAINT in taints:
+            continue
+        key, value, effect = GPU_TAINT
+        violations.append(
+            f"GKE node pool {_pool_name(pool)} has GPUs (nodeConfig.guestAccelerators) but not the taint "
+            f"{key}={value} with effect {effect}, so pods that need no GPU can take its nodes (GKE adds "
+            "it only if a pool without GPUs exists when the GPU pool is created). Add the taint to its "
+            "nodeConfig.taints."
+        )
+    return violations
+
+
+def _metadata_problem(node_config: object) -> str | None:
+    """Why ``node_config`` does not run the GKE metadata server, or None (also when unknown)."""
+    config = mapping(node_config)
+    workload_metadata = config.get("workloadMetadataConfig")
+    mode = mapping(workload_metadata).get("mode")
+    if UNKNOWN in (node_config, workload_metadata, mode) or mode == GKE_METADATA:
+        return None
+    found = "is not set" if mode is None else f"is {mode!r}"
+    return (
+        f"nodeConfig.workloadMetadataConfig.mode {found}, so pods may read the node's metadata "
+        "(its Google service account's token, the kubelet's credentials) instead of getting their own "
+        f"Workload Identity. Set workload_metadata_config={{'mode': '{GKE_METADATA}'}}."
+    )
+
+
+def gke_nodes_use_gke_metadata(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """Every node pool (and the cluster's default pool settings) runs the GKE metadata server."""
+    violations = []
+    for pool in _pools(obj):
+        problem = _metadata_problem(pool.get("nodeConfig"))
+        if problem:
+            violations.append(f"GKE node pool {_pool_name(pool)}: {problem}")
+    if obj.type == GKE_CLUSTER and obj.props.get("enableAutopilot") is not True:
+        node_config = obj.props.get("nodeConfig")
+        problem = _metadata_problem(node_config) if node_config is not None else None
+        if problem:
+            violations.append(f"GKE cluster {_cluster_name(obj.props)} (its default node pool): {problem}")
+    return violations
+
+
+# ---- IAM -------------------------------------------------------------------------------------------
+
+_MEMBER_TYPES = (PROJECT_IAM_MEMBER, SERVICE_ACCOUNT_IAM_MEMBER)
+_BINDING_TYPES = (PROJECT_IAM_BINDING, SERVICE_ACCOUNT_IAM_BINDING)
+_POLICY_TYPES = (PROJECT_IAM_POLICY, SERVICE_ACCOUNT_IAM_POLICY)
+
+
+def broad_role_problem(role: str) -> str | None:
+    """Why ``role`` is too broad to grant without an explicit allowance, or None."""
+    if role in PRIMITIVE_ROLES:
+        return "a basic (primitive) role, which covers nearly every service of the project"
+    role_id = role.rpartition("/")[2]
+    if role_id.endswith("Admin") or role_id.endswith(".admin") or role_id == "admin":
+        return "an admin role, which grants everything in its service, often including who may do what"
+    return None
+
+
+def _grants(obj: Obj) -> list[tuple[str, str]]:
+    """``(role, members)`` of an IAM resource whose role is known."""
+    props = obj.props
+    if obj.type in _MEMBER_TYPES or obj.type in _BINDING_TYPES:
+        role = props.get("role")
+        members = [text(props.get("member"))] if obj.type in _MEMBER_TYPES else strings(props.get("members"))
+        return [(role, ", ".join(members) or "?")] if isinstance(role, str) else []
+    if obj.type in _POLICY_TYPES:
+        try:
+            policy = json.loads(text(props.get("policyData"), ""))
+        except ValueError:
+            return []
+        return [
+            (binding["role"], ", ".join(strings(binding.get("members"))) or "?")
+            for binding in map(mapping, items(mapping(policy).get("bindings")))
+            if isinstance(binding.get("role"), str)
+        ]
+    return []
+
+
+def gcp_no_primitive_or_admin_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """Project and service-account IAM grants use no basic or admin role the config does not allow."""
+    allowed = config_list(config, ALLOWED_PROJECT_ROLES)
+    target = (
+        f"project {text(obj.props.get('project'), '(the provider default)')}"
+        if obj.type.startswith("gcp:projects/")
+        else f"service account {text(obj.props.get('serviceAccountId'))}"
+    )
+    violations = []
+    for role, members in _grants(obj):
+        problem = broad_role_problem(role)
+        if problem and role not in allowed:
+            violations.append(
+                f"{obj.kind} grants {role} on {target} to {members}: {problem}. Grant the narrowest "
+                "predefined role that covers the need (https://cloud.google.com/iam/docs/roles-overview), "
+                f"or, if this grant is intended, add {role} to this policy's {ALLOWED_PROJECT_ROLES.name} "
+                "config."
+            )
+    return violations
+
+
+RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "gke-cluster-hardened",
+        "GKE clusters have deletion protection, Workload Identity and shielded nodes on, legacy ABAC "
+        "and client certificates off.",
+        gke_cluster_hardened,
+    ),
+    ResourceRule(
+        "gke-authorized-networks-not-public",
+        "No master authorized network of a GKE cluster is 0.0.0.0/0 (or ::/0).",
+        gke_authorized_networks_not_public,
+    ),
+    ResourceRule(
+        "gke-nodes-use-gke-metadata",
+        f"Every GKE node pool sets workloadMetadataConfig.mode {GKE_METADATA} (Workload Identity's "
+        "metadata server), never the node's own metadata.",
+        gke_nodes_use_gke_metadata,
+    ),
+    ResourceRule(
+        "gke-node-pools-tainted",
+        f"GKE node pools carry the taint {NODE_TYPE_TAINT_KEY}=<type> (Concurrent's pools) or "
+        f"{GKE_MANAGED_COMPONENTS_TAINT[0]}=true (the pool for GKE-managed components) with effect "
+        f"{NO_SCHEDULE}, unless listed in the policy config {UNTAINTED_NODE_POOLS.name}.",
+        gke_node_pools_tainted,
+        (UNTAINTED_NODE_POOLS,),
+    ),
+    ResourceRule(
+        "gke-gpu-pools-tainted",
+        f"GKE node pools with GPUs carry the taint {GPU_TAINT[0]}={GPU_TAINT[1]}:{GPU_TAINT[2]}.",
+        gke_gpu_pools_tainted,
+    ),
+    ResourceRule(
+        "gcp-no-primitive-or-admin-roles",
+        "Project and service-account IAM grants (IAMMember, IAMBinding, IAMPolicy) use no basic role "
+        "(roles/owner, roles/editor, roles/viewer) and no admin role (*Admin, *.admin), unless listed "
+        f"in the policy config {ALLOWED_PROJECT_ROLES.name}.",
+        gcp_no_primitive_or_admin_roles,
+        (ALLOWED_PROJECT_ROLES,),
+    ),
+)

@@ -1,0 +1,409 @@
+"""RBAC rules: who is bound to what, and where.
+
+Subjects are normalised before they are judged: a service account can be written as a
+``ServiceAccount`` subject, as the User ``system:serviceaccount:<ns>:<name>`` or, with every other
+service account of its namespace (or of the cluster), as the Group ``system:serviceaccounts:<ns>``
+(``system:serviceaccounts``). See "Subjects" in the Kubernetes RBAC documentation
+(https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from concurrent_infra.kube.names import namespace_object_names
+from concurrent_infra.kube.rbac import READ_VERBS, USER_RULES, PolicyRule, grants
+from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
+
+from ..props import (
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
+    MANAGED_BY_VALUE,
+    ROLE,
+    ROLE_BINDING,
+    UNKNOWN,
+    Obj,
+    has_unknown,
+    is_managed,
+    items,
+    mapping,
+    namespace,
+    strings,
+    text,
+)
+from ..rule import ResourceRule
+
+_PREFIXES = namespace_object_names("")
+USER_ROLE_PREFIX = _PREFIXES.user_cluster_role
+"""``k8s-role-for-users-``: the names of the user roles (from names.py with an empty namespace)."""
+USER_SERVICE_ACCOUNT_PREFIX = _PREFIXES.user_service_account
+"""``k8s-serviceaccount-for-users-``: the names of the user service accounts."""
+SYSTEM_SERVICE_ACCOUNT_PREFIX = _PREFIXES.system_service_account
+"""``k8s-serviceaccount-for-parallels-``: the names of the system service accounts."""
+
+DANGEROUS_SUBRESOURCES: frozenset[str] = frozenset({"exec", "attach", "portforward", "proxy"})
+"""Subresources that run commands in, or open connections to, pods, services and nodes. Reading
+them is enough: ``kubectl exec`` and ``port-forward`` need only ``get`` (or ``create``) on
+``pods/exec`` and ``pods/portforward`` over a streaming connection, so no verb makes them safe."""
+
+
+# ---- subjects --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One subject of a binding, as written, with the service accounts it names."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    """The namespace of a ServiceAccount subject (the binding's when the subject omits it)."""
+
+    @property
+    def names_service_accounts(self) -> bool:
+        return names_service_accounts(self.kind, self.name)
+
+    @property
+    def service_accounts(self) -> tuple[str | None, str | None]:
+        """``(namespace, name)`` of the service accounts it names: namespace None means every
+        namespace, name None every service account of the namespace (a Group)."""
+        if self.kind == "ServiceAccount":
+            return self.namespace, self.name
+        parts = self.name.split(":")
+        namespace = parts[2] if len(parts) > 2 and parts[2] else None
+        if self.kind == "User" and len(parts) == 4 and parts[3]:
+            return namespace, parts[3]
+        return namespace, None
+
+    @property
+    def package_service_account(self) -> str | None:
+        """``user`` or ``system`` if it names exactly one of the package's service accounts."""
+        if not self.names_service_accounts:
+            return None
+        namespace, account = self.service_accounts
+        if namespace is None or account is None:
+            return None
+        if account == USER_SERVICE_ACCOUNT_PREFIX + namespace:
+            return "user"
+        if account == SYSTEM_SERVICE_ACCOUNT_PREFIX + namespace:
+            return "system"
+        return None
+
+    def describe(self) -> str:
+        """The subject for a message, saying which service accounts it stands for."""
+        if self.kind == "ServiceAccount":
+            return f"ServiceAccount {self.namespace or '?'}/{self.name}"
+        if not self.names_service_accounts:
+            return f"{self.kind} {self.name}"
+        namespace, account = self.service_accounts
+        if account is not None:
+            return f"{self.kind} {self.name} (the service account {namespace}/{account})"
+        if namespace is not None:
+            return f"{self.kind} {self.name} (every service account of namespace {namespace})"
+        return f"{self.kind} {self.name} (every service account of the cluster)"
+
+
+def subjects(props: Mapping[str, Any], binding_namespace: object = None) -> list[Subject]:
+    """The subjects of a binding whose kind, name (and namespace, for a ServiceAccount) are known."""
+    found = []
+    for subject in map(mapping, items(props.get("subjects"))):
+        kind, name, subject_namespace = subject.get("kind"), subject.get("name"), subject.get("namespace")
+        if not isinstance(kind, str) or not isinstance(name, str):
+            continue
+        if kind == "ServiceAccount":
+            if subject_namespace is UNKNOWN or (not subject_namespace and binding_namespace is UNKNOWN):
+                continue
+            if not isinstance(subject_namespace, str) or not subject_namespace:
+                subject_namespace = binding_namespace if isinstance(binding_namespace, str) else None
+            found.append(Subject(kind, name, subject_namespace))
+        else:
+            found.append(Subject(kind, name))
+    return found
+
+
+def _role_ref(props: Mapping[str, Any]) -> tuple[str, str]:
+    role_ref = mapping(props.get("roleRef"))
+    return text(role_ref.get("kind")), text(role_ref.get("name"))
+
+
+def _binding_namespace(value: object) -> str:
+    return value if isinstance(value, str) else "(not set: the provider's default namespace)"
+
+
+# ---- cluster-wide bindings -----------------------------------------------------------------------
+
+
+def no_cluster_wide_service_account_grants(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A ClusterRoleBinding names no service account, however the subject is written."""
+    if obj.type != CLUSTER_ROLE_BINDING:
+        return []
+    _, role = _role_ref(obj.props)
+    return [
+        f"ClusterRoleBinding {obj.name} grants ClusterRole {role} to {subject.describe()} in every "
+        "namespace. Remove the service account from this ClusterRoleBinding and grant the role "
+        "with a RoleBinding in the service account's own namespace (its roleRef may still name "
+        "the ClusterRole)."
+        for subject in subjects(obj.props)
+        if subject.names_service_accounts
+    ]
+
+
+def no_cluster_wide_system_subjects(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A ClusterRoleBinding names no ``system:`` user or group and only Users and Groups."""
+    if obj.type != CLUSTER_ROLE_BINDING:
+        return []
+    violations = []
+    for subject in subjects(obj.props):
+        if subject.names_service_accounts:
+            continue  # no-cluster-wide-service-account-grants reports it
+        problem = cluster_subject_problem(subject.kind, subject.name)
+        if problem:
+            violations.append(
+                f"ClusterRoleBinding {obj.name} grants ClusterRole {_role_ref(obj.props)[1]} to "
+                f"{subject.describe()} in the whole cluster: {problem}. Remove this subject; bind "
+                "cluster-wide roles only to the Users and Groups of named people or teams."
+            )
+    return violations
+
+
+# ---- bindings of service accounts ----------------------------------------------------------------
+
+
+def service_accounts_bound_by_name(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A RoleBinding names service accounts only as ServiceAccount subjects, one by one."""
+    if obj.type != ROLE_BINDING:
+        return []
+    role_kind, role = _role_ref(obj.props)
+    binding_namespace = namespace(obj.props)
+    violations = []
+    for subject in subjects(obj.props, binding_namespace):
+        if subject.kind == "ServiceAccount" or not subject.names_service_accounts:
+            continue
+        account_namespace, account = subject.service_accounts
+        if account is None:
+            fix = (
+                "It includes the package's service accounts of a Concurrent namespace "
+                f"({USER_SERVICE_ACCOUNT_PREFIX}<namespace>, {SYSTEM_SERVICE_ACCOUNT_PREFIX}<namespace>). "
+                "Bind each service account that needs the role as its own subject of kind ServiceAccount."
+            )
+        else:
+            fix = (
+                f"Write it as {{kind: ServiceAccount, name: {account}, namespace: {account_namespace}}} "
+                "so that the pack and verify see which service account it is."
+            )
+        violations.append(
+            f"RoleBinding {obj.name} in namespace {_binding_namespace(binding_namespace)} grants "
+            f"{role_kind} {role} to {subject.describe()}, a service account written as a "
+            f"{subject.kind}. {fix}"
+        )
+    return violations
+
+
+def package_service_accounts_in_own_namespace(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A RoleBinding names a package service account only in that service account's namespace."""
+    if obj.type != ROLE_BINDING:
+        return []
+    binding_namespace = namespace(obj.props)
+    if binding_namespace is UNKNOWN or (binding_namespace is None and obj.patch):
+        return []
+    role_kind, role = _role_ref(obj.props)
+    violations = []
+    for subject in subjects(obj.props, binding_namespace):
+        which = subject.package_service_account
+        account_namespace, _ = subject.service_accounts
+        if which and account_namespace != binding_namespace:
+            violations.append(
+                f"RoleBinding {obj.name} in namespace {_binding_namespace(binding_namespace)} grants "
+                f"{role_kind} {role} to {subject.describe()}, the package's {which} service account of "
+                f"namespace {account_namespace}. A package service account gets roles only in its own "
+                "namespace, through the bindings ConcurrentNamespace creates: remove it from this binding."
+            )
+    return violations
+
+
+def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A package user service account is bound only to its own user role ``k8s-role-for-users-<ns>``."""
+    if obj.type != ROLE_BINDING:
+        return []
+    role_ref = mapping(obj.props.get("roleRef"))
+    role_kind, role = role_ref.get("kind"), role_ref.get("name")
+    if obj.patch and "roleRef" not in obj.props:
+        return []
+    if UNKNOWN in (role_kind, role):
+        return []
+    violations = []
+    for subject in subjects(obj.props, namespace(obj.props)):
+        if subject.package_service_account != "user":
+            continue
+        account_namespace, _ = subject.service_accounts
+        own_role = USER_ROLE_PREFIX + str(account_namespace)
+        if role != own_role or role_kind not in ("ClusterRole", "Role"):
+            violations.append(
+                f"RoleBinding {obj.name} binds {subject.describe()}, the package's user service account "
+                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}. A user service "
+                f"account is bound only to its own read-only user role, ClusterRole {own_role} (the "
+                f"RoleBinding {USER_SERVICE_ACCOUNT_PREFIX}{account_namespace}-binding that "
+                "ConcurrentNamespace creates): remove it from this binding."
+            )
+    return violations
+
+
+# ---- roles ---------------------------------------------------------------------------------------
+
+
+def _describe_rules(rules: Iterable[PolicyRule]) -> str:
+    return "; ".join(
+        f"{', '.join(rule.verbs)} on {', '.join(rule.resources)} "
+        f"({', '.join(group or 'core' for group in rule.api_groups)})"
+        for rule in rules
+    )
+
+
+USER_RULES_TEXT = _describe_rules(USER_RULES)
+
+
+def _is_dangerous(resource: str) -> bool:
+    return "*" in resource or resource.rpartition("/")[2] in DANGEROUS_SUBRESOURCES
+
+
+def _grant_text(grant: tuple[str, str, str]) -> str:
+    group, resource, verb = grant
+    return f"{verb} {group + '/' if group else ''}{resource}"
+
+
+def user_role_problems(props: Mapping[str, Any], patch: bool = False) -> list[str]:
+    """Why a user role's ``props`` do not grant exactly the user rules (empty if they do).
+
+    ``USER_RULES`` (concurrent_infra.kube.rbac) are compared grant by grant: every
+    ``(apiGroup, resource, verb)`` the rules allow. Unknown values are not judged.
+    """
+    problems = []
+    if props.get("aggregationRule") not in (None, UNKNOWN):
+        problems.append("it has an aggregationRule, so its rules come from other roles")
+    rules = props.get("rules")
+    if (patch and "rules" not in props) or has_unknown(rules):
+        return problems
+    actual: set[tuple[str, str, str]] = set()
+    for index, rule in enumerate(map(mapping, items(rules))):
+        for field in ("resourceNames", "nonResourceURLs"):
+            if strings(rule.get(field)):
+                problems.append(f"rule {index} has {field}, which the user rules do not have")
+        actual |= {
+            (group, resource, verb)
+            for group in strings(rule.get("apiGroups"))
+            for resource in strings(rule.get("resources"))
+            for verb in strings(rule.get("verbs"))
+        }
+    expected = grants(USER_RULES)
+    extra, missing = actual - expected, expected - actual
+    dangerous = sorted({resource for _, resource, _ in extra if _is_dangerous(resource)})
+    if dangerous:
+        problems.append(
+            f"it covers {', '.join(repr(resource) for resource in dangerous)}: exec, attach, "
+            "portforward and proxy subresources run commands in or open connections to pods and "
+            "nodes, whatever the verb"
+        )
+    secrets = sorted({resource for _, resource, _ in extra if resource in ("secrets", "*")})
+    if secrets:
+        covered = " and ".join(repr(resource) for resource in secrets)
+        problems.append(f"it covers {covered}, which includes secrets")
+    writes = sorted({verb for _, _, verb in extra if verb not in READ_VERBS})
+    if writes:
+        problems.append(f"it allows the verbs {', '.join(writes)}")
+    others = sorted(
+        grant
+        for grant in extra
+        if not _is_dangerous(grant[1]) and grant[1] not in ("secrets", "*") and grant[2] in READ_VERBS
+    )
+    if others:
+        problems.append(f"it also grants {', '.join(_grant_text(grant) for grant in others)}")
+    if missing:
+        problems.append(
+            f"it lacks {', '.join(_grant_text(grant) for grant in sorted(missing))}, which Concurrent's "
+            "sidecar needs"
+        )
+    return problems
+
+
+def user_roles_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A role named ``k8s-role-for-users-*`` grants exactly the user rules (read-only, no secrets,
+    no exec, attach, portforward or proxy subresources)."""
+    if obj.type not in (CLUSTER_ROLE, ROLE) or not obj.name.startswith(USER_ROLE_PREFIX):
+        return []
+    problems = user_role_problems(obj.props, obj.patch)
+    if not problems:
+        return []
+    return [
+        f"{obj.kind} {obj.name} is the role of a user service account and must grant exactly the user "
+        f"rules: {'; '.join(problems)}. Give it exactly the rules of "
+        f"concurrent_infra.kube.rbac.USER_RULES: {USER_RULES_TEXT}."
+    ]
+
+
+def no_wildcards_in_managed_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A Role or ClusterRole with this package's managed-by label lists no ``*`` wildcard."""
+    if obj.type not in (CLUSTER_ROLE, ROLE) or not is_managed(obj.props):
+        return []
+    violations = []
+    for index, rule in enumerate(map(mapping, items(obj.props.get("rules")))):
+        for field in ("apiGroups", "resources", "verbs"):
+            wildcards = [item for item in strings(rule.get(field)) if "*" in item]
+            if wildcards:
+                violations.append(
+                    f"{obj.kind} {obj.name} (managed by {MANAGED_BY_VALUE}) has the wildcard "
+                    f"{', '.join(repr(item) for item in wildcards)} in {field} of rule {index}, which also "
+                    f"grants whatever is added to the cluster later. List the {field} the role needs "
+                    "explicitly (see concurrent_infra/kube/rbac.py)."
+                )
+    return violations
+
+
+RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "no-cluster-wide-service-account-grants",
+        "No ClusterRoleBinding gives a service account anything, whether it is written as a "
+        "ServiceAccount, as the User system:serviceaccount:<ns>:<name> or inside the Group "
+        "system:serviceaccounts[:<ns>]: service accounts get roles only through RoleBindings in "
+        "their own namespace.",
+        no_cluster_wide_service_account_grants,
+    ),
+    ResourceRule(
+        "no-cluster-wide-system-subjects",
+        "No ClusterRoleBinding names one of Kubernetes' own system: users or groups (anonymous, "
+        "authenticated, masters, nodes...) or a subject other than a User or Group.",
+        no_cluster_wide_system_subjects,
+    ),
+    ResourceRule(
+        "service-accounts-bound-by-name",
+        "RoleBindings name service accounts only as subjects of kind ServiceAccount: never as the "
+        "User system:serviceaccount:<ns>:<name> or the Group system:serviceaccounts[:<ns>].",
+        service_accounts_bound_by_name,
+    ),
+    ResourceRule(
+        "package-service-accounts-in-own-namespace",
+        f"The package's service accounts ({SYSTEM_SERVICE_ACCOUNT_PREFIX}<ns>, "
+        f"{USER_SERVICE_ACCOUNT_PREFIX}<ns>) are bound only by RoleBindings in their own namespace.",
+        package_service_accounts_in_own_namespace,
+    ),
+    ResourceRule(
+        "user-roles-read-only",
+        f"The user roles ({USER_ROLE_PREFIX}<namespace>) grant exactly the user rules: get, list and "
+        "watch on jobs, pods, pods/log and events; nothing on secrets; no exec, attach, portforward or "
+        "proxy subresources.",
+        user_roles_read_only,
+    ),
+    ResourceRule(
+        "user-bindings-read-only",
+        f"A user service account ({USER_SERVICE_ACCOUNT_PREFIX}<namespace>) is bound only to its own "
+        f"read-only user role {USER_ROLE_PREFIX}<namespace>.",
+        user_bindings_read_only,
+    ),
+    ResourceRule(
+        "no-wildcards-in-managed-roles",
+        f"Roles and ClusterRoles labelled app.kubernetes.io/managed-by={MANAGED_BY_VALUE} have no '*' "
+        "in apiGroups, resources or verbs.",
+        no_wildcards_in_managed_roles,
+    ),
+)

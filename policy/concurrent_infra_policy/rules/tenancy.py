@@ -1,0 +1,152 @@
+"""Tenancy rules (issue 11): the Workload Identity annotation only on the package's user service
+accounts, and Docker-in-Docker (a privileged Deployment) only in namespaces the config allows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from concurrent_infra.kube.names import DIND_NAME
+
+from ..props import (
+    CRON_JOB,
+    DAEMON_SET,
+    DEPLOYMENT,
+    JOB,
+    NAMESPACE,
+    POD,
+    REPLICA_SET,
+    REPLICATION_CONTROLLER,
+    SERVICE_ACCOUNT,
+    STATEFUL_SET,
+    UNKNOWN,
+    Obj,
+    annotations_of,
+    is_managed,
+    items,
+    mapping,
+    metadata,
+    namespace,
+    text,
+)
+from ..rule import ConfigKey, ResourceRule, StackResource, StackRule, config_list, stack_objects
+from .rbac import USER_SERVICE_ACCOUNT_PREFIX
+
+WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
+"""The annotation that lets a Kubernetes service account act as a Google service account on GKE."""
+
+DIND_NAMESPACES = ConfigKey(
+    "dindNamespaces",
+    "Namespaces that may run Docker-in-Docker (the docker-dind Deployment, or any privileged container).",
+)
+
+_POD_TEMPLATE_TYPES = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, REPLICATION_CONTROLLER)
+
+
+def workload_identity_only_on_user_service_accounts(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """Only ``k8s-serviceaccount-for-users-<ns>`` in namespace ``<ns>`` has the Workload Identity
+    annotation."""
+    if obj.type != SERVICE_ACCOUNT:
+        return []
+    raw = metadata(obj.props).get("annotations")
+    account = metadata(obj.props).get("name")
+    if UNKNOWN in (raw, account) or WORKLOAD_IDENTITY_ANNOTATION not in annotations_of(obj.props):
+        return []
+    account_namespace = namespace(obj.props)
+    if isinstance(account_namespace, str):
+        allowed = account == USER_SERVICE_ACCOUNT_PREFIX + account_namespace
+    else:  # unknown or the provider's default namespace: judge the name only
+        allowed = text(account, "").startswith(USER_SERVICE_ACCOUNT_PREFIX)
+    if allowed:
+        return []
+    google_account = text(annotations_of(obj.props).get(WORKLOAD_IDENTITY_ANNOTATION), "(unknown)")
+    where = account_namespace if isinstance(account_namespace, str) else "?"
+    return [
+        f"ServiceAccount {where}/{obj.name} has the annotation {WORKLOAD_IDENTITY_ANNOTATION}="
+        f"{google_account}, so its pods act as that Google service account. Only the package's user "
+        f"service accounts ({USER_SERVICE_ACCOUNT_PREFIX}<namespace>, in that namespace) may carry it: "
+        "remove the annotation, and give a namespace Google access with its workloadIdentity key in the "
+        "stack config."
+    ]
+
+
+def _pod_spec(obj: Obj) -> Mapping[str, Any]:
+    spec = mapping(obj.props.get("spec"))
+    if obj.type == POD:
+        return spec
+    if obj.type == CRON_JOB:
+        spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))
+    elif obj.type not in _POD_TEMPLATE_TYPES:
+        return {}
+    return mapping(mapping(spec.get("template")).get("spec"))
+
+
+def privileged_containers(obj: Obj) -> list[str]:
+    """The names of the containers of a workload that run privileged (known values only)."""
+    spec = _pod_spec(obj)
+    return [
+        text(container.get("name"))
+        for field in ("initContainers", "containers", "ephemeralContainers")
+        for container in map(mapping, items(spec.get(field)))
+        if mapping(container.get("securityContext")).get("privileged") is True
+    ]
+
+
+def dind_only_where_allowed(
+    resources: Sequence[StackResource], config: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """The ``docker-dind`` Deployment, and any privileged container in a managed namespace (one the
+    stack labels as managed, or an object that carries the managed-by label itself), only in the
+    namespaces the config lists."""
+    objects = stack_objects(resources)
+    managed = {
+        obj.name for _, obj in objects if obj.type == NAMESPACE and not obj.patch and is_managed(obj.props)
+    }
+    allowed = config_list(config, DIND_NAMESPACES)
+    violations = []
+    for urn, obj in objects:
+        workload_namespace = namespace(obj.props)
+        if workload_namespace is UNKNOWN:
+            continue
+        is_dind = obj.type == DEPLOYMENT and obj.name == DIND_NAME
+        privileged = privileged_containers(obj)
+        in_managed = is_managed(obj.props) or workload_namespace in managed
+        if not (is_dind or (privileged and in_managed)) or workload_namespace in allowed:
+            continue
+        where = workload_namespace if isinstance(workload_namespace, str) else "(the provider's default)"
+        what = (
+            "(Docker-in-Docker) runs"
+            if is_dind
+            else f"runs the privileged containers {', '.join(privileged)}"
+        )
+        violations.append(
+            (
+                urn,
+                f"{obj.where}{obj.kind} {obj.name} {what} in namespace {where}, which is not in this "
+                f"policy's {DIND_NAMESPACES.name} config. A privileged container is root on its node. Run "
+                "DinD only where it is needed: dind: true and podSecurity: privileged for that namespace "
+                f"in the stack config, and the namespace listed in {DIND_NAMESPACES.name} (this policy) "
+                "and privilegedNamespaces (managed-namespaces-pod-security).",
+            )
+        )
+    return violations
+
+
+RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "workload-identity-only-on-user-service-accounts",
+        f"Only the user service accounts ({USER_SERVICE_ACCOUNT_PREFIX}<namespace>) carry the Workload "
+        f"Identity annotation {WORKLOAD_IDENTITY_ANNOTATION}.",
+        workload_identity_only_on_user_service_accounts,
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "dind-only-where-allowed",
+        f"The Docker-in-Docker Deployment {DIND_NAME}, and any privileged container in a managed "
+        f"namespace, only in namespaces listed in the policy config {DIND_NAMESPACES.name}.",
+        dind_only_where_allowed,
+        (DIND_NAMESPACES,),
+    ),
+)

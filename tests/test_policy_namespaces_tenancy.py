@@ -1,0 +1,238 @@
+"""Namespace rules (protection, Pod Security) and tenancy rules (Workload Identity, DinD)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from concurrent_infra.kube.labels import with_common_labels
+from concurrent_infra.kube.names import namespace_object_names
+from concurrent_infra.kube.pod_security import pod_security_labels
+from policy.concurrent_infra_policy import props as p
+from policy.concurrent_infra_policy.rule import StackResource
+from policy.concurrent_infra_policy.rules import namespaces, tenancy
+
+NAMES = namespace_object_names("team-b")
+NO_CONFIG: dict[str, Any] = {}
+WI = "iam.gke.io/gcp-service-account"
+
+
+def check(
+    policy: str,
+    resource_type: str,
+    props: Mapping[str, Any],
+    protect: bool = True,
+    config: Mapping[str, Any] = NO_CONFIG,
+) -> list[str]:
+    [found] = [r for r in (*namespaces.RULES, *tenancy.RESOURCE_RULES) if r.name == policy]
+    return found.check(resource_type, props, protect, config)
+
+
+def namespace(name: str, level: str | None = "baseline", managed: bool = True) -> dict[str, Any]:
+    labels = with_common_labels(pod_security_labels(level) if level else {}) if managed else {}  # type: ignore[arg-type]
+    if not managed and level:
+        labels = pod_security_labels(level)  # type: ignore[arg-type]
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+# ---- managed-namespaces-protected ----------------------------------------------------------------
+
+
+def test_protected_managed_namespace_complies() -> None:
+    assert check("managed-namespaces-protected", p.NAMESPACE, namespace("team-b")) == []
+
+
+def test_unprotected_managed_namespace_is_a_violation() -> None:
+    [message] = check("managed-namespaces-protected", p.NAMESPACE, namespace("team-b"), protect=False)
+    assert "Namespace team-b" in message and "unprotectedNamespaces" in message
+
+
+def test_unprotected_namespace_listed_in_config_complies() -> None:
+    config = {"unprotectedNamespaces": ["team-b"]}
+    assert check("managed-namespaces-protected", p.NAMESPACE, namespace("team-b"), False, config) == []
+    assert len(check("managed-namespaces-protected", p.NAMESPACE, namespace("team-c"), False, config)) == 1
+
+
+def test_unmanaged_namespace_is_not_checked() -> None:
+    assert check("managed-namespaces-protected", p.NAMESPACE, namespace("other", managed=False), False) == []
+
+
+# ---- managed-namespaces-pod-security -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", ["baseline", "restricted"])
+def test_managed_namespace_with_a_pod_security_level_complies(level: str) -> None:
+    assert check("managed-namespaces-pod-security", p.NAMESPACE, namespace("team-b", level)) == []
+
+
+def test_managed_namespace_without_pod_security_labels_is_a_violation() -> None:
+    config = {"privilegedNamespaces": ["team-b"]}  # allows privileged, never a missing label
+    [message] = check(
+        "managed-namespaces-pod-security", p.NAMESPACE, namespace("team-b", None), config=config
+    )
+    assert "has no pod-security.kubernetes.io/enforce label" in message and "podSecurity" in message
+
+
+def test_managed_namespace_with_a_bad_level_is_a_violation() -> None:
+    props = namespace("team-b")
+    props["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = "lenient"
+    [message] = check("managed-namespaces-pod-security", p.NAMESPACE, props)
+    assert "'lenient', not a Pod Security level" in message
+
+
+def test_privileged_managed_namespace_is_a_violation_unless_allowed() -> None:
+    [message] = check("managed-namespaces-pod-security", p.NAMESPACE, namespace("team-b", "privileged"))
+    assert "enforce=privileged" in message and "privilegedNamespaces" in message
+    config = {"privilegedNamespaces": ["team-b"]}
+    assert (
+        check(
+            "managed-namespaces-pod-security", p.NAMESPACE, namespace("team-b", "privileged"), config=config
+        )
+        == []
+    )
+
+
+def test_namespace_patch_that_makes_a_namespace_privileged_is_a_violation() -> None:
+    patch = {"metadata": {"name": "team-b", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}
+    assert len(check("managed-namespaces-pod-security", p.NAMESPACE + "Patch", patch)) == 1
+    unrelated = {"metadata": {"name": "team-b", "labels": {"team": "x"}}}
+    assert check("managed-namespaces-pod-security", p.NAMESPACE + "Patch", unrelated) == []
+
+
+def test_unmanaged_or_unknown_namespaces_are_not_judged() -> None:
+    assert (
+        check("managed-namespaces-pod-security", p.NAMESPACE, namespace("other", None, managed=False)) == []
+    )
+    assert (
+        check(
+            "managed-namespaces-pod-security", p.NAMESPACE, {"metadata": {"name": "x", "labels": p.UNKNOWN}}
+        )
+        == []
+    )
+    props = namespace("team-b")
+    props["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = p.UNKNOWN
+    assert check("managed-namespaces-pod-security", p.NAMESPACE, props) == []
+
+
+# ---- workload-identity-only-on-user-service-accounts ---------------------------------------------
+
+
+def service_account(name: str, namespace: Any = "team-b", annotations: Any = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": with_common_labels()}
+    if annotations is not None:
+        metadata["annotations"] = annotations
+    return {"metadata": metadata}
+
+
+ANNOTATION = {WI: "team-b@my-project.iam.gserviceaccount.com"}
+
+
+def test_workload_identity_annotation_on_the_user_service_account_complies() -> None:
+    props = service_account(NAMES.user_service_account, annotations=ANNOTATION)
+    assert check("workload-identity-only-on-user-service-accounts", p.SERVICE_ACCOUNT, props) == []
+
+
+@pytest.mark.parametrize(
+    ("account", "namespace_name"),
+    [
+        (NAMES.system_service_account, "team-b"),
+        ("default", "team-b"),
+        (NAMES.user_service_account, "team-c"),  # the name of team-b's account, in another namespace
+    ],
+)
+def test_workload_identity_annotation_elsewhere_is_a_violation(account: str, namespace_name: str) -> None:
+    for resource_type in (p.SERVICE_ACCOUNT, p.SERVICE_ACCOUNT + "Patch"):
+        props = service_account(account, namespace_name, ANNOTATION)
+        [message] = check("workload-identity-only-on-user-service-accounts", resource_type, props)
+        assert f"ServiceAccount {namespace_name}/{account}" in message and WI in message
+
+
+def test_service_accounts_without_the_annotation_or_unknown_are_not_judged() -> None:
+    rule = "workload-identity-only-on-user-service-accounts"
+    assert check(rule, p.SERVICE_ACCOUNT, service_account("default", annotations={"a": "b"})) == []
+    assert check(rule, p.SERVICE_ACCOUNT, service_account("default", annotations=p.UNKNOWN)) == []
+    props = service_account(NAMES.user_service_account, p.UNKNOWN, ANNOTATION)
+    assert check(rule, p.SERVICE_ACCOUNT, props) == []
+
+
+# ---- dind-only-where-allowed (stack) -------------------------------------------------------------
+
+
+def deployment(name: str, namespace_name: Any, privileged: bool, managed: bool = False) -> dict[str, Any]:
+    container = {"name": "dind", "image": "docker:dind", "securityContext": {"privileged": privileged}}
+    labels = with_common_labels() if managed else {}
+    return {
+        "metadata": {"name": name, "namespace": namespace_name, "labels": labels},
+        "spec": {"template": {"spec": {"containers": [container]}}},
+    }
+
+
+def stack(*resources: tuple[str, dict[str, Any]]) -> list[StackResource]:
+    return [StackResource(t, props, f"urn:{i}") for i, (t, props) in enumerate(resources)]
+
+
+def dind(resources: list[StackResource], config: Mapping[str, Any] = NO_CONFIG) -> list[tuple[str, str]]:
+    return tenancy.dind_only_where_allowed(resources, config)
+
+
+def test_dind_deployment_is_a_violation_unless_its_namespace_is_allowed() -> None:
+    resources = stack(
+        (p.NAMESPACE, namespace("team-b", "privileged")),
+        (p.DEPLOYMENT, deployment("docker-dind", "team-b", True, True)),
+    )
+    [(urn, message)] = dind(resources)
+    assert (
+        urn == "urn:1"
+        and "Deployment docker-dind (Docker-in-Docker)" in message
+        and "dindNamespaces" in message
+    )
+    assert dind(resources, {"dindNamespaces": ["team-b"]}) == []
+
+
+def test_dind_deployment_outside_managed_namespaces_is_a_violation_too() -> None:
+    [(_, message)] = dind(stack((p.DEPLOYMENT, deployment("docker-dind", "sandbox", False))))
+    assert "in namespace sandbox" in message
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props"),
+    [
+        (
+            p.POD,
+            {
+                "metadata": {"name": "x", "namespace": "team-b"},
+                "spec": {"containers": [{"name": "c", "securityContext": {"privileged": True}}]},
+            },
+        ),
+        (p.STATEFUL_SET, deployment("x", "team-b", True)),
+        (p.JOB, deployment("x", "team-b", True)),
+        (
+            p.CRON_JOB,
+            {
+                "metadata": {"name": "x", "namespace": "team-b"},
+                "spec": {"jobTemplate": {"spec": deployment("x", "team-b", True)["spec"]}},
+            },
+        ),
+        (p.DEPLOYMENT + "List", {"metadata": {"name": "l"}, "items": [deployment("x", "team-b", True)]}),
+    ],
+)
+def test_privileged_container_in_a_managed_namespace_is_a_violation(
+    resource_type: str, props: dict[str, Any]
+) -> None:
+    resources = stack((p.NAMESPACE, namespace("team-b")), (resource_type, props))
+    [(_, message)] = dind(resources)
+    assert "runs the privileged containers" in message and "namespace team-b" in message
+
+
+def test_privileged_containers_elsewhere_and_plain_workloads_are_not_judged() -> None:
+    resources = stack(
+        (p.NAMESPACE, namespace("team-b")),
+        (p.DEPLOYMENT, deployment("agent", "monitoring", True)),
+        (p.DEPLOYMENT, deployment("web", "team-b", False)),
+        (p.DEPLOYMENT, deployment("docker-dind", p.UNKNOWN, True)),
+    )
+    assert dind(resources) == []
+    # An object that carries the managed-by label is judged wherever it is.
+    assert len(dind(stack((p.DEPLOYMENT, deployment("agent", "monitoring", True, managed=True))))) == 1

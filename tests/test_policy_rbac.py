@@ -1,0 +1,456 @@
+"""RBAC rules of the policy pack, and the RBAC bypasses of issue 8 (pure functions over props)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from concurrent_infra.kube.labels import with_common_labels
+from concurrent_infra.kube.names import (
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    SYSTEM_GROUP,
+    namespace_object_names,
+)
+from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
+from policy.concurrent_infra_policy import props as p
+from policy.concurrent_infra_policy.rules import rbac
+
+NAMES = namespace_object_names("team-b")
+OTHER = namespace_object_names("team-c")
+NO_CONFIG: dict[str, Any] = {}
+CRB, RB, CR, R = p.CLUSTER_ROLE_BINDING, p.ROLE_BINDING, p.CLUSTER_ROLE, p.ROLE
+
+
+def role(name: str, rules: Sequence[Mapping[str, Any]], managed: bool = True, **extra: Any) -> dict[str, Any]:
+    labels = with_common_labels() if managed else {}
+    return {"metadata": {"name": name, "labels": labels}, "rules": list(rules), **extra}
+
+
+def binding(
+    name: str, role_kind: str, role_name: str, subjects: list[dict[str, Any]], namespace: str | None = None
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "labels": with_common_labels()}
+    if namespace:
+        metadata["namespace"] = namespace
+    return {
+        "metadata": metadata,
+        "roleRef": {"apiGroup": RBAC_API_GROUP, "kind": role_kind, "name": role_name},
+        "subjects": subjects,
+    }
+
+
+def sa(name: str, namespace: str = "team-b") -> dict[str, str]:
+    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+
+
+def user(name: str) -> dict[str, str]:
+    return {"kind": "User", "name": name, "apiGroup": RBAC_API_GROUP}
+
+
+def group(name: str) -> dict[str, str]:
+    return {"kind": "Group", "name": name, "apiGroup": RBAC_API_GROUP}
+
+
+def camel_rules(rules: Sequence[PolicyRule]) -> list[dict[str, list[str]]]:
+    """Rules as the engine passes them to the pack (camelCase, as the provider's schema names them)."""
+    return [
+        {"apiGroups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
+        for r in rules
+    ]
+
+
+def rule(groups: list[str], resources: list[str], verbs: list[str]) -> dict[str, list[str]]:
+    return {"apiGroups": groups, "resources": resources, "verbs": verbs}
+
+
+def check(
+    policy: str, resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any] = NO_CONFIG
+) -> list[str]:
+    [found] = [r for r in rbac.RULES if r.name == policy]
+    return found.check(resource_type, props, False, config)
+
+
+def package_bindings() -> list[tuple[str, dict[str, Any]]]:
+    """The bindings ConcurrentNamespace and SystemRole create for team-b (as plain props)."""
+    return [
+        (
+            CRB,
+            binding(SYSTEM_CLUSTER_ROLE_BINDING, "ClusterRole", SYSTEM_CLUSTER_ROLE, [group(SYSTEM_GROUP)]),
+        ),
+        (
+            RB,
+            binding(
+                NAMES.system_role_binding,
+                "ClusterRole",
+                SYSTEM_CLUSTER_ROLE,
+                [sa(NAMES.system_service_account)],
+                "team-b",
+            ),
+        ),
+        (
+            RB,
+            binding(
+                NAMES.user_role_binding,
+                "ClusterRole",
+                NAMES.user_cluster_role,
+                [sa(NAMES.user_service_account)],
+                "team-b",
+            ),
+        ),
+    ]
+
+
+def every_violation(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    return [message for r in rbac.RULES for message in r.check(resource_type, props, False, NO_CONFIG)]
+
+
+# ---- names and subjects ----------------------------------------------------------------------------
+
+
+def test_prefixes_come_from_names_py() -> None:
+    assert NAMES.user_cluster_role == rbac.USER_ROLE_PREFIX + "team-b"
+    assert NAMES.user_service_account == rbac.USER_SERVICE_ACCOUNT_PREFIX + "team-b"
+    assert NAMES.system_service_account == rbac.SYSTEM_SERVICE_ACCOUNT_PREFIX + "team-b"
+
+
+@pytest.mark.parametrize(
+    ("subject", "accounts", "package"),
+    [
+        (sa(NAMES.user_service_account), ("team-b", NAMES.user_service_account), "user"),
+        (
+            user(f"system:serviceaccount:team-b:{NAMES.user_service_account}"),
+            ("team-b", NAMES.user_service_account),
+            "user",
+        ),
+        (
+            user(f"system:serviceaccount:team-b:{NAMES.system_service_account}"),
+            ("team-b", NAMES.system_service_account),
+            "system",
+        ),
+        (group("system:serviceaccounts:team-b"), ("team-b", None), None),
+        (group("system:serviceaccounts"), (None, None), None),
+        (sa(NAMES.user_service_account, "team-c"), ("team-c", NAMES.user_service_account), None),
+    ],
+)
+def test_subjects_are_normalised_to_the_service_accounts_they_name(
+    subject: dict[str, str], accounts: tuple[str | None, str | None], package: str | None
+) -> None:
+    [found] = rbac.subjects({"subjects": [subject]}, "team-b")
+    assert found.names_service_accounts
+    assert found.service_accounts == accounts
+    assert found.package_service_account == package
+
+
+def test_service_account_subject_without_namespace_takes_the_bindings() -> None:
+    [found] = rbac.subjects({"subjects": [{"kind": "ServiceAccount", "name": "x"}]}, "team-b")
+    assert found.service_accounts == ("team-b", "x")
+
+
+def test_the_package_bindings_comply_with_every_rbac_rule() -> None:
+    for resource_type, props in package_bindings():
+        assert every_violation(resource_type, props) == []
+
+
+# ---- no-cluster-wide-service-account-grants ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "described"),
+    [
+        (sa(NAMES.user_service_account), f"ServiceAccount team-b/{NAMES.user_service_account}"),
+        (group("system:serviceaccounts"), "every service account of the cluster"),
+        (group("system:serviceaccounts:team-b"), "every service account of namespace team-b"),
+        (user("system:serviceaccount:team-b:x"), "the service account team-b/x"),
+    ],
+)
+def test_cluster_role_binding_to_service_account_is_a_violation(
+    subject: dict[str, str], described: str
+) -> None:
+    props = binding("pods-reader-team-b", "ClusterRole", "pods-reader", [subject])
+    for resource_type in (CRB, CRB + "Patch"):
+        [message] = check("no-cluster-wide-service-account-grants", resource_type, props)
+        assert described in message and "pods-reader-team-b" in message
+        assert "RoleBinding in the service account's own namespace" in message
+
+
+def test_role_binding_of_service_account_is_not_cluster_wide() -> None:
+    _, props = package_bindings()[1]
+    assert check("no-cluster-wide-service-account-grants", RB, props) == []
+
+
+# ---- no-cluster-wide-system-subjects -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        group("system:authenticated"),
+        group("system:unauthenticated"),
+        group("system:masters"),
+        group("system:nodes"),
+        user("system:anonymous"),
+        user("system:kube-controller-manager"),
+        {"kind": "Robot", "name": "r2"},
+    ],
+)
+def test_cluster_role_binding_to_a_system_subject_is_a_violation(subject: dict[str, str]) -> None:
+    props = binding("everyone", "ClusterRole", SYSTEM_CLUSTER_ROLE, [group(SYSTEM_GROUP), subject])
+    [message] = check("no-cluster-wide-system-subjects", CRB, props)
+    assert f"{subject['kind']} {subject['name']}" in message
+    assert "everyone" in message and "named people or teams" in message
+    # A service account subject is reported once, by the service-account rule.
+    assert check("no-cluster-wide-system-subjects", CRB, binding("b", "ClusterRole", "r", [sa("x")])) == []
+
+
+def test_cluster_role_binding_to_people_complies() -> None:
+    props = binding("ops", "ClusterRole", "view", [user("alice@example.com"), group("ml-platform")])
+    assert check("no-cluster-wide-system-subjects", CRB, props) == []
+
+
+# ---- service-accounts-bound-by-name --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "fix"),
+    [
+        (group("system:serviceaccounts:team-b"), "its own subject of kind ServiceAccount"),
+        (group("system:serviceaccounts"), "its own subject of kind ServiceAccount"),
+        (
+            user("system:serviceaccount:team-b:runner"),
+            "{kind: ServiceAccount, name: runner, namespace: team-b}",
+        ),
+    ],
+)
+def test_role_binding_to_a_service_account_written_as_user_or_group_is_a_violation(
+    subject: dict[str, str], fix: str
+) -> None:
+    props = binding("b", "ClusterRole", "admin", [subject], "team-b")
+    [message] = check("service-accounts-bound-by-name", RB, props)
+    assert fix in message and "RoleBinding b in namespace team-b grants ClusterRole admin" in message
+
+
+def test_role_binding_to_service_account_subjects_complies() -> None:
+    props = binding("b", "Role", "runner", [sa("runner"), user("alice@example.com")], "team-b")
+    assert check("service-accounts-bound-by-name", RB, props) == []
+
+
+# ---- package-service-accounts-in-own-namespace ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        sa(NAMES.system_service_account),
+        sa(NAMES.user_service_account),
+        user(f"system:serviceaccount:team-b:{NAMES.system_service_account}"),
+    ],
+)
+def test_package_service_account_bound_in_another_namespace_is_a_violation(subject: dict[str, str]) -> None:
+    props = binding("borrow", "ClusterRole", "view", [subject], "team-c")
+    [message] = check("package-service-accounts-in-own-namespace", RB, props)
+    assert "RoleBinding borrow in namespace team-c" in message and "of namespace team-b" in message
+
+
+def test_package_service_account_binding_without_namespace_is_a_violation() -> None:
+    props = binding("nowhere", "ClusterRole", "view", [sa(NAMES.system_service_account)])
+    [message] = check("package-service-accounts-in-own-namespace", RB, props)
+    assert "provider's default namespace" in message
+
+
+def test_other_service_accounts_may_be_bound_anywhere() -> None:
+    props = binding("b", "ClusterRole", "view", [sa("ci-runner", "team-b")], "team-c")
+    assert check("package-service-accounts-in-own-namespace", RB, props) == []
+
+
+# ---- user-bindings-read-only ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role_kind", "role_name"),
+    [
+        ("ClusterRole", "admin"),
+        ("ClusterRole", "view"),
+        ("Role", "reader"),
+        ("ClusterRole", OTHER.user_cluster_role),
+    ],
+)
+def test_user_service_account_bound_to_another_role_is_a_violation(role_kind: str, role_name: str) -> None:
+    for subject in (
+        sa(NAMES.user_service_account),
+        user(f"system:serviceaccount:team-b:{NAMES.user_service_account}"),
+    ):
+        props = binding("extra", role_kind, role_name, [subject], "team-b")
+        [message] = check("user-bindings-read-only", RB, props)
+        assert f"to {role_kind} {role_name}" in message
+        assert f"ClusterRole {NAMES.user_cluster_role}" in message
+
+
+def test_user_service_account_bound_to_its_user_role_complies() -> None:
+    _, props = package_bindings()[2]
+    assert check("user-bindings-read-only", RB, props) == []
+    props = binding("again", "Role", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b")
+    assert check("user-bindings-read-only", RB, props) == []
+
+
+def test_system_service_account_is_not_a_user_service_account() -> None:
+    _, props = package_bindings()[1]
+    assert check("user-bindings-read-only", RB, props) == []
+
+
+# ---- user-roles-read-only ------------------------------------------------------------------------
+
+
+def test_user_role_from_user_rules_complies() -> None:
+    for resource_type in (CR, R):
+        assert (
+            check(
+                "user-roles-read-only", resource_type, role(NAMES.user_cluster_role, camel_rules(USER_RULES))
+            )
+            == []
+        )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (rule(["batch"], ["jobs"], ["get", "create", "delete"]), "the verbs create, delete"),
+        (rule([""], ["secrets"], ["get"]), "'secrets', which includes secrets"),
+        (rule([""], ["*"], ["get"]), "'*'"),
+        (rule([""], ["pods"], ["*"]), "the verbs *"),
+        (rule([""], ["pods/exec"], ["get"]), "'pods/exec'"),
+        (rule([""], ["pods/attach"], ["get"]), "'pods/attach'"),
+        (rule([""], ["pods/portforward"], ["get"]), "'pods/portforward'"),
+        (rule([""], ["nodes/proxy"], ["get"]), "'nodes/proxy'"),
+        (rule([""], ["services/proxy"], ["list"]), "'services/proxy'"),
+        (rule([""], ["configmaps"], ["get"]), "it also grants get configmaps"),
+    ],
+)
+def test_user_role_with_more_than_the_user_rules_is_a_violation(
+    extra: dict[str, list[str]], expected: str
+) -> None:
+    for resource_type in (CR, R, CR + "Patch"):
+        props = role(NAMES.user_cluster_role, [*camel_rules(USER_RULES), extra])
+        [message] = check("user-roles-read-only", resource_type, props)
+        assert expected in message
+        assert NAMES.user_cluster_role in message and "USER_RULES" in message
+
+
+def test_user_role_missing_a_user_rule_is_a_violation() -> None:
+    props = role(NAMES.user_cluster_role, camel_rules(USER_RULES[:1]))
+    [message] = check("user-roles-read-only", CR, props)
+    assert "it lacks get events" in message and "watch pods/log" in message
+
+
+@pytest.mark.parametrize("field", ["resourceNames", "nonResourceURLs"])
+def test_user_role_with_resource_names_or_urls_is_a_violation(field: str) -> None:
+    rules = camel_rules(USER_RULES)
+    rules[0] = {**rules[0], field: ["x"]}
+    [message] = check("user-roles-read-only", CR, role(NAMES.user_cluster_role, rules))
+    assert field in message
+
+
+def test_user_role_with_aggregation_rule_is_a_violation() -> None:
+    props = role(
+        NAMES.user_cluster_role, camel_rules(USER_RULES), aggregationRule={"clusterRoleSelectors": [{}]}
+    )
+    [message] = check("user-roles-read-only", CR, props)
+    assert "aggregationRule" in message
+
+
+def test_user_rule_only_applies_to_user_roles() -> None:
+    assert check("user-roles-read-only", CR, role(SYSTEM_CLUSTER_ROLE, camel_rules(SYSTEM_RULES))) == []
+
+
+def test_patch_of_user_role_without_rules_is_not_judged_on_rules() -> None:
+    patch = {"metadata": {"name": NAMES.user_cluster_role, "annotations": {"a": "b"}}}
+    assert check("user-roles-read-only", CR + "Patch", patch) == []
+    assert len(check("user-roles-read-only", CR, patch)) == 1  # a full object with no rules lacks them
+
+
+# ---- no-wildcards-in-managed-roles ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rules", [SYSTEM_RULES, USER_RULES])
+def test_package_roles_have_no_wildcards(rules: tuple[PolicyRule, ...]) -> None:
+    assert check("no-wildcards-in-managed-roles", CR, role("r", camel_rules(rules))) == []
+
+
+@pytest.mark.parametrize("field", ["apiGroups", "resources", "verbs"])
+def test_wildcard_in_managed_role_is_a_violation(field: str) -> None:
+    wild = rule(["batch"], ["jobs"], ["get"])
+    wild[field] = ["*"]
+    for resource_type in (CR, R):
+        [message] = check("no-wildcards-in-managed-roles", resource_type, role("r", [wild]))
+        assert f"in {field} of rule 0" in message
+
+
+def test_wildcards_in_roles_of_others_are_not_checked() -> None:
+    props = role("cluster-admin-copy", [rule(["*"], ["*"], ["*"])], managed=False)
+    assert check("no-wildcards-in-managed-roles", CR, props) == []
+
+
+# ---- *List kinds ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("list_type", "item", "policy"),
+    [
+        (
+            RB + "List",
+            binding(
+                "admin-for-all", "ClusterRole", "admin", [group("system:serviceaccounts:team-b")], "team-b"
+            ),
+            "service-accounts-bound-by-name",
+        ),
+        (
+            CRB + "List",
+            binding("anyone", "ClusterRole", "view", [group("system:authenticated")]),
+            "no-cluster-wide-system-subjects",
+        ),
+        (
+            CR + "List",
+            role(NAMES.user_cluster_role, [rule([""], ["pods/exec"], ["get"])]),
+            "user-roles-read-only",
+        ),
+        (
+            R + "List",
+            role(NAMES.user_cluster_role, [rule([""], ["secrets"], ["get"])]),
+            "user-roles-read-only",
+        ),
+    ],
+)
+def test_items_of_list_kinds_are_checked_one_by_one(
+    list_type: str, item: dict[str, Any], policy: str
+) -> None:
+    props = {"metadata": {"name": "bundle"}, "items": [item]}
+    [message] = check(policy, list_type, props)
+    assert message.startswith(f"item 0 of {list_type.rpartition(':')[2]} bundle: ")
+
+
+def test_list_items_are_checked_as_the_kind_they_declare() -> None:
+    item = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        **binding("x", "ClusterRole", "view", [sa("a")]),
+    }
+    props = {"metadata": {"name": "mixed"}, "items": [item]}
+    assert len(check("no-cluster-wide-service-account-grants", "kubernetes:core/v1:List", props)) == 1
+
+
+# ---- unknown values ------------------------------------------------------------------------------
+
+
+def test_unknown_values_are_not_violations() -> None:
+    unknown_subject = binding("b", "ClusterRole", "r", [{"kind": "User", "name": p.UNKNOWN}])
+    assert every_violation(CRB, unknown_subject) == []
+    unknown_namespace = binding("b", "ClusterRole", NAMES.user_cluster_role, [sa(NAMES.user_service_account)])
+    unknown_namespace["metadata"]["namespace"] = p.UNKNOWN
+    assert every_violation(RB, unknown_namespace) == []
+    unknown_role = binding("b", "ClusterRole", p.UNKNOWN, [sa(NAMES.user_service_account)], "team-b")  # type: ignore[arg-type]
+    assert every_violation(RB, unknown_role) == []
+    unknown_rules = role(NAMES.user_cluster_role, [rule([""], ["pods"], [p.UNKNOWN])])  # type: ignore[list-item]
+    assert every_violation(CR, unknown_rules) == []
+    assert every_violation(RB + "List", {"metadata": {"name": "l"}, "items": p.UNKNOWN}) == []
