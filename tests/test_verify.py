@@ -453,7 +453,13 @@ def test_user_matrix_allows_exactly_the_user_rules_in_its_namespace() -> None:
     assert allowed == grants(USER_RULES)
     assert all(c.namespace == "team-b" for c in mine if c.allowed)
     denied_here = {(c.group, c.resource, c.verb) for c in mine if not c.allowed and c.namespace == "team-b"}
-    assert {("", "secrets", "get"), ("batch", "jobs", "create"), ("", "pods/exec", "create")} <= denied_here
+    assert {
+        ("", "secrets", "get"),
+        ("batch", "jobs", "create"),
+        ("", "pods/exec", "create"),
+        ("", "pods/attach", "get"),
+        (RBAC_API_GROUP, "rolebindings", "create"),
+    } <= denied_here
     assert {c.namespace for c in mine if not c.allowed} == {"team-b", "default", ""}
 
 

@@ -607,7 +607,14 @@ REMOTE_ACCESS: tuple[tuple[str, str, str], ...] = tuple(
     ("", subresource, verb) for subresource in ("pods/exec", "pods/portforward") for verb in ("create", "get")
 )
 """Running commands in, or tunnelling to, a pod: denied to both service accounts whatever the verb
-(older API servers authorized ``get`` on ``pods/exec`` for WebSocket clients)."""
+(older API servers authorized ``get`` on ``pods/exec`` for WebSocket clients). The system role
+grants ``pods/attach`` (upstream), so only user code is also denied attaching."""
+USER_ONLY_DENIALS: tuple[tuple[str, str, str], ...] = (
+    ("", "pods/attach", "create"),
+    ("", "pods/attach", "get"),
+)
+ESCALATION: tuple[tuple[str, str, str], ...] = ((RBAC_API_GROUP, "rolebindings", "create"),)
+"""Granting itself more in its own namespace: denied to both service accounts."""
 
 CROSS_NAMESPACE_PROBES: tuple[tuple[str, str, str], ...] = (
     ("", "pods", "get"),
@@ -672,8 +679,11 @@ def expected_access(expectation: ClusterExpectation) -> list[ExpectedAccess]:
             for verb in WRITE_VERBS
         ]
         checks += [
-            review(account, probe, namespace, False) for account in (system, user) for probe in REMOTE_ACCESS
+            review(account, probe, namespace, False)
+            for account in (system, user)
+            for probe in (*REMOTE_ACCESS, *ESCALATION)
         ]
+        checks += [review(user, probe, namespace, False) for probe in USER_ONLY_DENIALS]
         # Elsewhere: nothing.
         for other in cross_namespace_targets(names_list, index, expectation.cross_namespace_sample):
             checks += [
