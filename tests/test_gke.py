@@ -1,4 +1,4 @@
-"""The GKE cluster stack under the mock engine: cluster, pools, provider, outputs."""
+"""The GKE cluster stack under the mock engine: cluster, pools, provider, control plane, outputs."""
 
 import json
 import subprocess
@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from concurrent_infra.stack import main
-from tests.harness import Run, is_secret, resolve, run_program
+from tests.harness import RecordingMonitor, Run, is_secret, resolve, run_program
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 ACCOUNT = "gcp:serviceaccount/account:Account"
 IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
+KEY = "gcp:serviceaccount/key:Key"
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
-ZONES = ["us-central1-f", "us-central1-b", "us-central1-a", "us-central1-c"]
+CLUSTER_ZONES = ["us-central1-a", "us-central1-b", "us-central1-f"]
 
 
 def account_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -22,25 +23,76 @@ def account_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"email": email, "name": f"projects/{inputs['project']}/serviceAccounts/{email}"}
 
 
-MOCK_OUTPUTS = {
-    ACCOUNT: account_outputs,
-    CLUSTER: lambda inputs: {
+def cluster_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    regional = inputs["location"].count("-") == 1
+    return {
         "endpoint": "203.0.113.10",
         "masterAuth": {"clusterCaCertificate": "Q0EtREFUQQ=="},
-    },
-    "gcp:serviceaccount/key:Key": lambda inputs: {"privateKey": "eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCJ9"},
+        # GKE picks three zones of a region when nodeLocations is not set.
+        "nodeLocations": inputs.get("nodeLocations") or (CLUSTER_ZONES if regional else []),
+    }
+
+
+MOCK_OUTPUTS = {
+    ACCOUNT: account_outputs,
+    CLUSTER: cluster_outputs,
+    KEY: lambda inputs: {"privateKey": "eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCJ9"},
 }
-MOCK_CALLS = {"gcp:compute/getZones:getZones": lambda args: {"names": ZONES}}
 
 
-def run_gke(cluster: dict[str, Any], namespaces: list[str] | None = None) -> Run:
+class OptionsMonitor(RecordingMonitor):
+    """Also records what RecordingMonitor drops: ignoreChanges and aliases, by URN."""
+
+    def __init__(self, mocks: Any, alias_specs: bool = True) -> None:
+        super().__init__(mocks)
+        self.alias_specs = alias_specs
+        self.ignore_changes: dict[str, list[str]] = {}
+        self.aliases: dict[str, list[Any]] = {}
+
+    def SupportsFeature(self, request: Any) -> Any:
+        if request.id == "aliasSpecs" and not self.alias_specs:
+            # An engine without alias specs: the SDK computes each alias's full URN itself.
+            return type("SupportsFeatureResponse", (), {"hasSupport": False})
+        return super().SupportsFeature(request)  # type: ignore[no-untyped-call]
+
+    def GetDeploymentInfo(self, request: Any) -> Any:
+        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+        if not self.alias_specs:
+            from pulumi.runtime.proto import resource_pb2
+
+            features = [
+                f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
+            ]
+            return resource_pb2.DeploymentInfo(supportedFeatures=features)
+        return info
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        self.ignore_changes[response.urn] = list(request.ignoreChanges)
+        self.aliases[response.urn] = [
+            *request.aliasURNs,
+            *(alias.urn for alias in request.aliases if alias.urn),
+        ]
+        return response
+
+
+def run_gke(
+    cluster: dict[str, Any], namespaces: list[str] | None = None, alias_specs: bool = True
+) -> tuple[Run, OptionsMonitor]:
+    from tests.harness import Mocks
+
     config = {
         "concurrent-infra:namespaces": json.dumps(namespaces or ["parallelsns"]),
         "concurrent-infra:cluster": json.dumps(cluster),
         "gcp:project": "my-project",
     }
-    _, run = run_program(main, config, mock_outputs=MOCK_OUTPUTS, mock_calls=MOCK_CALLS)
-    return run
+    monitor = OptionsMonitor(Mocks(MOCK_OUTPUTS), alias_specs=alias_specs)
+    _, run = run_program(main, config, mock_outputs=MOCK_OUTPUTS, monitor=monitor)
+    return run, monitor
+
+
+def run_stack(cluster: dict[str, Any], namespaces: list[str] | None = None) -> Run:
+    return run_gke(cluster, namespaces)[0]
 
 
 REGIONAL = {"name": "concurrent-dev", "location": "us-central1"}
@@ -52,7 +104,7 @@ def pools(run: Run) -> dict[str, dict[str, Any]]:
 
 
 def test_cluster_secure_defaults() -> None:
-    run = run_gke(REGIONAL)
+    run, monitor = run_gke(REGIONAL)
     (cluster,) = run.of_type(CLUSTER)
     inputs = cluster.inputs
     assert (inputs["name"], inputs["location"], inputs["project"]) == (
@@ -72,46 +124,115 @@ def test_cluster_secure_defaults() -> None:
     assert inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     roles = {r.inputs["role"] for r in run.of_type(IAM_MEMBER) if r.name.startswith("gke-nodes-")}
     assert roles == {"roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"}
+    # Issue 12: Dataplane V2, hardening, ML batch settings.
+    assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider"]
+    assert inputs["anonymousAuthenticationConfig"] == {"mode": "LIMITED"}
+    assert inputs["securityPostureConfig"] == {"mode": "BASIC"}
+    assert inputs["nodePoolDefaults"] == {
+        "nodeConfigDefaults": {"insecureKubeletReadonlyPortEnabled": "FALSE", "gcfsConfig": {"enabled": True}}
+    }
+    assert inputs["clusterAutoscaling"] == {"autoscalingProfile": "OPTIMIZE_UTILIZATION"}
+    assert inputs["costManagementConfig"] == {"enabled": True}
+    assert inputs["maintenancePolicy"] == {"dailyMaintenanceWindow": {"startTime": "03:00"}}
+    assert "binaryAuthorization" not in inputs
 
 
-def test_deletion_protection_private_nodes_and_authorized_networks_are_configurable() -> None:
-    run = run_gke(
+def test_optional_hardening_and_maintenance_exclusions() -> None:
+    run, _ = run_gke(
         {
             **REGIONAL,
             "deletionProtection": False,
             "releaseChannel": "STABLE",
             "privateNodes": True,
+            "privateEndpoint": True,
+            "cloudNat": True,
             "masterIpv4CidrBlock": "172.16.0.0/28",
             "masterAuthorizedNetworks": [{"cidrBlock": "203.0.113.0/24", "displayName": "office"}],
+            "binaryAuthorization": True,
+            "datapathProvider": "LEGACY_DATAPATH",
+            "imageStreaming": False,
+            "autoscalingProfile": "BALANCED",
+            "costAllocation": False,
+            "maintenanceStartTime": "22:30",
+            "maintenanceExclusions": [
+                {"name": "year-end", "startTime": "2026-12-20T00:00:00Z", "endTime": "2027-01-05T00:00:00Z"}
+            ],
         }
     )
     inputs = run.of_type(CLUSTER)[0].inputs
     assert inputs["deletionProtection"] is False
     assert inputs["releaseChannel"] == {"channel": "STABLE"}
-    assert inputs["privateClusterConfig"]["enablePrivateNodes"] is True
-    assert inputs["privateClusterConfig"]["masterIpv4CidrBlock"] == "172.16.0.0/28"
+    assert inputs["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": True,
+        "masterIpv4CidrBlock": "172.16.0.0/28",
+    }
     assert inputs["masterAuthorizedNetworksConfig"] == {
         "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "office"}]
     }
+    assert inputs["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    assert inputs["datapathProvider"] == "LEGACY_DATAPATH"
+    assert inputs["nodePoolDefaults"]["nodeConfigDefaults"]["gcfsConfig"] == {"enabled": False}
+    assert inputs["clusterAutoscaling"] == {"autoscalingProfile": "BALANCED"}
+    assert inputs["costManagementConfig"] == {"enabled": False}
+    assert inputs["maintenancePolicy"] == {
+        "dailyMaintenanceWindow": {"startTime": "22:30"},
+        "maintenanceExclusions": [
+            {
+                "exclusionName": "year-end",
+                "startTime": "2026-12-20T00:00:00Z",
+                "endTime": "2027-01-05T00:00:00Z",
+                "exclusionOptions": {"scope": "NO_UPGRADES"},
+            }
+        ],
+    }
+    (router,) = run.of_type("gcp:compute/router:Router")
+    (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")
+    assert (router.inputs["region"], router.inputs["network"]) == ("us-central1", "default")
+    assert nat.inputs["router"] == router.inputs["name"] == "concurrent-dev-nat"
+    assert nat.inputs["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    assert all(pool["nodeConfig"]["gcfsConfig"] == {"enabled": False} for pool in pools(run).values())
+
+
+def test_no_cloud_nat_by_default() -> None:
+    run = run_stack({**REGIONAL, "privateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"})
+    assert not run.of_type("gcp:compute/router:Router") and not run.of_type("gcp:compute/routerNat:RouterNat")
 
 
 def test_regional_pools_taints_spot_autoscaling_and_totals() -> None:
-    found = pools(run_gke(REGIONAL))
-    assert set(found) == {"system", "cpu"}
-    system, cpu = found["system"], found["cpu"]
+    run, monitor = run_gke(REGIONAL)
+    found = pools(run)
+    assert set(found) == {"components", "system", "cpu"}, "the GPU pool is opt-in"
+    components, system, cpu = found["components"], found["system"], found["cpu"]
+    assert components["nodeConfig"]["taints"] == [
+        {"key": "components.gke.io/gke-managed-components", "value": "true", "effect": "NO_SCHEDULE"}
+    ]
+    assert components["nodeConfig"]["machineType"] == "e2-standard-2" and not components["nodeConfig"]["spot"]
+    assert components["autoscaling"] == {
+        "totalMinNodeCount": 1,
+        "totalMaxNodeCount": 2,
+        "locationPolicy": "BALANCED",
+    }
     assert system["nodeConfig"]["machineType"] == "e2-standard-2"
     assert system["nodeConfig"]["taints"] == [
         {"key": "concurrent-node-type", "value": "system", "effect": "NO_SCHEDULE"}
     ]
-    assert not system["nodeConfig"]["spot"]
-    # Regional: a fixed pool is pinned to one zone so that nodeCount 1 means one node in all.
-    assert system["nodeCount"] == 1 and system["nodeLocations"] == ["us-central1-a"]
-    assert "autoscaling" not in system
+    assert system["nodeConfig"]["diskSizeGb"] == 100 and not system["nodeConfig"]["spot"]
+    # Regional: a fixed size is a total (min = max) over every zone of the cluster, not one zone.
+    assert system["autoscaling"] == {
+        "totalMinNodeCount": 1,
+        "totalMaxNodeCount": 1,
+        "locationPolicy": "BALANCED",
+    }
+    assert system["nodeLocations"] == CLUSTER_ZONES and "nodeCount" not in system
+    assert system["initialNodeCount"] == 1, "ceil(1 / 3 zones): the pool starts with its minimum"
     assert cpu["nodeConfig"]["machineType"] == "e2-standard-4"
     assert cpu["nodeConfig"]["taints"] == [
         {"key": "concurrent-node-type", "value": "worker", "effect": "NO_SCHEDULE"}
     ]
-    assert cpu["nodeConfig"]["spot"] is True
+    assert cpu["nodeConfig"]["labels"] == {"concurrent-node-type": "worker", "concurrent-accelerator": "none"}
+    assert cpu["nodeConfig"]["spot"] is True and cpu["nodeConfig"]["diskSizeGb"] == 200
     assert cpu["autoscaling"] == {"totalMinNodeCount": 0, "totalMaxNodeCount": 1, "locationPolicy": "ANY"}
     assert cpu["initialNodeCount"] == 0 and "nodeCount" not in cpu
     for pool in found.values():
@@ -123,25 +244,51 @@ def test_regional_pools_taints_spot_autoscaling_and_totals() -> None:
             "enableSecureBoot": True,
             "enableIntegrityMonitoring": True,
         }
+        assert pool["nodeConfig"]["kubeletConfig"] == {"insecureKubeletReadonlyPortEnabled": "FALSE"}
+        assert pool["nodeConfig"]["gcfsConfig"] == {"enabled": True}
+        assert pool["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
         assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
         assert (pool["cluster"], pool["location"]) == ("concurrent-dev", "us-central1")
+    for registration in run.of_type(NODE_POOL):
+        assert monitor.ignore_changes[registration.urn] == ["initialNodeCount"], registration.name
 
 
-def test_regional_pinning_uses_configured_node_locations_first() -> None:
-    found = pools(run_gke({**REGIONAL, "nodeLocations": ["us-central1-b", "us-central1-c"]}))
-    assert found["system"]["nodeLocations"] == ["us-central1-b"]
+def test_regional_counts_are_totals_over_the_configured_zones() -> None:
+    found = pools(
+        run_stack(
+            {
+                **REGIONAL,
+                "nodeLocations": ["us-central1-b", "us-central1-c"],
+                "nodePools": {"system": {"nodeCount": 3}, "cpu": {"minNodes": 1, "maxNodes": 4}},
+            }
+        )
+    )
+    assert found["system"]["initialNodeCount"] == 2, "ceil(3 / 2 zones)"
+    assert found["system"]["autoscaling"]["totalMinNodeCount"] == 3
+    assert found["system"]["autoscaling"]["totalMaxNodeCount"] == 3
+    assert found["cpu"]["initialNodeCount"] == 1
+    assert "nodeLocations" not in found["system"], "the cluster's zones apply"
 
 
 def test_zonal_pools_are_not_pinned() -> None:
-    run = run_gke(ZONAL)
+    run = run_stack(ZONAL)
     found = pools(run)
     assert found["system"]["nodeCount"] == 1 and "nodeLocations" not in found["system"]
+    assert "autoscaling" not in found["system"] and "initialNodeCount" not in found["system"]
     assert found["cpu"]["location"] == "us-central1-c"
+    assert found["cpu"]["initialNodeCount"] == 0 and "nodeLocations" not in found["cpu"]
     assert resolve(run.exports["clusterLocationType"]) == "zonal"
 
 
-def test_gpu_pool_accelerator_and_driver_installed_by_gke() -> None:
-    gpu = pools(run_gke({**REGIONAL, "nodePools": {"gpu": {"enabled": True, "maxNodes": 2}}}))["gpu"]
+def test_gpu_pool_accelerator_taints_labels_zones_and_driver_installed_by_gke() -> None:
+    gpu = pools(
+        run_stack(
+            {
+                **REGIONAL,
+                "nodePools": {"gpu": {"enabled": True, "maxNodes": 2, "nodeLocations": ["us-central1-a"]}},
+            }
+        )
+    )["gpu"]
     assert gpu["nodeConfig"]["machineType"] == "n1-standard-4"
     assert gpu["nodeConfig"]["guestAccelerators"] == [
         {
@@ -151,13 +298,17 @@ def test_gpu_pool_accelerator_and_driver_installed_by_gke() -> None:
         }
     ]
     assert gpu["nodeConfig"]["taints"] == [
-        {"key": "concurrent-node-type", "value": "worker", "effect": "NO_SCHEDULE"}
+        {"key": "concurrent-node-type", "value": "worker", "effect": "NO_SCHEDULE"},
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
     ]
+    assert gpu["nodeConfig"]["labels"] == {"concurrent-node-type": "worker", "concurrent-accelerator": "gpu"}
+    assert gpu["nodeConfig"]["diskSizeGb"] == 500
+    assert gpu["nodeLocations"] == ["us-central1-a"]
     assert gpu["autoscaling"] == {"totalMinNodeCount": 0, "totalMaxNodeCount": 2, "locationPolicy": "ANY"}
 
 
 def test_every_kubernetes_object_uses_the_new_clusters_provider() -> None:
-    run = run_gke(REGIONAL, namespaces=["parallelsns", "team-b"])
+    run = run_stack(REGIONAL, namespaces=["parallelsns", "team-b"])
     (provider,) = run.of_type(KUBERNETES_PROVIDER)
     assert provider.name == "gke-kubernetes"
     assert provider.inputs["clusterIdentifier"] == "gke-cluster-id"
@@ -168,14 +319,14 @@ def test_every_kubernetes_object_uses_the_new_clusters_provider() -> None:
         "certificate-authority-data": "Q0EtREFUQQ==",
     }
     objects = [r for r in run.registrations if r.custom and r.type.startswith("kubernetes:")]
-    assert len(objects) == 2 + 2 * 6
+    assert {r.k8s_name for r in objects} >= {"parallelsns", "team-b", "k8s-role-for-parallels-lambda"}
     assert all(r.provider.startswith(provider.urn + "::") for r in objects), (
         "no object on the default provider"
     )
 
 
 def test_outputs_and_secrets() -> None:
-    run = run_gke({**REGIONAL, "controlPlaneServiceAccount": True})
+    run = run_stack({**REGIONAL, "controlPlaneServiceAccount": {"createKey": True}})
     exports = run.exports
     assert resolve(exports["clusterName"]) == "concurrent-dev"
     assert resolve(exports["clusterLocation"]) == "us-central1"
@@ -194,38 +345,120 @@ def test_outputs_and_secrets() -> None:
     )
 
 
-def test_control_plane_account_roles_and_system_role_subject() -> None:
-    run = run_gke({**REGIONAL, "controlPlaneServiceAccount": True})
-    roles = {r.inputs["role"] for r in run.of_type(IAM_MEMBER) if r.name.startswith("gke-control-plane-")}
-    assert roles == {
-        "roles/cloudbuild.builds.builder",
-        "roles/containerregistry.ServiceAgent",
-        "roles/container.serviceAgent",
+def test_control_plane_account_least_privilege_no_key_and_system_role_subject() -> None:
+    run = run_stack({**REGIONAL, "controlPlaneServiceAccount": True})
+    (component,) = run.of_type("concurrent-infra:index:ControlPlaneAccount")
+    grants = [r for r in run.of_type(IAM_MEMBER) if r.name.startswith("gke-control-plane-")]
+    assert {r.inputs["role"] for r in grants} == {
+        "roles/container.clusterViewer",
+        "roles/cloudbuild.builds.editor",
+        "roles/artifactregistry.writer",
     }
+    assert all(r.parent == component.urn for r in grants)
+    assert not run.of_type(KEY), "createKey is false by default"
+    assert "controlPlaneServiceAccountKey" not in run.exports
     (binding,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
-    assert binding.inputs["subjects"][-1] == {
+    assert {
         "kind": "User",
         "name": "concurrent-dev-concurrent@my-project.iam.gserviceaccount.com",
         "apiGroup": "rbac.authorization.k8s.io",
-    }
+    } in binding.inputs["subjects"]
+
+
+def test_the_docs_roles_are_available_explicitly() -> None:
+    docs_roles = [
+        "roles/cloudbuild.builds.builder",
+        "roles/containerregistry.ServiceAgent",
+        "roles/container.serviceAgent",
+    ]
+    run = run_stack({**REGIONAL, "controlPlaneServiceAccount": {"roles": docs_roles}})
+    grants = {r.inputs["role"] for r in run.of_type(IAM_MEMBER) if r.name.startswith("gke-control-plane-")}
+    assert grants == set(docs_roles)
 
 
 def test_without_control_plane_account_nothing_extra_is_created_or_bound() -> None:
-    run = run_gke(REGIONAL)
+    run = run_stack(REGIONAL)
     assert [r.name for r in run.of_type(ACCOUNT)] == ["gke-nodes"]
-    assert not run.of_type("gcp:serviceaccount/key:Key")
+    assert not run.of_type(KEY)
+    assert not run.of_type("concurrent-infra:index:ControlPlaneAccount")
     (binding,) = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
     assert len(binding.inputs["subjects"]) == 1
     assert "controlPlaneServiceAccountKey" not in run.exports
 
 
-def test_children_are_parented_to_the_gke_component() -> None:
-    run = run_gke({**REGIONAL, "controlPlaneServiceAccount": True})
-    (component,) = run.of_type("concurrent-infra:index:GkeCluster")
+def test_children_are_parented_to_their_component() -> None:
+    run = run_stack({**REGIONAL, "controlPlaneServiceAccount": {"createKey": True}})
+    (gke,) = run.of_type("concurrent-infra:index:GkeCluster")
+    (control_plane,) = run.of_type("concurrent-infra:index:ControlPlaneAccount")
     for registration in run.registrations:
         if registration.type.startswith("gcp:") or registration.type == KUBERNETES_PROVIDER:
-            assert registration.parent == component.urn, registration.name
+            expected = control_plane if registration.name.startswith("gke-control-plane") else gke
+            assert registration.parent == expected.urn, registration.name
             assert registration.name.startswith("gke-")
+
+
+OLD_CHILDREN = {
+    ("gcp:serviceaccount/account:Account", "gke-control-plane"),
+    ("gcp:projects/iAMMember:IAMMember", "gke-control-plane-cloudbuild-builds-builder"),
+    ("gcp:projects/iAMMember:IAMMember", "gke-control-plane-containerregistry-serviceagent"),
+    ("gcp:projects/iAMMember:IAMMember", "gke-control-plane-container-serviceagent"),
+    ("gcp:serviceaccount/key:Key", "gke-control-plane-key"),
+}
+"""The control-plane resources of the previous release, children of GkeCluster 'gke', as they are
+in the state of a stack created with controlPlaneServiceAccount: true. A child's URN is its
+parent's URN with ``$<type>`` appended to the type chain and its own name
+(``urn:pulumi:<stack>::<project>::concurrent-infra:index:GkeCluster$<type>::<name>`` under the
+engine; the mock monitor puts the Stack type in the chain too)."""
+
+
+def child_urn(parent_urn: str, type_: str, name: str) -> str:
+    qualified_parent, _ = parent_urn.rsplit("::", 1)
+    return f"{qualified_parent}${type_}::{name}"
+
+
+def test_moved_control_plane_resources_alias_their_old_urns() -> None:
+    # The previous release's defaults, written out: the docs' roles and a key.
+    run, monitor = run_gke(
+        {
+            **REGIONAL,
+            "controlPlaneServiceAccount": {
+                "createKey": True,
+                "roles": [
+                    "roles/cloudbuild.builds.builder",
+                    "roles/containerregistry.ServiceAgent",
+                    "roles/container.serviceAgent",
+                ],
+            },
+        },
+        alias_specs=False,
+    )
+    (component,) = run.of_type("concurrent-infra:index:ControlPlaneAccount")
+    (gke,) = run.of_type("concurrent-infra:index:GkeCluster")
+    moved = [r for r in run.registrations if r.parent == component.urn]
+    assert len(moved) == 5
+    # Each moved resource aliases exactly its old URN (besides the old type tokens pulumi-gcp
+    # itself aliases, e.g. gcp:serviceAccount/account:Account).
+    old_urns = {(r.type, r.name): child_urn(gke.urn, r.type, r.name) for r in moved}
+    assert set(old_urns) == OLD_CHILDREN
+    for registration in moved:
+        assert old_urns[registration.type, registration.name] in monitor.aliases[registration.urn]
+    assert gke.urn.endswith("concurrent-infra:index:GkeCluster::gke"), "the old parent keeps its URN"
+    assert all(registration.urn not in monitor.aliases[registration.urn] for registration in moved)
+
+
+def test_node_pool_and_cluster_resource_names_are_unchanged() -> None:
+    run = run_stack({**REGIONAL, "nodePools": {"gpu": {"enabled": True}}})
+    names = {r.name for r in run.registrations if r.type.startswith("gcp:") or r.type == KUBERNETES_PROVIDER}
+    assert {
+        "gke-cluster",
+        "gke-nodes",
+        "gke-system-pool",
+        "gke-cpu-pool",
+        "gke-gpu-pool",
+        "gke-kubernetes",
+    } <= names
+    (component,) = run.of_type("concurrent-infra:index:GkeCluster")
+    assert component.urn.endswith("concurrent-infra:index:GkeCluster::gke")
 
 
 def test_stacks_for_existing_clusters_never_import_pulumi_gcp() -> None:
@@ -248,7 +481,13 @@ def test_stacks_for_existing_clusters_never_import_pulumi_gcp() -> None:
 def test_the_gke_stack_satisfies_every_policy_of_the_pack() -> None:
     from policy import concurrent_policies as policies
 
-    run = run_gke({**REGIONAL, "controlPlaneServiceAccount": True, "nodePools": {"gpu": {"enabled": True}}})
+    run = run_stack(
+        {
+            **REGIONAL,
+            "controlPlaneServiceAccount": {"createKey": True},
+            "nodePools": {"gpu": {"enabled": True, "nodeLocations": ["us-central1-a"]}},
+        }
+    )
     resources = [r for r in run.registrations if r.custom]
     assert {CLUSTER, NODE_POOL} <= {r.type for r in resources}
     for resource in resources:

@@ -1,4 +1,4 @@
-"""The ``cluster`` config object: validation and defaults, without pulumi-gcp."""
+"""The ``cluster`` stack config object: validation and defaults, without pulumi-gcp."""
 
 import json
 from typing import Any
@@ -7,17 +7,20 @@ import pytest
 
 from concurrent_infra.config import ConfigError, parse_stack_config
 from concurrent_infra.gke.cluster_config import (
+    CONCURRENT_DOCS_ROLES,
     CONTROL_PLANE_ROLES,
-    ClusterSpec,
+    GkeStackCluster,
     cluster_name_problem,
     location_type,
+    read_cluster,
     service_account_id,
 )
+from concurrent_infra.validation import KeyStyle, Problems
 
 
-def parse(cluster: Any, gcp_project: str | None = "my-project") -> ClusterSpec:
+def parse(cluster: Any, gcp_project: str | None = "my-project") -> GkeStackCluster:
     config = parse_stack_config({"namespaces": '["a"]', "cluster": json.dumps(cluster)}, gcp_project)
-    assert config.cluster is not None
+    assert isinstance(config.cluster, GkeStackCluster)
     return config.cluster
 
 
@@ -47,97 +50,124 @@ MINIMAL = {"name": "concurrent-dev", "location": "us-central1"}
 )
 def test_location_type_follows_the_location(location: str, kind: str) -> None:
     assert location_type(location) == kind
-    assert parse({**MINIMAL, "location": location}).location_type == kind
+    settings = parse({**MINIMAL, "location": location}).settings
+    assert settings is not None and settings.location_type == kind
 
 
 def test_defaults_are_the_concurrent_pools_and_secure_settings() -> None:
-    spec = parse(MINIMAL)
-    assert spec.project == "my-project" and spec.workload_pool == "my-project.svc.id.goog"
-    assert (spec.release_channel, spec.deletion_protection, spec.private_nodes) == ("REGULAR", True, False)
-    pools = {pool.name: pool for pool in spec.node_pools}
-    assert set(pools) == {"system", "cpu"}, "the GPU pool is opt-in"
-    system, cpu = pools["system"], pools["cpu"]
-    assert (system.machine_type, system.min_nodes, system.max_nodes, system.spot) == (
-        "e2-standard-2",
-        1,
-        1,
+    cluster = parse(MINIMAL)
+    args = cluster.args
+    assert args["project"] == "my-project"
+    assert (args["release_channel"], args["deletion_protection"], args["private_nodes"]) == (
+        "REGULAR",
+        True,
         False,
     )
-    assert (system.node_type, system.autoscaled) == ("system", False)
-    assert (cpu.machine_type, cpu.min_nodes, cpu.max_nodes, cpu.spot) == ("e2-standard-4", 0, 1, True)
-    assert (cpu.node_type, cpu.autoscaled) == ("worker", True)
-    assert spec.control_plane_account is None
+    assert (args["datapath_provider"], args["autoscaling_profile"]) == (
+        "ADVANCED_DATAPATH",
+        "OPTIMIZE_UTILIZATION",
+    )
+    assert args["image_streaming"] and args["cost_allocation"] and not args["binary_authorization"]
+    assert args["maintenance_start_time"] == "03:00"
+    pools = args["node_pools"]
+    assert pools["gpu"] == {"enabled": False}, "the GPU pool is opt-in"
+    assert pools["components"] == {
+        "enabled": True, "machine_type": "e2-standard-2", "disk_size_gb": 50, "spot": False,
+        "min_nodes": 1, "max_nodes": 2,
+    }  # fmt: skip
+    assert pools["system"] == {
+        "enabled": True, "machine_type": "e2-standard-2", "disk_size_gb": 100, "spot": False, "node_count": 1,
+    }  # fmt: skip
+    assert pools["cpu"] == {
+        "enabled": True, "machine_type": "e2-standard-4", "disk_size_gb": 200, "spot": True,
+        "min_nodes": 0, "max_nodes": 1,
+    }  # fmt: skip
+    assert cluster.control_plane is None
 
 
 def test_gpu_pool_opt_in_with_defaults() -> None:
-    spec = parse({**MINIMAL, "nodePools": {"gpu": {"enabled": True}}})
-    gpu = next(pool for pool in spec.node_pools if pool.name == "gpu")
-    assert (gpu.machine_type, gpu.accelerator_type, gpu.accelerator_count) == (
-        "n1-standard-4",
-        "nvidia-tesla-t4",
-        1,
-    )
-    assert (gpu.min_nodes, gpu.max_nodes, gpu.node_type, gpu.gpu_driver_version) == (
-        0,
-        1,
-        "worker",
-        "DEFAULT",
-    )
+    gpu = parse(
+        {**MINIMAL, "nodePools": {"gpu": {"enabled": True, "nodeLocations": ["us-central1-a"]}}}
+    ).args["node_pools"]["gpu"]
+    assert gpu == {
+        "enabled": True, "machine_type": "n1-standard-4", "disk_size_gb": 500, "spot": False,
+        "min_nodes": 0, "max_nodes": 1, "node_locations": ["us-central1-a"],
+        "accelerator_type": "nvidia-tesla-t4", "accelerator_count": 1, "gpu_driver_version": "DEFAULT",
+    }  # fmt: skip
 
 
 def test_pools_are_configurable() -> None:
-    spec = parse(
+    pools = parse(
         {
             **MINIMAL,
             "nodePools": {
                 "system": {"nodeCount": 2, "machineType": "e2-standard-4", "diskSizeGb": 200},
                 "cpu": {"minNodes": 1, "maxNodes": 5, "spot": False},
+                "components": {"enabled": False},
             },
         }
-    )
-    pools = {pool.name: pool for pool in spec.node_pools}
-    assert (pools["system"].min_nodes, pools["system"].max_nodes, pools["system"].disk_size_gb) == (2, 2, 200)
-    assert (pools["cpu"].min_nodes, pools["cpu"].max_nodes, pools["cpu"].spot) == (1, 5, False)
+    ).args["node_pools"]
+    assert (pools["system"]["node_count"], pools["system"]["disk_size_gb"]) == (2, 200)
+    assert (pools["cpu"]["min_nodes"], pools["cpu"]["max_nodes"], pools["cpu"]["spot"]) == (1, 5, False)
+    assert pools["components"] == {"enabled": False}
 
 
 def test_control_plane_account_defaults_and_overrides() -> None:
-    account = parse({**MINIMAL, "controlPlaneServiceAccount": True}).control_plane_account
+    account = parse({**MINIMAL, "controlPlaneServiceAccount": True}).control_plane
     assert account is not None
-    assert account.roles == CONTROL_PLANE_ROLES and account.create_key
-    assert account.account_id == "concurrent-dev-concurrent"
+    assert account["roles"] == list(CONTROL_PLANE_ROLES) and account["create_key"] is False
+    assert (account["account_id"], account["project"]) == ("concurrent-dev-concurrent", "my-project")
     custom = parse(
         {
             **MINIMAL,
             "controlPlaneServiceAccount": {
                 "accountId": "ctl-plane",
-                "roles": ["roles/x"],
-                "createKey": False,
+                "roles": list(CONCURRENT_DOCS_ROLES),
+                "createKey": True,
             },
         }
-    )
-    assert custom.control_plane_account is not None
-    assert (custom.control_plane_account.account_id, custom.control_plane_account.roles) == (
+    ).control_plane
+    assert custom is not None
+    assert (custom["account_id"], custom["roles"], custom["create_key"]) == (
         "ctl-plane",
-        ("roles/x",),
+        list(CONCURRENT_DOCS_ROLES),
+        True,
     )
-    assert not custom.control_plane_account.create_key
+    assert parse({**MINIMAL, "controlPlaneServiceAccount": False}).control_plane is None
+
+
+def test_broad_roles_only_with_allow_broad_roles() -> None:
+    message = only_problem({**MINIMAL, "controlPlaneServiceAccount": {"roles": ["roles/owner"]}})
+    assert message.startswith('concurrent-infra:cluster.controlPlaneServiceAccount.roles[0] = "roles/owner"')
+    assert "basic role" in message and "allowBroadRoles: true" in message
+    assert "administrator role" in only_problem(
+        {**MINIMAL, "controlPlaneServiceAccount": {"roles": ["roles/container.admin"]}}
+    )
+    allowed = parse(
+        {**MINIMAL, "controlPlaneServiceAccount": {"roles": ["roles/editor"], "allowBroadRoles": True}}
+    ).control_plane
+    assert allowed is not None and allowed["roles"] == ["roles/editor"]
 
 
 def test_cluster_project_overrides_gcp_project() -> None:
-    assert parse({**MINIMAL, "project": "other-project"}).project == "other-project"
+    assert parse({**MINIMAL, "project": "other-project"}).args["project"] == "other-project"
 
 
-@pytest.mark.parametrize("name", ["a" * 41, "Concurrent", "1cluster", "cluster-", "my_cluster"])
+@pytest.mark.parametrize("name", ["a" * 41, "Concurrent", "1cluster", "cluster-", "my_cluster", "ok\n"])
 def test_bad_cluster_names(name: str) -> None:
     assert cluster_name_problem(name)
     message = only_problem({**MINIMAL, "name": name})
     assert message.startswith(f"concurrent-infra:cluster.name = {json.dumps(name)}")
+    assert "fix: e.g. name: concurrent-dev" in message
 
 
-@pytest.mark.parametrize("location", ["us", "us-central", "us-central1-cc", "US-CENTRAL1", "mars"])
+@pytest.mark.parametrize(
+    "location",
+    ["us", "us-central", "us-central1-cc", "US-CENTRAL1", "mars", "us-central1\n", "us-central1-c\n"],
+)
 def test_a_location_that_is_neither_region_nor_zone(location: str) -> None:
     message = only_problem({**MINIMAL, "location": location})
-    assert "cluster.location" in message and "neither a region" in message
+    assert "cluster.location" in message and "neither a region" in message and "fix: e.g." in message
 
 
 def test_no_project_anywhere() -> None:
@@ -147,15 +177,8 @@ def test_no_project_anywhere() -> None:
 
 def test_min_greater_than_max() -> None:
     message = only_problem({**MINIMAL, "nodePools": {"cpu": {"minNodes": 3, "maxNodes": 1}}})
-    assert "cluster.nodePools.cpu.minNodes" in message and "greater than maxNodes" in message
-
-
-def test_a_gpu_pool_without_an_accelerator() -> None:
-    message = only_problem({**MINIMAL, "nodePools": {"gpu": {"enabled": True, "acceleratorType": ""}}})
-    assert "cluster.nodePools.gpu.acceleratorType" in message and "needs an accelerator" in message
-    assert "acceleratorCount" in only_problem(
-        {**MINIMAL, "nodePools": {"gpu": {"enabled": True, "acceleratorCount": 0}}}
-    )
+    assert "cluster.nodePools.cpu.minNodes = 3" in message and "greater than maxNodes" in message
+    assert "fix: make minNodes <= maxNodes" in message
 
 
 @pytest.mark.parametrize(
@@ -169,6 +192,7 @@ def test_a_gpu_pool_without_an_accelerator() -> None:
             "machineType",
         ),
         ({**MINIMAL, "deletionProtect": False}, "cluster.deletionProtect", "deletionProtection"),
+        ({**MINIMAL, "controlPlaneServiceAccount": {"createkey": True}}, "createkey", "createKey"),
     ],
 )
 def test_unknown_keys_are_typos(cluster: dict[str, Any], where: str, suggestion: str) -> None:
@@ -176,23 +200,66 @@ def test_unknown_keys_are_typos(cluster: dict[str, Any], where: str, suggestion:
     assert where in message and f"did you mean '{suggestion}'?" in message
 
 
-@pytest.mark.parametrize(
-    ("cluster", "fragment"),
-    [
-        ("concurrent-dev", "expected an object"),
-        ({"location": "us-central1"}, "cluster.name = null: required"),
-        ({"name": "c1"}, "cluster.location = null: required"),
-        ({**MINIMAL, "releaseChannel": "NIGHTLY"}, "cluster.releaseChannel"),
-        ({**MINIMAL, "deletionProtection": "no"}, "cluster.deletionProtection"),
-        ({**MINIMAL, "nodeLocations": ["us-central1"]}, "cluster.nodeLocations"),
-        ({**MINIMAL, "masterAuthorizedNetworks": [{"cidrBlock": "10.0.0.0"}]}, "cidrBlock"),
-        ({**MINIMAL, "nodePools": {"cpu": {"maxNodes": 0}}}, "cluster.nodePools.cpu.maxNodes"),
-        ({**MINIMAL, "nodePools": {"system": {"nodeCount": 1, "minNodes": 1}}}, "nodeCount fixes the size"),
-        ({**MINIMAL, "controlPlaneServiceAccount": {"accountId": "X"}}, "accountId"),
-    ],
-)
-def test_other_bad_values(cluster: Any, fragment: str) -> None:
-    assert fragment in only_problem(cluster)
+M, CP, NP, EX = MINIMAL, "controlPlaneServiceAccount", "nodePools", "maintenanceExclusions"
+BAD_VALUES = [
+    ("concurrent-dev", "cluster = ", "expected an object"),
+    ({"location": "us-central1"}, "cluster.name = null", "required"),
+    ({"name": "c1"}, "cluster.location = null", "required"),
+    ({**M, "releaseChannel": "NIGHTLY"}, 'cluster.releaseChannel = "NIGHTLY"', "one of RAPID"),
+    ({**M, "deletionProtection": "no"}, 'cluster.deletionProtection = "no"', "expected a boolean"),
+    ({**M, "nodeLocations": ["us-central1"]}, 'cluster.nodeLocations[0] = "us-central1"', "not a zone"),
+    ({**M, "nodeLocations": ["europe-west4-a"]}, "cluster.nodeLocations[0]", "not a zone of the cluster's"),
+    ({**M, "masterAuthorizedNetworks": [{"cidrBlock": "10.0.0.0"}]}, "cidrBlock", "IPv4 CIDR"),
+    ({**M, "masterAuthorizedNetworks": [{"cidrBlock": "999.999.999.999/99"}]}, "999.999", "IPv4 CIDR"),
+    ({**M, "masterAuthorizedNetworks": [{"cidrBlock": "10.0.0.1/8"}]}, "10.0.0.1/8", "host bits"),
+    ({**M, "masterAuthorizedNetworks": [{"cidrBlock": "0.0.0.0/0"}]}, "0.0.0.0/0", "every address"),
+    ({**M, "masterAuthorizedNetworks": "10.0.0.0/8"}, "masterAuthorizedNetworks", "expected a list"),
+    ({**M, "privateNodes": True}, "cluster.masterIpv4CidrBlock = null", "needs the control plane's own /28"),
+    ({**M, "masterIpv4CidrBlock": "172.16.0.0/28"}, "cluster.masterIpv4CidrBlock", "only used with"),
+    ({**M, "privateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/24"}, "172.16.0.0/24", "/28"),
+    ({**M, "privateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28\n"}, "masterIpv4CidrBlock", "CIDR"),
+    ({**M, "privateEndpoint": True}, "cluster.privateEndpoint = true", "needs privateNodes"),
+    ({**M, "cloudNat": True}, "cluster.cloudNat = true", "do not need Cloud NAT"),
+    ({**M, NP: {"cpu": {"maxNodes": 0}}}, "cluster.nodePools.cpu.maxNodes = 0", "whole number"),
+    ({**M, NP: {"cpu": {"minNodes": -1}}}, "cluster.nodePools.cpu.minNodes = -1", "whole number"),
+    ({**M, NP: {"components": {"minNodes": 0}}}, "components.minNodes = 0", ">= 1"),
+    ({**M, NP: {"system": {"nodeCount": 1, "minNodes": 1}}}, "nodeCount", "fixes the size"),
+    ({**M, NP: {"system": {"nodeCount": 0}}}, "system.nodeCount = 0", ">= 1"),
+    ({**M, NP: {"cpu": {"machineType": "E2 standard"}}}, "machineType", "machine type"),
+    ({**M, NP: {"cpu": {"diskSizeGb": 5}}}, "diskSizeGb = 5", ">= 10"),
+    ({**M, NP: {"cpu": {"spot": "yes"}}}, "cpu.spot", "expected a boolean"),
+    ({**M, NP: {"cpu": {"nodeLocations": ["us-central1"]}}}, "cpu.nodeLocations[0]", "zone"),
+    ({**M, NP: {"gpu": {"enabled": True, "acceleratorType": "t4"}}}, "acceleratorType", "GPU"),
+    ({**M, NP: {"gpu": {"enabled": True, "acceleratorCount": 0}}}, "acceleratorCount", ">= 1"),
+    ({**M, NP: {"gpu": {"enabled": True, "gpuDriverVersion": "X"}}}, "gpuDriverVersion", "one of"),
+    ({**M, NP: {"cpu": 3}}, "cluster.nodePools.cpu = 3", "expected an object"),
+    ({**M, "datapathProvider": "CILIUM"}, 'cluster.datapathProvider = "CILIUM"', "ADVANCED_DATAPATH"),
+    ({**M, "autoscalingProfile": "FAST"}, "cluster.autoscalingProfile", "OPTIMIZE_UTILIZATION"),
+    ({**M, "maintenanceStartTime": "25:00"}, 'maintenanceStartTime = "25:00"', "HH:MM"),
+    ({**M, EX: [{"name": "x", "startTime": "soon", "endTime": "2027-01-01T00:00:00Z"}]},
+     "maintenanceExclusions[0].startTime", "RFC 3339"),
+    ({**M, EX: [{"name": "x", "startTime": "2027-01-02T00:00:00Z",
+                 "endTime": "2027-01-01T00:00:00Z"}]}, "endTime", "not after the start"),
+    ({**M, EX: [{"name": "x", "startTime": "2027-01-01T00:00:00",
+                 "endTime": "2027-01-02T00:00:00Z"}]}, "startTime", "time zone"),
+    ({**M, EX: [{"name": "x", "startTime": "2027-01-01T00:00:00Z",
+                 "endTime": "2027-01-02T00:00:00Z", "scope": "ALL"}]}, "scope", "one of"),
+    ({**M, "network": "my net"}, 'cluster.network = "my net"', "VPC network"),
+    ({**M, CP: {"accountId": "X"}}, "accountId", "service account ID"),
+    ({**M, CP: {"accountId": "ctl-plane\n"}}, "accountId", "service account ID"),
+    ({**M, CP: {"roles": ["owner"]}}, "roles[0]", "not an IAM role name"),
+    ({**M, CP: {"roles": ["roles/viewer"]}}, "roles[0]", "basic role"),
+    ({**M, CP: {"roles": ["roles/iam.securityAdmin"]}}, "roles[0]", "administrator"),
+    ({**M, CP: "yes"}, "controlPlaneServiceAccount", "expected true, false"),
+    ({**M, "project": "My Project"}, 'cluster.project = "My Project"', "project ID"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("cluster", "where", "why"), BAD_VALUES)
+def test_bad_values_name_the_key_the_value_and_the_fix(cluster: Any, where: str, why: str) -> None:
+    message = only_problem(cluster)
+    assert message.startswith("concurrent-infra:cluster"), message
+    assert where in message and why in message and "; fix: " in message, message
 
 
 def test_service_account_ids_fit_thirty_characters() -> None:
@@ -214,10 +281,27 @@ def test_an_explicit_null_is_a_missing_value_not_a_silently_dropped_cluster(
 
 
 def test_an_explicit_null_takes_the_default() -> None:
-    assert parse({**MINIMAL, "releaseChannel": None}).release_channel == "REGULAR"
+    assert parse({**MINIMAL, "releaseChannel": None}).args["release_channel"] == "REGULAR"
 
 
-def test_a_pool_that_is_not_an_object() -> None:
-    assert "cluster.nodePools.cpu = 3: expected an object" in only_problem(
-        {**MINIMAL, "nodePools": {"cpu": 3}}
+def test_args_read_back_to_the_same_settings() -> None:
+    """The args the config parser produces are read by the component into the same settings."""
+    cluster = parse(
+        {
+            **MINIMAL,
+            "privateNodes": True,
+            "masterIpv4CidrBlock": "172.16.0.0/28",
+            "masterAuthorizedNetworks": [{"cidrBlock": "203.0.113.0/24"}],
+            "nodePools": {
+                "gpu": {"enabled": True, "nodeLocations": ["us-central1-a"]},
+                "system": {"nodeCount": 2},
+            },
+            "maintenanceExclusions": [
+                {"name": "x", "startTime": "2027-01-01T00:00:00Z", "endTime": "2027-01-02T00:00:00Z"}
+            ],
+        }
     )
+    problems = Problems()
+    again = read_cluster(cluster.args, "", problems, KeyStyle.SNAKE)
+    assert problems.messages == []
+    assert again == cluster.settings

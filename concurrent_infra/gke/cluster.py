@@ -1,111 +1,179 @@
 """The GkeCluster component: a regional or zonal GKE cluster with the node pools Concurrent expects.
 
-Imported only when the stack config has a ``cluster`` object, so stacks for existing clusters
-never load pulumi-gcp.
+Imported only when a cluster is created, so stacks for existing clusters never load pulumi-gcp.
+
+Node counts are cluster totals on zonal and regional clusters alike, and never force a pool to be
+recreated:
+
+- an autoscaled pool uses GKE's total limits (``total_min/max_node_count``); a fixed-size pool
+  (``node_count``) of a single-zone pool uses ``node_count``, elsewhere the total limits with
+  minimum = maximum, so no pool is pinned to one zone unless its ``node_locations`` say so;
+- ``initial_node_count`` (per zone, and forcing replacement when changed in pulumi-gcp) is set
+  once, so that the pool starts with at least its minimum, and is then ignored
+  (``ignore_changes``): later count changes are updates of the autoscaling limits or of
+  ``node_count``, which pulumi-gcp updates in place.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from .cluster_config import NODE_TYPE_TAINT_KEY, ClusterSpec, NodePoolSpec, service_account_id
+from ..validation import KeyStyle, component_problems
+from .cluster_config import (
+    ACCELERATOR_LABEL_KEY,
+    GKE_MANAGED_COMPONENTS_TAINT_KEY,
+    GPU_TAINT_KEY,
+    NODE_TYPE_TAINT_KEY,
+    ClusterSettings,
+    GkeClusterArgs,
+    PoolSettings,
+    read_cluster,
+    service_account_id,
+)
 from .kubeconfig import gke_context_name, gke_kubeconfig
 
+TYPE = "concurrent-infra:index:GkeCluster"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
-"""The node service account's roles: GKE's least-privilege node role, and pulling images."""
-
-
-@dataclass(frozen=True)
-class GkeClusterArgs:
-    """Arguments of :class:`GkeCluster`."""
-
-    spec: ClusterSpec
-    """The validated cluster settings (see :func:`.cluster_config.parse_cluster_config`)."""
-    adopt_existing: bool = False
-    """Let the cluster's Kubernetes provider adopt existing objects (the stack's ``adoptExisting``)."""
+"""The node service account's roles: GKE's least-privilege node role, and pulling images (which
+image streaming needs too: it reads the images from Artifact Registry as the node)."""
+POOL_IGNORED_CHANGES = ["initialNodeCount"]
+"""pulumi-gcp recreates a NodePool when initial_node_count changes; it only matters at creation."""
+CLUSTER_IGNORED_CHANGES = ["datapathProvider"]
+"""pulumi-gcp recreates a Cluster when datapath_provider changes: a cluster created by an earlier
+release (legacy datapath) keeps it; new clusters get the configured one (Dataplane V2)."""
+SURGE_UPGRADE: dict[str, Any] = {"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0}
+"""Upgrade one node at a time by adding a new node first: capacity never drops during an upgrade."""
 
 
 def _role_suffix(role: str) -> str:
     return role.removeprefix("roles/").replace(".", "-").lower()
 
 
+def service_account_with_roles(
+    parent: pulumi.Resource,
+    resource_name: str,
+    project: str,
+    account_id: str,
+    display_name: str,
+    roles: Sequence[str],
+    aliases: Sequence[pulumi.Alias] | None = None,
+) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
+    """A Google service account with ``roles`` on the project (non-authoritative grants).
+
+    Resource names: ``resource_name`` and ``resource_name-<role>``; ``aliases`` go on each.
+    """
+    child = pulumi.ResourceOptions(parent=parent, aliases=list(aliases) if aliases else None)
+    account = gcp.serviceaccount.Account(
+        resource_name, project=project, account_id=account_id, display_name=display_name, opts=child
+    )
+    member = account.email.apply(lambda email: f"serviceAccount:{email}")
+    grants = [
+        gcp.projects.IAMMember(
+            f"{resource_name}-{_role_suffix(role)}", project=project, role=role, member=member, opts=child
+        )
+        for role in roles
+    ]
+    return account, grants
+
+
+def pool_taints(pool: PoolSettings) -> list[dict[str, str]]:
+    """The taints of ``pool`` (as pulumi-gcp inputs)."""
+    if pool.node_type == "components":
+        return [{"key": GKE_MANAGED_COMPONENTS_TAINT_KEY, "value": "true", "effect": "NO_SCHEDULE"}]
+    taints = [{"key": NODE_TYPE_TAINT_KEY, "value": pool.node_type, "effect": "NO_SCHEDULE"}]
+    if pool.gpu:
+        # Explicit: GKE adds it on its own only when a non-GPU pool already exists.
+        taints.append({"key": GPU_TAINT_KEY, "value": "present", "effect": "NO_SCHEDULE"})
+    return taints
+
+
+def pool_labels(pool: PoolSettings) -> dict[str, str]:
+    """The node labels of ``pool``: what a Concurrent job's nodeSelector targets."""
+    labels = {NODE_TYPE_TAINT_KEY: pool.node_type}
+    if pool.node_type == "worker":
+        labels[ACCELERATOR_LABEL_KEY] = "gpu" if pool.gpu else "none"
+    return labels
+
+
 class GkeCluster(pulumi.ComponentResource):
     """A GKE cluster with secure defaults, Concurrent's node pools and a Kubernetes provider for it.
 
-    Outputs: ``cluster_name``, ``location``, ``location_type``, ``project``, ``endpoint``,
-    ``kubeconfig`` (secret), ``control_plane_email`` and ``control_plane_key`` (secret) when the
-    control-plane service account is configured. ``provider`` deploys Kubernetes objects onto it.
+    ``provider`` (Python only) deploys Kubernetes objects onto the cluster.
     """
 
-    cluster: gcp.container.Cluster
-    node_service_account: gcp.serviceaccount.Account
-    node_pools: dict[str, gcp.container.NodePool]
-    control_plane_account: gcp.serviceaccount.Account | None
-    control_plane_key: gcp.serviceaccount.Key | None
-    provider: k8s.Provider
-    kubeconfig: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    """The GKE cluster's name."""
+    location: pulumi.Output[str]
+    """The cluster's region or zone."""
+    location_type: pulumi.Output[str]
+    """regional or zonal (what Concurrent's control plane asks for)."""
+    project: pulumi.Output[str]
+    """The cluster's project."""
     endpoint: pulumi.Output[str]
-    control_plane_email: pulumi.Output[str] | None
+    """The control plane's IP address."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig using gke-gcloud-auth-plugin (secret)."""
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("concurrent-infra:index:GkeCluster", name, None, opts)
-        spec = args.spec
-        self.spec = spec
+        problems = component_problems("GkeCluster", name)
+        settings = read_cluster(args, "", problems, KeyStyle.SNAKE)
+        problems.raise_if_any()
+        assert settings is not None, "read_cluster returns settings when there is no problem"
+        super().__init__(TYPE, name, {}, opts)
+        self.settings = settings
         child = pulumi.ResourceOptions(parent=self)
+        for pool in settings.node_pools:
+            if (
+                pool.gpu
+                and not pool.node_locations
+                and not settings.node_locations
+                and (settings.location_type == "regional")
+            ):
+                pulumi.log.warn(
+                    f"GkeCluster {name}: the GPU pool spans every zone of {settings.location}; GKE needs "
+                    f"{pool.accelerator_type} in each. Set node_pools.gpu.node_locations to zones that offer "
+                    f"it (gcloud compute accelerator-types list --filter='name={pool.accelerator_type}').",
+                    resource=self,
+                )
+        if settings.private_nodes and not settings.cloud_nat:
+            pulumi.log.warn(
+                f"GkeCluster {name}: private nodes without cloud_nat cannot pull images from outside "
+                "Google (Docker Hub, ghcr.io); set cloud_nat (cloudNat) unless the VPC has a NAT already.",
+                resource=self,
+            )
 
-        self.node_service_account, node_roles = self._service_account(
+        self.node_service_account, node_roles = service_account_with_roles(
+            self,
             f"{name}-nodes",
-            service_account_id(spec.name, "nodes"),
-            f"GKE nodes of {spec.name} (least privilege, instead of the Compute default)",
+            settings.project,
+            service_account_id(settings.name, "nodes"),
+            f"GKE nodes of {settings.name} (least privilege, instead of the Compute default)",
             NODE_ROLES,
         )
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
-            name=spec.name,
-            project=spec.project,
-            location=spec.location,
-            node_locations=list(spec.node_locations) or None,
-            # GKE needs a default pool to create a cluster; it is deleted right away, and these
-            # settings keep even that one off the Compute default service account.
-            remove_default_node_pool=True,
-            initial_node_count=1,
-            node_config=self._node_config(None),
-            release_channel={"channel": spec.release_channel},
-            workload_identity_config={"workload_pool": spec.workload_pool},
-            enable_shielded_nodes=True,
-            enable_legacy_abac=False,
-            master_auth={"client_certificate_config": {"issue_client_certificate": False}},
-            deletion_protection=spec.deletion_protection,
-            networking_mode="VPC_NATIVE",
-            ip_allocation_policy={},
-            network=spec.network,
-            subnetwork=spec.subnetwork,
-            private_cluster_config={
-                "enable_private_nodes": True,
-                "enable_private_endpoint": False,
-                "master_ipv4_cidr_block": spec.master_ipv4_cidr_block,
-            }
-            if spec.private_nodes
-            else None,
-            master_authorized_networks_config={
-                "cidr_blocks": [
-                    {"cidr_block": network.cidr_block, "display_name": network.display_name}
-                    for network in spec.master_authorized_networks
-                ]
-            }
-            if spec.master_authorized_networks
-            else None,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=node_roles),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=node_roles, ignore_changes=CLUSTER_IGNORED_CHANGES
+            ),
+            **self._cluster_inputs(settings),
         )
-        self.node_pools = {pool.name: self._node_pool(name, pool, node_roles) for pool in spec.node_pools}
+        self.router: gcp.compute.Router | None = None
+        self.nat: gcp.compute.RouterNat | None = None
+        if settings.cloud_nat:
+            self._cloud_nat(name, settings)
+        self.node_pools = {
+            pool.name: self._node_pool(name, settings, pool, node_roles) for pool in settings.node_pools
+        }
 
-        context = gke_context_name(spec.project, spec.location, spec.name)
+        context = gke_context_name(settings.project, settings.location, settings.name)
+        self.cluster_name = self.cluster.name
+        self.location = pulumi.Output.from_input(settings.location)
+        self.location_type = pulumi.Output.from_input(settings.location_type)
+        self.project = pulumi.Output.from_input(settings.project)
         self.endpoint = self.cluster.endpoint
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
@@ -118,50 +186,119 @@ class GkeCluster(pulumi.ComponentResource):
             # Replace the provider (and so every object on it) only if the cluster itself changes,
             # never because the kubeconfig text changed.
             cluster_identifier=self.cluster.id,
-            upsert_existing_objects=args.adopt_existing,
+            upsert_existing_objects=settings.adopt_existing,
             opts=child,
         )
-        self._control_plane(name, spec)
         self.register_outputs(
             {
-                "cluster_name": self.cluster.name,
-                "location": spec.location,
-                "location_type": spec.location_type,
-                "project": spec.project,
+                "cluster_name": self.cluster_name,
+                "location": self.location,
+                "location_type": self.location_type,
+                "project": self.project,
                 "endpoint": self.endpoint,
                 "kubeconfig": self.kubeconfig,
-                "control_plane_email": self.control_plane_email,
             }
         )
 
-    def _service_account(
-        self, resource_name: str, account_id: str, display_name: str, roles: Sequence[str]
-    ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
-        """A Google service account with ``roles`` on the project (non-authoritative grants)."""
+    def _cluster_inputs(self, settings: ClusterSettings) -> dict[str, Any]:
+        maintenance: dict[str, Any] = {
+            "daily_maintenance_window": {"start_time": settings.maintenance_start_time}
+        }
+        if settings.maintenance_exclusions:
+            maintenance["maintenance_exclusions"] = [
+                {
+                    "exclusion_name": exclusion.name,
+                    "start_time": exclusion.start_time,
+                    "end_time": exclusion.end_time,
+                    "exclusion_options": {"scope": exclusion.scope},
+                }
+                for exclusion in settings.maintenance_exclusions
+            ]
+        return {
+            "name": settings.name,
+            "project": settings.project,
+            "location": settings.location,
+            "node_locations": list(settings.node_locations) or None,
+            # GKE needs a default pool to create a cluster; it is deleted right away, and these
+            # settings keep even that one off the Compute default service account. (Unchanged
+            # from earlier releases: the cluster's node_config cannot change without replacement.)
+            "remove_default_node_pool": True,
+            "initial_node_count": 1,
+            "node_config": self._node_config(None),
+            "release_channel": {"channel": settings.release_channel},
+            "workload_identity_config": {"workload_pool": settings.workload_pool},
+            "enable_shielded_nodes": True,
+            "enable_legacy_abac": False,
+            "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
+            "deletion_protection": settings.deletion_protection,
+            "networking_mode": "VPC_NATIVE",
+            "ip_allocation_policy": {},
+            "network": settings.network,
+            "subnetwork": settings.subnetwork,
+            "datapath_provider": settings.datapath_provider,
+            "anonymous_authentication_config": {"mode": "LIMITED"},
+            "security_posture_config": {"mode": "BASIC"},
+            "cluster_autoscaling": {"autoscaling_profile": settings.autoscaling_profile},
+            "cost_management_config": {"enabled": settings.cost_allocation},
+            "maintenance_policy": maintenance,
+            "node_pool_defaults": {
+                "node_config_defaults": {
+                    "insecure_kubelet_readonly_port_enabled": "FALSE",
+                    "gcfs_config": {"enabled": settings.image_streaming},
+                }
+            },
+            "binary_authorization": {"evaluation_mode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+            if settings.binary_authorization
+            else None,
+            "private_cluster_config": {
+                "enable_private_nodes": True,
+                "enable_private_endpoint": settings.private_endpoint,
+                "master_ipv4_cidr_block": settings.master_ipv4_cidr_block,
+            }
+            if settings.private_nodes
+            else None,
+            "master_authorized_networks_config": {
+                "cidr_blocks": [
+                    {"cidr_block": cidr, "display_name": label}
+                    for cidr, label in settings.master_authorized_networks
+                ]
+            }
+            if settings.master_authorized_networks
+            else None,
+        }
+
+    def _cloud_nat(self, name: str, settings: ClusterSettings) -> None:
+        """A Cloud Router and Cloud NAT in the cluster's region, so private nodes reach the internet."""
         child = pulumi.ResourceOptions(parent=self)
-        account = gcp.serviceaccount.Account(
-            resource_name,
-            project=self.spec.project,
-            account_id=account_id,
-            display_name=display_name,
+        self.router = gcp.compute.Router(
+            f"{name}-router",
+            name=f"{settings.name}-nat",
+            project=settings.project,
+            region=settings.region,
+            network=settings.network or "default",
             opts=child,
         )
-        member = account.email.apply(lambda email: f"serviceAccount:{email}")
-        grants = [
-            gcp.projects.IAMMember(
-                f"{resource_name}-{_role_suffix(role)}",
-                project=self.spec.project,
-                role=role,
-                member=member,
-                opts=child,
-            )
-            for role in roles
-        ]
-        return account, grants
+        subnetworks: Any = None
+        ranges = "ALL_SUBNETWORKS_ALL_IP_RANGES"
+        if settings.subnetwork:
+            ranges = "LIST_OF_SUBNETWORKS"
+            subnetworks = [{"name": settings.subnetwork, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]}]
+        self.nat = gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=f"{settings.name}-nat",
+            project=settings.project,
+            region=settings.region,
+            router=self.router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat=ranges,
+            subnetworks=subnetworks,
+            log_config={"enable": True, "filter": "ERRORS_ONLY"},
+            opts=child,
+        )
 
-    def _node_config(self, pool: NodePoolSpec | None) -> gcp.container.NodePoolNodeConfigArgsDict:
+    def _node_config(self, pool: PoolSettings | None) -> dict[str, Any]:
         """Node settings shared by every pool: dedicated account, Workload Identity, shielded VMs."""
-        config: gcp.container.NodePoolNodeConfigArgsDict = {
+        config: dict[str, Any] = {
             "service_account": self.node_service_account.email,
             "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
             "workload_metadata_config": {"mode": "GKE_METADATA"},
@@ -175,8 +312,10 @@ class GkeCluster(pulumi.ComponentResource):
                 "disk_size_gb": pool.disk_size_gb,
                 "disk_type": "pd-balanced",
                 "spot": pool.spot,
-                "labels": {NODE_TYPE_TAINT_KEY: pool.node_type},
-                "taints": [{"key": NODE_TYPE_TAINT_KEY, "value": pool.node_type, "effect": "NO_SCHEDULE"}],
+                "labels": pool_labels(pool),
+                "taints": pool_taints(pool),
+                "kubelet_config": {"insecure_kubelet_readonly_port_enabled": "FALSE"},
+                "gcfs_config": {"enabled": self.settings.image_streaming},
             }
         )
         if pool.accelerator_type:
@@ -190,66 +329,56 @@ class GkeCluster(pulumi.ComponentResource):
         return config
 
     def _node_pool(
-        self, name: str, pool: NodePoolSpec, node_roles: list[gcp.projects.IAMMember]
+        self,
+        name: str,
+        settings: ClusterSettings,
+        pool: PoolSettings,
+        node_roles: list[gcp.projects.IAMMember],
     ) -> gcp.container.NodePool:
-        """A pool whose counts are cluster totals (see concurrent_infra.gke.cluster_config)."""
-        spec = self.spec
-        autoscaling: gcp.container.NodePoolAutoscalingArgsDict | None = None
-        node_count = initial_node_count = None
-        node_locations: list[pulumi.Input[str]] | None = None
-        if pool.autoscaled:
+        """A pool whose counts are cluster totals, spread over all its zones (see the module doc)."""
+        explicit_zones = pool.node_locations or settings.node_locations
+        node_locations: Any = list(pool.node_locations) or None
+        zones: Any
+        if explicit_zones:
+            zones = len(explicit_zones)
+        elif settings.location_type == "zonal":
+            zones = 1
+        else:
+            # Every zone of the regional cluster, explicitly: a pool created by an earlier release
+            # may be pinned to one zone, and node_locations is kept from the state when unset.
+            node_locations = self.cluster.node_locations
+            zones = self.cluster.node_locations.apply(lambda names: len(names or []) or 3)
+        autoscaling: dict[str, Any] | None = None
+        node_count: int | None = None
+        if pool.fixed and zones == 1:
+            node_count = pool.min_nodes
+        else:
             autoscaling = {
                 "total_min_node_count": pool.min_nodes,
                 "total_max_node_count": pool.max_nodes,
-                "location_policy": "ANY",
+                # ANY finds capacity (spot VMs, GPUs) in whichever zone has it; BALANCED spreads.
+                "location_policy": "ANY" if pool.spot or pool.gpu else "BALANCED",
             }
-            initial_node_count = pool.min_nodes if spec.location_type == "zonal" else 0
-        else:
-            # A fixed size counts per zone in GKE; a regional cluster's pool is pinned to one zone
-            # so that nodeCount is the total.
-            node_count = pool.min_nodes
-            if spec.location_type == "regional":
-                node_locations = [self._first_zone()]
+        initial: Any = (
+            pool.initial_node_count(zones) if isinstance(zones, int) else zones.apply(pool.initial_node_count)
+        )
+        inputs: dict[str, Any] = {
+            "name": pool.name,
+            "project": settings.project,
+            "location": settings.location,
+            "cluster": self.cluster.name,
+            "autoscaling": autoscaling,
+            "node_count": node_count,
+            "initial_node_count": None if node_count is not None else initial,
+            "node_locations": node_locations,
+            "management": {"auto_repair": True, "auto_upgrade": True},
+            "upgrade_settings": SURGE_UPGRADE,
+            "node_config": self._node_config(pool),
+        }
         return gcp.container.NodePool(
             f"{name}-{pool.name}-pool",
-            name=pool.name,
-            project=spec.project,
-            location=spec.location,
-            cluster=self.cluster.name,
-            autoscaling=autoscaling,
-            node_count=node_count,
-            initial_node_count=initial_node_count,
-            node_locations=node_locations,
-            management={"auto_repair": True, "auto_upgrade": True},
-            node_config=self._node_config(pool),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=node_roles),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=node_roles, ignore_changes=POOL_IGNORED_CHANGES
+            ),
+            **inputs,
         )
-
-    def _first_zone(self) -> pulumi.Input[str]:
-        if self.spec.node_locations:
-            return self.spec.node_locations[0]
-        zones = gcp.compute.get_zones_output(
-            project=self.spec.project, region=self.spec.location, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        return zones.names.apply(lambda names: sorted(names)[0])
-
-    def _control_plane(self, name: str, spec: ClusterSpec) -> None:
-        """The Google service account Concurrent's control plane reaches the cluster with."""
-        self.control_plane_account = self.control_plane_key = self.control_plane_email = None
-        account_spec = spec.control_plane_account
-        if account_spec is None:
-            return
-        account, _ = self._service_account(
-            f"{name}-control-plane",
-            account_spec.account_id,
-            f"Concurrent for MLflow control plane for {spec.name}",
-            account_spec.roles,
-        )
-        self.control_plane_account = account
-        self.control_plane_email = account.email
-        if account_spec.create_key:
-            self.control_plane_key = gcp.serviceaccount.Key(
-                f"{name}-control-plane-key",
-                service_account_id=account.name,
-                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["privateKey"]),
-            )

@@ -1,58 +1,99 @@
-"""The ``cluster`` stack config object: an optional GKE cluster, validated without pulumi-gcp.
+"""GKE cluster settings: the args of GkeCluster and ControlPlaneAccount, validated without pulumi-gcp.
 
-Node counts are cluster totals, whatever the location type: autoscaled pools use GKE's total
-limits, and a fixed-size pool of a regional cluster is pinned to one zone (see the README).
+One reader (:func:`read_cluster`) validates a cluster mapping in either key style and returns
+normalized :class:`ClusterSettings`: the stack config parser calls it with camelCase keys and turns
+the result into :class:`GkeClusterArgs`; :class:`~concurrent_infra.gke.cluster.GkeCluster` calls it
+again on those args (snake_case), so both doors refuse the same values with the same messages.
+The same holds for the control-plane account (:func:`read_control_plane`).
+
+Node counts are cluster totals, whatever the location type (see :mod:`concurrent_infra.gke.cluster`).
+
+This module never imports pulumi-gcp: stacks without a cluster must not load it.
 """
 
-from __future__ import annotations
-
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
 
-from ..validation import PROJECT, ObjectReader, Problems
+from ..syntax import broad_role_problem, gcp_role_problem, ipv4_cidr_problem, project_id_problem
+from ..validation import PROJECT, KeyStyle, ObjectReader, Problems
 
 CLUSTER_NAME_MAX_LENGTH = 40
-_CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
-_PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
-_SERVICE_ACCOUNT_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28}[a-z0-9])$")
-_CIDR = re.compile(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")
+_CLUSTER_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_REGION = re.compile(r"[a-z]+-[a-z]+[0-9]+")
+_ZONE = re.compile(r"[a-z]+-[a-z]+[0-9]+-[a-z]")
+_SERVICE_ACCOUNT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
+_RESOURCE_NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+_MACHINE_TYPE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+){1,4}")
+_ACCELERATOR = re.compile(r"nvidia-[a-z0-9-]+")
+_TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_NETWORK = re.compile(r"[-a-zA-Z0-9/._]{1,255}")
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST", "INSTALLATION_DISABLED")
+DATAPATH_PROVIDERS = ("ADVANCED_DATAPATH", "LEGACY_DATAPATH")
+AUTOSCALING_PROFILES = ("OPTIMIZE_UTILIZATION", "BALANCED")
+EXCLUSION_SCOPES = ("NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES")
+
 NODE_TYPE_TAINT_KEY = "concurrent-node-type"
 """The taint (and node label) key the Concurrent docs give their node pools."""
+GKE_MANAGED_COMPONENTS_TAINT_KEY = "components.gke.io/gke-managed-components"
+"""GKE's own taint for a pool dedicated to GKE-managed components (kube-dns, konnectivity-agent,
+metrics-server, ...), which tolerate it (Google: "Isolate your workloads in dedicated node pools")."""
+GPU_TAINT_KEY = "nvidia.com/gpu"
+"""The taint of GPU nodes; pods that request ``nvidia.com/gpu`` get the toleration automatically."""
+ACCELERATOR_LABEL_KEY = "concurrent-accelerator"
+"""Node label: ``gpu`` on the GPU pool, ``none`` on the CPU pool (a nodeSelector for jobs)."""
 
 CONTROL_PLANE_ROLES = (
+    "roles/container.clusterViewer",
+    "roles/cloudbuild.builds.editor",
+    "roles/artifactregistry.writer",
+)
+"""Least-privilege roles of the control plane's Google service account (the default):
+
+- cluster access: ``container.clusterViewer`` (get the cluster's endpoint and credentials; what it
+  may do inside the cluster is decided by RBAC, where its email is bound to the system role),
+  instead of the Kubernetes Engine Service Agent role;
+- Cloud Build: ``cloudbuild.builds.editor`` (start and watch builds), instead of the Cloud Build
+  Service Account role, which is meant for Cloud Build's own account;
+- images: ``artifactregistry.writer`` (push the built images), instead of the Container Registry
+  Service Agent role (Container Registry was shut down in March 2025).
+"""
+CONCURRENT_DOCS_ROLES = (
     "roles/cloudbuild.builds.builder",
     "roles/containerregistry.ServiceAgent",
     "roles/container.serviceAgent",
 )
-"""Cloud Build Service Account, Container Registry Service Agent, Kubernetes Engine Service Agent:
-the roles the Concurrent docs give the control plane's Google service account."""
-
-LocationType = Literal["regional", "zonal"]
+"""The roles the Concurrent docs give the control plane's account (Cloud Build Service Account,
+Container Registry Service Agent, Kubernetes Engine Service Agent); pass them as ``roles`` to get
+the docs' set. Two are service-agent roles, which Google says not to grant user-managed accounts."""
 
 
 def cluster_name_problem(name: str) -> str | None:
     """Why ``name`` cannot name a GKE cluster, or None if it can."""
     if len(name) > CLUSTER_NAME_MAX_LENGTH:
         return f"it has {len(name)} characters; GKE allows at most {CLUSTER_NAME_MAX_LENGTH}"
-    if not _CLUSTER_NAME.match(name):
+    if not _CLUSTER_NAME.fullmatch(name):
         return "GKE cluster names are lowercase letters, digits and '-', starting with a letter"
     return None
 
 
-def location_type(location: str) -> LocationType | None:
+def location_type(location: str) -> str | None:
     """``regional`` for a region (``us-central1``), ``zonal`` for a zone (``us-central1-c``)."""
-    if _REGION.match(location):
+    if _REGION.fullmatch(location):
         return "regional"
-    if _ZONE.match(location):
+    if _ZONE.fullmatch(location):
         return "zonal"
     return None
+
+
+def region_of(location: str) -> str:
+    """The region of a region or zone."""
+    return location if location_type(location) == "regional" else location.rsplit("-", 1)[0]
 
 
 def _location_problem(location: str) -> str | None:
@@ -61,20 +102,49 @@ def _location_problem(location: str) -> str | None:
     return None
 
 
-def _project_problem(project: str) -> str | None:
-    if not _PROJECT_ID.match(project):
-        return "not a Google Cloud project ID (6-30 lowercase letters, digits and '-')"
-    return None
+def _zone_problem(zone: str) -> str | None:
+    return None if location_type(zone) == "zonal" else "not a zone (e.g. us-central1-a)"
 
 
-def _cidr_problem(cidr: str) -> str | None:
-    return None if _CIDR.match(cidr) else "not an IPv4 CIDR block"
-
-
-def _account_id_problem(account_id: str) -> str | None:
-    if not _SERVICE_ACCOUNT_ID.match(account_id):
+def account_id_problem(account_id: str) -> str | None:
+    """Why ``account_id`` cannot be a service account ID, or None."""
+    if not _SERVICE_ACCOUNT_ID.fullmatch(account_id):
         return "a service account ID is 6-30 lowercase letters, digits and '-', starting with a letter"
     return None
+
+
+def _machine_type_problem(machine_type: str) -> str | None:
+    if _MACHINE_TYPE.fullmatch(machine_type) and len(machine_type) <= 63:
+        return None
+    return "not a Compute Engine machine type (e.g. e2-standard-4)"
+
+
+def _accelerator_problem(accelerator: str) -> str | None:
+    if _ACCELERATOR.fullmatch(accelerator) and len(accelerator) <= 63:
+        return None
+    return "not a GPU accelerator type (e.g. nvidia-tesla-t4, nvidia-l4)"
+
+
+def _network_problem(network: str) -> str | None:
+    return None if _NETWORK.fullmatch(network) else "not a VPC network or subnetwork name or self link"
+
+
+def _time_of_day_problem(value: str) -> str | None:
+    return None if _TIME_OF_DAY.fullmatch(value) else "not a time of day HH:MM (UTC, 24-hour)"
+
+
+def _timestamp_problem(value: str) -> str | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return "not an RFC 3339 timestamp (e.g. 2026-12-20T00:00:00Z)"
+    if moment.tzinfo is None:
+        return "the timestamp has no time zone (end it with Z or +00:00)"
+    return None
+
+
+def _one_of(choices: tuple[str, ...]) -> Any:
+    return lambda value: None if value in choices else f"one of {', '.join(choices)}"
 
 
 def service_account_id(cluster_name: str, suffix: str) -> str:
@@ -82,208 +152,757 @@ def service_account_id(cluster_name: str, suffix: str) -> str:
     return f"{cluster_name[: 29 - len(suffix)].rstrip('-')}-{suffix}"
 
 
-@dataclass(frozen=True)
-class NodePoolSpec:
-    """One node pool. ``min_nodes``/``max_nodes`` are cluster totals; equal means a fixed size."""
+# ---- args (the components' public input types) -------------------------------------------------
+
+
+class NodePoolArgs(TypedDict):
+    """One node pool of GkeCluster. Counts are cluster totals, on zonal and regional clusters."""
+
+    enabled: NotRequired[bool]
+    """Create this pool (default true, except the GPU pool: false)."""
+    machine_type: NotRequired[str]
+    """Compute Engine machine type of the nodes."""
+    disk_size_gb: NotRequired[int]
+    """Boot disk size in GB (pd-balanced: throughput grows with size; ML images are large)."""
+    min_nodes: NotRequired[int]
+    """Autoscaling: the fewest nodes in the whole pool (all zones together)."""
+    max_nodes: NotRequired[int]
+    """Autoscaling: the most nodes in the whole pool (all zones together)."""
+    node_count: NotRequired[int]
+    """A fixed size for the whole pool (instead of min_nodes/max_nodes)."""
+    spot: NotRequired[bool]
+    """Spot VMs (cheaper, can be preempted)."""
+    node_locations: NotRequired[list[str]]
+    """Zones of this pool (default: the cluster's). For GPUs: zones that offer the accelerator."""
+    accelerator_type: NotRequired[str]
+    """GPU pool only: the accelerator (gcloud compute accelerator-types list)."""
+    accelerator_count: NotRequired[int]
+    """GPU pool only: accelerators per node."""
+    gpu_driver_version: NotRequired[str]
+    """GPU pool only: DEFAULT, LATEST or INSTALLATION_DISABLED (GKE installs the driver)."""
+
+
+class NodePoolsArgs(TypedDict):
+    """The node pools of GkeCluster, each with the Concurrent docs' defaults."""
+
+    components: NotRequired[NodePoolArgs]
+    """Pool for GKE-managed components (kube-dns, metrics-server...), tainted with GKE's own
+    components.gke.io/gke-managed-components taint. Default e2-standard-2, 1..2 nodes."""
+    system: NotRequired[NodePoolArgs]
+    """Concurrent's system pool (taint concurrent-node-type=system). Default e2-standard-2, 1 node."""
+    cpu: NotRequired[NodePoolArgs]
+    """CPU worker pool (taint concurrent-node-type=worker). Default e2-standard-4, spot, 0..1."""
+    gpu: NotRequired[NodePoolArgs]
+    """GPU worker pool (taints concurrent-node-type=worker and nvidia.com/gpu). Opt-in (enabled)."""
+
+
+class MasterAuthorizedNetworkArgs(TypedDict):
+    """A network allowed to reach the cluster's control plane."""
+
+    cidr_block: str
+    """An IPv4 CIDR block, e.g. 203.0.113.0/24."""
+    display_name: NotRequired[str]
+    """A label for the network."""
+
+
+class MaintenanceExclusionArgs(TypedDict):
+    """A period in which GKE does not upgrade the cluster (e.g. during a long training run)."""
 
     name: str
-    node_type: Literal["system", "worker"]
+    """Name of the exclusion."""
+    start_time: str
+    """Start, RFC 3339 (e.g. 2026-12-20T00:00:00Z)."""
+    end_time: str
+    """End, RFC 3339."""
+    scope: NotRequired[str]
+    """NO_UPGRADES (default; at most 30 days), NO_MINOR_UPGRADES or NO_MINOR_OR_NODE_UPGRADES."""
+
+
+class GkeClusterArgs(TypedDict):
+    """Arguments of GkeCluster (snake_case in Python, camelCase in the schema and stack config)."""
+
+    name: str
+    """Cluster name: lowercase letters, digits and '-', starting with a letter, at most 40."""
+    location: str
+    """A region (regional cluster, e.g. us-central1) or a zone (zonal cluster, e.g. us-central1-c)."""
+    project: str
+    """Google Cloud project ID."""
+    release_channel: NotRequired[str]
+    """RAPID, REGULAR (default), STABLE or EXTENDED."""
+    deletion_protection: NotRequired[bool]
+    """GCP refuses to delete the cluster while true (default true)."""
+    node_pools: NotRequired[NodePoolsArgs]
+    """Node pools; omitted pools get the defaults."""
+    node_locations: NotRequired[list[str]]
+    """Zones of the cluster's nodes (default: GKE's choice for a region, the zone for a zone)."""
+    private_nodes: NotRequired[bool]
+    """Nodes without public IPs (needs master_ipv4_cidr_block; see cloud_nat)."""
+    master_ipv4_cidr_block: NotRequired[str]
+    """The control plane's /28 range, required with private_nodes."""
+    private_endpoint: NotRequired[bool]
+    """Control plane reachable only on its private IP (needs private_nodes)."""
+    cloud_nat: NotRequired[bool]
+    """Create a Cloud Router and Cloud NAT so private nodes can pull public images."""
+    master_authorized_networks: NotRequired[list[MasterAuthorizedNetworkArgs]]
+    """Networks allowed to reach the control plane."""
+    network: NotRequired[str]
+    """VPC network (default: the project's default network)."""
+    subnetwork: NotRequired[str]
+    """Subnetwork of the nodes."""
+    datapath_provider: NotRequired[str]
+    """ADVANCED_DATAPATH (Dataplane V2, enforces NetworkPolicies; default) or LEGACY_DATAPATH.
+    Used only when the cluster is created: an existing cluster keeps its datapath."""
+    image_streaming: NotRequired[bool]
+    """Image streaming for Artifact Registry images (default true)."""
+    autoscaling_profile: NotRequired[str]
+    """OPTIMIZE_UTILIZATION (default: remove idle nodes sooner) or BALANCED."""
+    cost_allocation: NotRequired[bool]
+    """GKE cost allocation: cost per namespace and label in the billing export (default true)."""
+    maintenance_start_time: NotRequired[str]
+    """Start of GKE's daily 4-hour maintenance window, HH:MM UTC (default 03:00)."""
+    maintenance_exclusions: NotRequired[list[MaintenanceExclusionArgs]]
+    """Periods without upgrades."""
+    binary_authorization: NotRequired[bool]
+    """Enforce the project's Binary Authorization policy (default false)."""
+    adopt_existing: NotRequired[bool]
+    """Let the cluster's Kubernetes provider adopt existing objects (the stack's adoptExisting)."""
+
+
+class ControlPlaneAccountArgs(TypedDict):
+    """Arguments of ControlPlaneAccount: the Google service account Concurrent's control plane uses."""
+
+    account_id: str
+    """Service account ID (6-30 lowercase letters, digits, '-')."""
+    project: str
+    """Google Cloud project ID."""
+    display_name: NotRequired[str]
+    """Display name of the account."""
+    roles: NotRequired[list[str]]
+    """Project roles (default: least privilege, see README). Basic and admin roles are refused
+    unless allow_broad_roles."""
+    allow_broad_roles: NotRequired[bool]
+    """Accept basic roles (owner, editor, viewer) and administrator roles (default false)."""
+    create_key: NotRequired[bool]
+    """Create a JSON key, kept secret in the state (default false; see the README's key hand-over)."""
+
+
+# ---- normalized settings ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolDefaults:
+    """The defaults of one pool (the Concurrent docs' pools, plus GKE-managed components)."""
+
+    node_type: str
+    machine_type: str
+    min_nodes: int
+    max_nodes: int
+    spot: bool
+    disk_size_gb: int
+    enabled: bool = True
+
+
+POOL_DEFAULTS: Mapping[str, PoolDefaults] = {
+    # Small, on-demand, never scales to zero: DNS must always run.
+    "components": PoolDefaults("components", "e2-standard-2", 1, 2, spot=False, disk_size_gb=50),
+    # The Concurrent docs' pools. Disks: see README (ML images are large, pd-balanced throughput
+    # scales with size; the docs use 500 GB).
+    "system": PoolDefaults("system", "e2-standard-2", 1, 1, spot=False, disk_size_gb=100),
+    "cpu": PoolDefaults("worker", "e2-standard-4", 0, 1, spot=True, disk_size_gb=200),
+    "gpu": PoolDefaults("worker", "n1-standard-4", 0, 1, spot=False, disk_size_gb=500, enabled=False),
+}
+POOL_FIELDS = (
+    "enabled",
+    "machine_type",
+    "disk_size_gb",
+    "min_nodes",
+    "max_nodes",
+    "node_count",
+    "spot",
+    "node_locations",
+)
+GPU_POOL_FIELDS = (*POOL_FIELDS, "accelerator_type", "accelerator_count", "gpu_driver_version")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """One validated node pool. ``min_nodes``/``max_nodes`` are cluster totals."""
+
+    name: str
+    node_type: str
     machine_type: str
     disk_size_gb: int
     min_nodes: int
     max_nodes: int
     spot: bool
+    node_locations: tuple[str, ...] = ()
     accelerator_type: str | None = None
     accelerator_count: int = 0
     gpu_driver_version: str = "DEFAULT"
 
     @property
-    def autoscaled(self) -> bool:
-        return self.min_nodes != self.max_nodes
+    def fixed(self) -> bool:
+        """A fixed size (``node_count``, or equal minimum and maximum)."""
+        return self.min_nodes == self.max_nodes
+
+    @property
+    def gpu(self) -> bool:
+        return self.accelerator_type is not None
+
+    def initial_node_count(self, zones: int) -> int:
+        """Nodes per zone at creation, so the pool starts with at least ``min_nodes`` in all."""
+        return math.ceil(self.min_nodes / max(zones, 1))
 
 
 @dataclass(frozen=True)
-class ControlPlaneAccountSpec:
-    """The Google service account Concurrent's control plane uses to reach the cluster."""
-
-    account_id: str
-    roles: tuple[str, ...] = CONTROL_PLANE_ROLES
-    create_key: bool = True
-
-
-@dataclass(frozen=True)
-class MasterAuthorizedNetwork:
-    cidr_block: str
-    display_name: str | None = None
+class MaintenanceExclusion:
+    name: str
+    start_time: str
+    end_time: str
+    scope: str = "NO_UPGRADES"
 
 
 @dataclass(frozen=True)
-class ClusterSpec:
-    """A GKE cluster made for Concurrent, as the ``cluster`` config object describes it."""
+class ClusterSettings:
+    """A validated GkeCluster: every default applied."""
 
     name: str
     project: str
     location: str
     release_channel: str = "REGULAR"
     deletion_protection: bool = True
+    node_pools: tuple[PoolSettings, ...] = ()
+    node_locations: tuple[str, ...] = ()
     private_nodes: bool = False
     master_ipv4_cidr_block: str | None = None
-    master_authorized_networks: tuple[MasterAuthorizedNetwork, ...] = ()
+    private_endpoint: bool = False
+    cloud_nat: bool = False
+    master_authorized_networks: tuple[tuple[str, str | None], ...] = ()
     network: str | None = None
     subnetwork: str | None = None
-    node_locations: tuple[str, ...] = ()
-    node_pools: tuple[NodePoolSpec, ...] = field(default_factory=tuple)
-    control_plane_account: ControlPlaneAccountSpec | None = None
+    datapath_provider: str = "ADVANCED_DATAPATH"
+    image_streaming: bool = True
+    autoscaling_profile: str = "OPTIMIZE_UTILIZATION"
+    cost_allocation: bool = True
+    maintenance_start_time: str = "03:00"
+    maintenance_exclusions: tuple[MaintenanceExclusion, ...] = ()
+    binary_authorization: bool = False
+    adopt_existing: bool = False
 
     @property
-    def location_type(self) -> LocationType:
+    def location_type(self) -> str:
         kind = location_type(self.location)
-        assert kind is not None, "validated by parse_cluster_config"
+        assert kind is not None, "validated by read_cluster"
         return kind
+
+    @property
+    def region(self) -> str:
+        return region_of(self.location)
 
     @property
     def workload_pool(self) -> str:
         return f"{self.project}.svc.id.goog"
 
 
-CLUSTER_KEYS = (
-    "name", "project", "location", "releaseChannel", "deletionProtection", "privateNodes",
-    "masterIpv4CidrBlock", "masterAuthorizedNetworks", "network", "subnetwork", "nodeLocations",
-    "nodePools", "controlPlaneServiceAccount",
-)  # fmt: skip
-POOL_KEYS = ("machineType", "diskSizeGb", "minNodes", "maxNodes", "nodeCount", "spot")
-GPU_POOL_KEYS = (*POOL_KEYS, "enabled", "acceleratorType", "acceleratorCount", "gpuDriverVersion")
-
-
 @dataclass(frozen=True)
-class _PoolDefaults:
-    node_type: Literal["system", "worker"]
-    machine_type: str
-    min_nodes: int
-    max_nodes: int
-    spot: bool
+class ControlPlaneSettings:
+    """A validated ControlPlaneAccount."""
+
+    account_id: str
+    project: str
+    display_name: str
+    roles: tuple[str, ...] = CONTROL_PLANE_ROLES
+    create_key: bool = False
 
 
-POOL_DEFAULTS = {
-    # The Concurrent docs' pools. Disk: 100 GB (GKE's default) instead of the docs' 500 GB.
-    "system": _PoolDefaults("system", "e2-standard-2", 1, 1, spot=False),
-    "cpu": _PoolDefaults("worker", "e2-standard-4", 0, 1, spot=True),
-    "gpu": _PoolDefaults("worker", "n1-standard-4", 0, 1, spot=False),
-}
-DEFAULT_DISK_SIZE_GB = 100
+CLUSTER_FIELDS = tuple(GkeClusterArgs.__annotations__)
+CONTROL_PLANE_FIELDS = tuple(ControlPlaneAccountArgs.__annotations__)
 
 
-def _parse_pool(name: str, value: Mapping[str, Any], key: str, problems: Problems) -> NodePoolSpec | None:
+# ---- readers (one code path for stack config and args) ------------------------------------------
+
+
+def _read_pool(
+    name: str, reader: ObjectReader | None, key: str, problems: Problems, style: KeyStyle
+) -> PoolSettings | None:
     defaults = POOL_DEFAULTS[name]
-    reader = ObjectReader(value, key, GPU_POOL_KEYS if name == "gpu" else POOL_KEYS, problems)
-    if name == "gpu" and not reader.boolean("enabled", False):
+    if reader is None:
+        if not defaults.enabled:
+            return None
+        reader = ObjectReader({}, key, (), problems, style)
+    if not reader.boolean("enabled", defaults.enabled):
         return None
-    if "nodeCount" in value and ("minNodes" in value or "maxNodes" in value):
+    fixed = reader.has("node_count")
+    if fixed and (reader.has("min_nodes") or reader.has("max_nodes")):
         problems.add(
-            f"{key}.nodeCount",
-            value["nodeCount"],
-            "nodeCount fixes the size",
-            "give nodeCount, or minNodes and maxNodes",
+            reader.field("node_count"),
+            reader.raw("node_count"),
+            "node_count fixes the size, so min_nodes/max_nodes cannot be given too"
+            if style is KeyStyle.SNAKE
+            else "nodeCount fixes the size, so minNodes/maxNodes cannot be given too",
+            f"give {reader.spelled('node_count')}, or {reader.spelled('min_nodes')} and "
+            f"{reader.spelled('max_nodes')}",
         )
-    fixed = reader.integer("nodeCount", defaults.min_nodes, minimum=1) if "nodeCount" in value else None
-    min_nodes = fixed if fixed is not None else reader.integer("minNodes", defaults.min_nodes)
-    max_nodes = fixed if fixed is not None else reader.integer("maxNodes", defaults.max_nodes, minimum=1)
+    minimum = 1 if name == "components" else 0
+    if fixed:
+        min_nodes = max_nodes = reader.integer(
+            "node_count", max(defaults.min_nodes, 1), minimum=max(minimum, 1), maximum=1000
+        )
+    else:
+        min_nodes = reader.integer("min_nodes", defaults.min_nodes, minimum=minimum, maximum=1000)
+        max_nodes = reader.integer("max_nodes", defaults.max_nodes, minimum=1, maximum=1000)
     if min_nodes > max_nodes:
         problems.add(
-            f"{key}.minNodes", min_nodes, f"greater than maxNodes ({max_nodes})", "make minNodes <= maxNodes"
+            reader.field("min_nodes"),
+            min_nodes,
+            f"greater than {reader.spelled('max_nodes')} ({max_nodes})",
+            f"make {reader.spelled('min_nodes')} <= {reader.spelled('max_nodes')}",
         )
-    accelerator_type = None
+    accelerator_type: str | None = None
     accelerator_count = 0
     driver = "DEFAULT"
     if name == "gpu":
-        accelerator_type = reader.string("acceleratorType", "nvidia-tesla-t4", example="nvidia-tesla-t4")
-        if not accelerator_type:
-            problems.add(
-                f"{key}.acceleratorType",
-                accelerator_type,
-                "a GPU pool needs an accelerator",
-                "e.g. acceleratorType: nvidia-tesla-t4",
+        accelerator_type = reader.string(
+            "accelerator_type", "nvidia-tesla-t4", check=_accelerator_problem, example="nvidia-tesla-t4"
+        )
+        accelerator_count = reader.integer("accelerator_count", 1, minimum=1, maximum=16)
+        driver = (
+            reader.string(
+                "gpu_driver_version", "DEFAULT", check=_one_of(GPU_DRIVER_VERSIONS), example="DEFAULT"
             )
-        accelerator_count = reader.integer("acceleratorCount", 1, minimum=1)
-        driver = reader.string(
-            "gpuDriverVersion", "DEFAULT",
-            check=lambda v: None if v in GPU_DRIVER_VERSIONS else f"one of {', '.join(GPU_DRIVER_VERSIONS)}",
-            example="DEFAULT",
-        ) or "DEFAULT"  # fmt: skip
-    return NodePoolSpec(
+            or "DEFAULT"
+        )
+    return PoolSettings(
         name=name,
         node_type=defaults.node_type,
-        machine_type=reader.string("machineType", defaults.machine_type, example=defaults.machine_type)
+        machine_type=reader.string(
+            "machine_type", defaults.machine_type, check=_machine_type_problem, example=defaults.machine_type
+        )
         or defaults.machine_type,
-        disk_size_gb=reader.integer("diskSizeGb", DEFAULT_DISK_SIZE_GB, minimum=10),
+        disk_size_gb=reader.integer("disk_size_gb", defaults.disk_size_gb, minimum=10, maximum=65536),
         min_nodes=min_nodes,
         max_nodes=max_nodes,
         spot=reader.boolean("spot", defaults.spot),
+        node_locations=reader.strings("node_locations", example="us-central1-a", check=_zone_problem),
         accelerator_type=accelerator_type,
         accelerator_count=accelerator_count,
         gpu_driver_version=driver,
     )
 
 
-def _parse_pools(value: Mapping[str, Any] | None, problems: Problems) -> tuple[NodePoolSpec, ...]:
-    reader = ObjectReader(value or {}, "cluster.nodePools", POOL_DEFAULTS, problems)
-    pools = (
-        _parse_pool(name, reader.object(name) or {}, f"cluster.nodePools.{name}", problems)
-        for name in POOL_DEFAULTS
-    )
-    return tuple(pool for pool in pools if pool)
+def _read_pools(
+    reader: ObjectReader | None, key: str, problems: Problems, style: KeyStyle
+) -> tuple[PoolSettings, ...]:
+    pools = []
+    for name in POOL_DEFAULTS:
+        fields = GPU_POOL_FIELDS if name == "gpu" else POOL_FIELDS
+        pool_reader = reader.reader(name, fields) if reader else None
+        pool = _read_pool(name, pool_reader, f"{key}.{name}" if key else name, problems, style)
+        if pool:
+            pools.append(pool)
+    return tuple(pools)
 
 
-def _parse_control_plane_account(
-    value: Any, cluster_name: str, problems: Problems
-) -> ControlPlaneAccountSpec | None:
-    key = "cluster.controlPlaneServiceAccount"
-    if value is None or value is False:
-        return None
-    if value is True:
-        value = {}
-    if not isinstance(value, dict):
-        problems.add(
-            key, value, "expected true, false or an object {accountId?, roles?, createKey?}", "e.g. true"
-        )
-        return None
-    reader = ObjectReader(value, key, ("accountId", "roles", "createKey"), problems)
-    default_id = service_account_id(cluster_name, "concurrent")
-    return ControlPlaneAccountSpec(
-        account_id=reader.string("accountId", default_id, check=_account_id_problem, example=default_id)
-        or default_id,
-        roles=reader.strings("roles", example=CONTROL_PLANE_ROLES[0])
-        if "roles" in value
-        else CONTROL_PLANE_ROLES,
-        create_key=reader.boolean("createKey", True),
-    )
-
-
-def _parse_networks(value: Any, problems: Problems) -> tuple[MasterAuthorizedNetwork, ...]:
-    key = "cluster.masterAuthorizedNetworks"
-    if not isinstance(value, list):
-        problems.add(
-            key, value, "expected a list of {cidrBlock, displayName?}", "e.g. [{cidrBlock: 203.0.113.0/24}]"
-        )
+def _read_networks(reader: ObjectReader, problems: Problems) -> tuple[tuple[str, str | None], ...]:
+    name = "master_authorized_networks"
+    value = reader.raw(name)
+    if value is None:
+        return ()
+    key = reader.field(name)
+    example = f"{reader.spelled('cidr_block')}: 203.0.113.0/24"
+    if not isinstance(value, list | tuple):
+        problems.add(key, value, "expected a list of objects", f"e.g. [{{{example}}}]")
         return ()
     networks = []
-    for index, entry in enumerate(value):
-        if not isinstance(entry, dict):
-            problems.add(f"{key}[{index}]", entry, "expected an object", "e.g. {cidrBlock: 203.0.113.0/24}")
+    for index, entry in enumerate(value[:50]):
+        if not isinstance(entry, Mapping):
+            problems.add(f"{key}[{index}]", entry, "expected an object", f"e.g. {{{example}}}")
             continue
-        reader = ObjectReader(entry, f"{key}[{index}]", ("cidrBlock", "displayName"), problems)
-        cidr = reader.required_string(
-            "cidrBlock", "e.g. cidrBlock: 203.0.113.0/24", check=_cidr_problem, example="203.0.113.0/24"
+        entry_reader = ObjectReader(
+            entry, f"{key}[{index}]", ("cidr_block", "display_name"), problems, reader.style
+        )
+        cidr = entry_reader.required_string(
+            "cidr_block", f"e.g. {example}", check=ipv4_cidr_problem, example="203.0.113.0/24"
         )
         if cidr is None:
             continue
-        networks.append(MasterAuthorizedNetwork(cidr, reader.string("displayName")))
+        if cidr == "0.0.0.0/0":
+            problems.add(
+                f"{key}[{index}].{entry_reader.spelled('cidr_block')}",
+                cidr,
+                "it authorizes every address on the internet, which is what having no list means",
+                "list only your networks (e.g. your office or CI egress range)",
+            )
+            continue
+        networks.append((cidr, entry_reader.string("display_name")))
+    if len(value) > 50:
+        problems.add(key, value, f"it has {len(value)} entries; GKE allows at most 50", "list fewer networks")
     return tuple(networks)
 
 
-def parse_cluster_config(value: Any, default_project: str | None, problems: Problems) -> ClusterSpec | None:
-    """Validate the ``cluster`` object; ``default_project`` is ``gcp:project`` when set."""
-    if not isinstance(value, dict):
+def _read_exclusions(reader: ObjectReader, problems: Problems) -> tuple[MaintenanceExclusion, ...]:
+    name = "maintenance_exclusions"
+    value = reader.raw(name)
+    if value is None:
+        return ()
+    key = reader.field(name)
+    fields = ("name", "start_time", "end_time", "scope")
+    if not isinstance(value, list | tuple) or len(value) > 20:
+        problems.add(
+            key,
+            value,
+            "expected a list of at most 20 objects {name, startTime, endTime, scope?}",
+            "e.g. [{name: year-end, startTime: 2026-12-20T00:00:00Z, endTime: 2027-01-05T00:00:00Z}]",
+        )
+        return ()
+    exclusions = []
+    for index, entry in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, Mapping):
+            problems.add(
+                where, entry, "expected an object", "e.g. {name: year-end, startTime: ..., endTime: ...}"
+            )
+            continue
+        entry_reader = ObjectReader(entry, where, fields, problems, reader.style)
+        exclusion_name = entry_reader.required_string(
+            "name",
+            "give each exclusion a name",
+            check=lambda v: (
+                None
+                if _RESOURCE_NAME.fullmatch(v)
+                else "lowercase letters, digits and '-', starting with a letter"
+            ),
+            example="year-end",
+        )
+        start = entry_reader.required_string(
+            "start_time",
+            "e.g. 2026-12-20T00:00:00Z",
+            check=_timestamp_problem,
+            example="2026-12-20T00:00:00Z",
+        )
+        end = entry_reader.required_string(
+            "end_time", "e.g. 2027-01-05T00:00:00Z", check=_timestamp_problem, example="2027-01-05T00:00:00Z"
+        )
+        scope = entry_reader.string(
+            "scope", "NO_UPGRADES", check=_one_of(EXCLUSION_SCOPES), example="NO_UPGRADES"
+        )
+        if not (exclusion_name and start and end):
+            continue
+        if datetime.fromisoformat(end) <= datetime.fromisoformat(start):
+            problems.add(
+                f"{where}.{entry_reader.spelled('end_time')}",
+                end,
+                f"not after the start ({start})",
+                "make the end later than the start",
+            )
+            continue
+        exclusions.append(MaintenanceExclusion(exclusion_name, start, end, scope or "NO_UPGRADES"))
+    return tuple(exclusions)
+
+
+def read_cluster(
+    value: Mapping[str, Any],
+    key: str,
+    problems: Problems,
+    style: KeyStyle,
+    default_project: str | None = None,
+) -> ClusterSettings | None:
+    """Validate a cluster mapping (``style`` says how its keys are spelled); None if it is invalid.
+
+    Every problem is recorded in ``problems`` with the key, the value and the fix.
+    """
+    reader = ObjectReader(value, key, CLUSTER_FIELDS, problems, style)
+    name = reader.required_string(
+        "name",
+        f"e.g. {reader.spelled('name')}: concurrent-dev",
+        check=cluster_name_problem,
+        example="concurrent-dev",
+    )
+    location = reader.required_string(
+        "location",
+        "a region (regional cluster) or a zone (zonal cluster)",
+        check=_location_problem,
+        example="us-central1",
+    )
+    project = reader.required_string(
+        "project",
+        f"pulumi config set gcp:project MY-PROJECT (or set {PROJECT}:cluster.project)"
+        if style is KeyStyle.CAMEL
+        else "pass project='my-project'",
+        default=default_project,
+        check=project_id_problem,
+        example="my-project",
+        why="no project: neither cluster.project nor gcp:project is set"
+        if style is KeyStyle.CAMEL
+        else "required",
+    )
+    channel = reader.string("release_channel", "REGULAR", check=_one_of(RELEASE_CHANNELS), example="REGULAR")
+    node_locations = reader.strings("node_locations", example="us-central1-a", check=_zone_problem)
+    if location and node_locations:
+        for index, zone in enumerate(node_locations):
+            if region_of(zone) != region_of(location):
+                problems.add(
+                    f"{reader.field('node_locations')}[{index}]",
+                    zone,
+                    f"not a zone of the cluster's region {region_of(location)}",
+                    f"use zones of {region_of(location)}, e.g. {region_of(location)}-a",
+                )
+    pools = _read_pools(
+        reader.reader("node_pools", POOL_DEFAULTS), reader.field("node_pools"), problems, style
+    )
+    private_nodes = reader.boolean("private_nodes", False)
+    master_cidr = reader.string("master_ipv4_cidr_block", check=ipv4_cidr_problem, example="172.16.0.0/28")
+    cidr_key = reader.spelled("master_ipv4_cidr_block")
+    if private_nodes and master_cidr is None and not reader.has("master_ipv4_cidr_block"):
+        problems.add(
+            reader.field("master_ipv4_cidr_block"),
+            None,
+            f"{reader.spelled('private_nodes')} needs the control plane's own /28 range",
+            f"e.g. {cidr_key}: 172.16.0.0/28 (unused by your VPC)",
+        )
+    if master_cidr is not None and not master_cidr.endswith("/28"):
+        problems.add(
+            reader.field("master_ipv4_cidr_block"),
+            master_cidr,
+            "GKE needs a /28 block",
+            f"e.g. {cidr_key}: 172.16.0.0/28",
+        )
+    if master_cidr is not None and not private_nodes:
+        problems.add(
+            reader.field("master_ipv4_cidr_block"),
+            master_cidr,
+            f"only used with {reader.spelled('private_nodes')}: true",
+            f"set {reader.spelled('private_nodes')}: true, or remove {cidr_key}",
+        )
+    private_endpoint = reader.boolean("private_endpoint", False)
+    if private_endpoint and not private_nodes:
+        problems.add(
+            reader.field("private_endpoint"),
+            True,
+            f"needs {reader.spelled('private_nodes')}: true",
+            f"set {reader.spelled('private_nodes')}: true, or remove {reader.spelled('private_endpoint')}",
+        )
+    cloud_nat = reader.boolean("cloud_nat", False)
+    if cloud_nat and not private_nodes:
+        problems.add(
+            reader.field("cloud_nat"),
+            True,
+            "nodes with public IPs do not need Cloud NAT",
+            f"set {reader.spelled('private_nodes')}: true, or remove {reader.spelled('cloud_nat')}",
+        )
+    networks = _read_networks(reader, problems)
+    network = reader.string("network", check=_network_problem, example="default")
+    subnetwork = reader.string("subnetwork", check=_network_problem, example="default")
+    datapath = reader.string(
+        "datapath_provider",
+        "ADVANCED_DATAPATH",
+        check=_one_of(DATAPATH_PROVIDERS),
+        example="ADVANCED_DATAPATH",
+    )
+    profile = reader.string(
+        "autoscaling_profile",
+        "OPTIMIZE_UTILIZATION",
+        check=_one_of(AUTOSCALING_PROFILES),
+        example="OPTIMIZE_UTILIZATION",
+    )
+    window = reader.string("maintenance_start_time", "03:00", check=_time_of_day_problem, example="03:00")
+    deletion_protection = reader.boolean("deletion_protection", True)
+    image_streaming = reader.boolean("image_streaming", True)
+    cost_allocation = reader.boolean("cost_allocation", True)
+    binary_authorization = reader.boolean("binary_authorization", False)
+    adopt_existing = reader.boolean("adopt_existing", False)
+    exclusions = _read_exclusions(reader, problems)
+    if not (name and location and project):
+        return None
+    return ClusterSettings(
+        name=name,
+        project=project,
+        location=location,
+        release_channel=channel or "REGULAR",
+        node_pools=pools,
+        node_locations=node_locations,
+        private_nodes=private_nodes,
+        master_ipv4_cidr_block=master_cidr,
+        private_endpoint=private_endpoint,
+        cloud_nat=cloud_nat,
+        master_authorized_networks=networks,
+        network=network,
+        subnetwork=subnetwork,
+        datapath_provider=datapath or "ADVANCED_DATAPATH",
+        autoscaling_profile=profile or "OPTIMIZE_UTILIZATION",
+        maintenance_start_time=window or "03:00",
+        maintenance_exclusions=exclusions,
+        deletion_protection=deletion_protection,
+        image_streaming=image_streaming,
+        cost_allocation=cost_allocation,
+        binary_authorization=binary_authorization,
+        adopt_existing=adopt_existing,
+    )
+
+
+def read_control_plane(
+    value: Mapping[str, Any],
+    key: str,
+    problems: Problems,
+    style: KeyStyle,
+    default_account_id: str | None = None,
+    default_project: str | None = None,
+) -> ControlPlaneSettings | None:
+    """Validate a control-plane account mapping; None if it is invalid."""
+    reader = ObjectReader(value, key, CONTROL_PLANE_FIELDS, problems, style)
+    account_id = reader.required_string(
+        "account_id",
+        f"e.g. {reader.spelled('account_id')}: concurrent-ctl",
+        default=default_account_id,
+        check=account_id_problem,
+        example=default_account_id or "concurrent-ctl",
+    )
+    project = reader.required_string(
+        "project",
+        "pass project='my-project'",
+        default=default_project,
+        check=project_id_problem,
+        example="my-project",
+    )
+    allow_broad = reader.boolean("allow_broad_roles", False)
+    roles = reader.strings("roles", example=CONTROL_PLANE_ROLES[0], check=gcp_role_problem, max_items=20)
+    if not allow_broad:
+        for index, role in enumerate(roles):
+            if why := broad_role_problem(role):
+                problems.add(
+                    f"{reader.field('roles')}[{index}]",
+                    role,
+                    why,
+                    f"grant a narrower role (default: {', '.join(CONTROL_PLANE_ROLES)}), or set "
+                    f"{reader.spelled('allow_broad_roles')}: true if you really mean it",
+                )
+    display = reader.string("display_name", "Concurrent for MLflow control plane")
+    if not (account_id and project):
+        return None
+    return ControlPlaneSettings(
+        account_id=account_id,
+        project=project,
+        display_name=display or "Concurrent for MLflow control plane",
+        roles=roles if reader.has("roles") else CONTROL_PLANE_ROLES,
+        create_key=reader.boolean("create_key", False),
+    )
+
+
+# ---- settings -> args (what the stack config parser hands the components) -----------------------
+
+
+def _pool_args(pool: PoolSettings) -> NodePoolArgs:
+    args: NodePoolArgs = {
+        "enabled": True,
+        "machine_type": pool.machine_type,
+        "disk_size_gb": pool.disk_size_gb,
+        "spot": pool.spot,
+    }
+    if pool.fixed:
+        args["node_count"] = pool.min_nodes
+    else:
+        args["min_nodes"], args["max_nodes"] = pool.min_nodes, pool.max_nodes
+    if pool.node_locations:
+        args["node_locations"] = list(pool.node_locations)
+    if pool.accelerator_type is not None:
+        args["accelerator_type"] = pool.accelerator_type
+        args["accelerator_count"] = pool.accelerator_count
+        args["gpu_driver_version"] = pool.gpu_driver_version
+    return args
+
+
+def cluster_args(settings: ClusterSettings) -> GkeClusterArgs:
+    """The GkeCluster args that describe ``settings`` exactly (every default spelled out)."""
+    pools: NodePoolsArgs = {}
+    for pool in settings.node_pools:
+        pools[pool.name] = _pool_args(pool)  # type: ignore[literal-required]
+    for name in POOL_DEFAULTS:
+        if name not in pools:
+            pools[name] = {"enabled": False}  # type: ignore[literal-required]
+    args: GkeClusterArgs = {
+        "name": settings.name,
+        "location": settings.location,
+        "project": settings.project,
+        "release_channel": settings.release_channel,
+        "deletion_protection": settings.deletion_protection,
+        "node_pools": pools,
+        "private_nodes": settings.private_nodes,
+        "private_endpoint": settings.private_endpoint,
+        "cloud_nat": settings.cloud_nat,
+        "datapath_provider": settings.datapath_provider,
+        "image_streaming": settings.image_streaming,
+        "autoscaling_profile": settings.autoscaling_profile,
+        "cost_allocation": settings.cost_allocation,
+        "maintenance_start_time": settings.maintenance_start_time,
+        "binary_authorization": settings.binary_authorization,
+        "adopt_existing": settings.adopt_existing,
+    }
+    if settings.node_locations:
+        args["node_locations"] = list(settings.node_locations)
+    if settings.master_ipv4_cidr_block:
+        args["master_ipv4_cidr_block"] = settings.master_ipv4_cidr_block
+    if settings.master_authorized_networks:
+        args["master_authorized_networks"] = [
+            {"cidr_block": cidr, **({"display_name": label} if label else {})}  # type: ignore[typeddict-item]
+            for cidr, label in settings.master_authorized_networks
+        ]
+    if settings.network:
+        args["network"] = settings.network
+    if settings.subnetwork:
+        args["subnetwork"] = settings.subnetwork
+    if settings.maintenance_exclusions:
+        args["maintenance_exclusions"] = [
+            {"name": e.name, "start_time": e.start_time, "end_time": e.end_time, "scope": e.scope}
+            for e in settings.maintenance_exclusions
+        ]
+    return args
+
+
+def control_plane_args(settings: ControlPlaneSettings) -> ControlPlaneAccountArgs:
+    """The ControlPlaneAccount args that describe ``settings`` exactly."""
+    return {
+        "account_id": settings.account_id,
+        "project": settings.project,
+        "display_name": settings.display_name,
+        "roles": list(settings.roles),
+        "allow_broad_roles": True,  # already checked by read_control_plane with the user's choice
+        "create_key": settings.create_key,
+    }
+
+
+# ---- the stack config's ``cluster`` object ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GkeStackCluster:
+    """The stack config's ``cluster`` object: the cluster, and Concurrent's control-plane account."""
+
+    args: GkeClusterArgs
+    """GkeCluster's args, every default spelled out."""
+    control_plane: ControlPlaneAccountArgs | None = None
+    """ControlPlaneAccount's args when ``controlPlaneServiceAccount`` is set."""
+    settings: ClusterSettings | None = field(repr=False, default=None)
+
+    @property
+    def name(self) -> str:
+        return self.args["name"]
+
+    @property
+    def project(self) -> str:
+        return self.args["project"]
+
+
+ClusterSpec = GkeStackCluster
+"""Former name of the stack config's cluster object (config.py still imports it)."""
+
+CONTROL_PLANE_KEY = "controlPlaneServiceAccount"
+
+
+def parse_cluster_config(
+    value: Any, default_project: str | None, problems: Problems
+) -> GkeStackCluster | None:
+    """Validate the ``cluster`` stack config object; ``default_project`` is ``gcp:project`` when set."""
+    if not isinstance(value, Mapping):
         problems.add(
             "cluster",
             value,
@@ -291,51 +910,34 @@ def parse_cluster_config(value: Any, default_project: str | None, problems: Prob
             "see the README's GKE section",
         )
         return None
-    reader = ObjectReader(value, "cluster", CLUSTER_KEYS, problems)
-    name = reader.required_string(
-        "name", "e.g. cluster.name: concurrent-dev", check=cluster_name_problem, example="concurrent-dev"
-    )
-    location = reader.required_string(
-        "location", "a region (regional cluster) or a zone (zonal cluster)",
-        check=_location_problem, example="us-central1",
-    )  # fmt: skip
-    project = reader.required_string(
-        "project", f"pulumi config set gcp:project MY-PROJECT (or set {PROJECT}:cluster.project)",
-        default=default_project, check=_project_problem, example="my-project",
-        why="no project: neither cluster.project nor gcp:project is set",
-    )  # fmt: skip
-    channel = reader.string(
-        "releaseChannel", "REGULAR",
-        check=lambda v: None if v in RELEASE_CHANNELS else f"one of {', '.join(RELEASE_CHANNELS)}",
-        example="REGULAR",
-    )  # fmt: skip
-    private_nodes = reader.boolean("privateNodes", False)
-    node_locations = reader.strings("nodeLocations", example="us-central1-a")
-    for zone in node_locations:
-        if location_type(zone) != "zonal":
-            problems.add("cluster.nodeLocations", zone, "not a zone", "e.g. us-central1-a")
-    pools = _parse_pools(reader.object("nodePools"), problems)
-    control_plane = _parse_control_plane_account(
-        value.get("controlPlaneServiceAccount"), name or "cluster", problems
-    )
-    networks = _parse_networks(value.get("masterAuthorizedNetworks", []), problems)
-    deletion_protection = reader.boolean("deletionProtection", True)
-    master_cidr = reader.string("masterIpv4CidrBlock", check=_cidr_problem, example="172.16.0.0/28")
-    network, subnetwork = reader.string("network"), reader.string("subnetwork")
-    if not (name and location and project and channel):
+    cluster_value = {k: v for k, v in value.items() if k != CONTROL_PLANE_KEY}
+    settings = read_cluster(cluster_value, "cluster", problems, KeyStyle.CAMEL, default_project)
+    control_plane = None
+    account = value.get(CONTROL_PLANE_KEY)
+    key = f"cluster.{CONTROL_PLANE_KEY}"
+    if account is True:
+        account = {}
+    if account is not None and account is not False:
+        if not isinstance(account, Mapping):
+            problems.add(
+                key,
+                account,
+                "expected true, false or an object {accountId?, roles?, createKey?, allowBroadRoles?}",
+                f"e.g. {CONTROL_PLANE_KEY}: true",
+            )
+        else:
+            name = settings.name if settings else "cluster"
+            account_settings = read_control_plane(
+                {"project": settings.project if settings else None, **account}
+                if "project" not in account
+                else account,
+                key,
+                problems,
+                KeyStyle.CAMEL,
+                default_account_id=service_account_id(name, "concurrent"),
+                default_project=default_project,
+            )
+            control_plane = control_plane_args(account_settings) if account_settings else None
+    if settings is None:
         return None
-    return ClusterSpec(
-        name=name,
-        project=project,
-        location=location,
-        release_channel=channel,
-        deletion_protection=deletion_protection,
-        private_nodes=private_nodes,
-        master_ipv4_cidr_block=master_cidr,
-        master_authorized_networks=networks,
-        network=network,
-        subnetwork=subnetwork,
-        node_locations=node_locations,
-        node_pools=pools,
-        control_plane_account=control_plane,
-    )
+    return GkeStackCluster(args=cluster_args(settings), control_plane=control_plane, settings=settings)
