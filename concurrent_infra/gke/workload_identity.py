@@ -43,8 +43,11 @@ def google_service_account_resource(email: str) -> str:
     return f"projects/{project}/serviceAccounts/{email}"
 
 
-def _role_suffix(role: str) -> str:
-    return role.rsplit("/", 1)[-1].replace(".", "-").lower()
+def role_suffix(role: str) -> str:
+    """The part of a grant's resource name that names ``role``: one per role, so two roles never
+    share a resource name (``roles/storage.objectUser`` -> ``storage.objectUser``,
+    ``projects/p/roles/x`` -> ``projects-p-roles-x``)."""
+    return role.removeprefix("roles/").replace("/", "-")
 
 
 def grant_workload_identity(
@@ -80,7 +83,7 @@ def grant_workload_identity(
     )
     return [
         gcp.projects.IAMMember(
-            f"{resource_name}-workload-identity-{_role_suffix(role)}",
+            f"{resource_name}-workload-identity-{role_suffix(role)}",
             project=identity.project,
             role=role,
             member=member,

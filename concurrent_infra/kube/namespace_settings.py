@@ -6,8 +6,10 @@ with its Python args (``pod_security``); both get the same rules and messages, a
 :class:`NamespaceSettings` back. Pure: no Pulumi here.
 """
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..syntax import (
@@ -17,7 +19,7 @@ from ..syntax import (
     project_id_problem,
     quantity_problem,
 )
-from ..validation import KeyStyle, ObjectReader, Problems
+from ..validation import KeyStyle, ObjectReader, Problems, show
 from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
 from .names import namespace_name_problem, suggest_namespace_name
 from .pod_security import (
@@ -45,6 +47,22 @@ WORKLOAD_IDENTITY_FIELDS = ("google_service_account", "roles", "project", "proje
 
 GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
 """The annotation that links a Kubernetes service account to a Google service account."""
+
+STANDARD_QUOTA_RESOURCES = frozenset(
+    {
+        "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.storage",
+        "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage",
+        "pods", "services", "services.nodeports", "services.loadbalancers", "replicationcontrollers",
+        "resourcequotas", "secrets", "configmaps", "persistentvolumeclaims",
+    }
+)  # fmt: skip
+"""The quota resource names without a ``/`` the API server accepts (its IsStandardQuotaResourceName;
+``hugepages-*`` and ``requests.hugepages-*`` too). Names with a ``/`` (``requests.nvidia.com/gpu``,
+``count/deployments.apps``, ``<class>.storageclass.storage.k8s.io/requests.storage``) are
+qualified names, checked as keys."""
+STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+"""Container resource names without a ``/`` (plus ``hugepages-*``); others are extended resources
+such as ``nvidia.com/gpu``."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +181,7 @@ def read_string_map(
             problems.add(item_where, item_value, "this key is set by the package", reserved_fix)
         elif not isinstance(item_value, str):
             problems.add(
-                item_where, item_value, "expected a string", f"quote it: '{item_key}': \"{item_value}\""
+                item_where, item_value, "expected a string", f"quote it: '{item_key}': \"{show(item_value)}\""
             )
         elif value_problem and (why := value_problem(item_value)):
             problems.add(item_where, item_value, "not a valid value", why)
@@ -191,10 +209,66 @@ def _read_annotations(reader: ObjectReader) -> dict[str, str]:
     return annotations
 
 
+def quota_resource_problem(name: str) -> str | None:
+    """Why ``name`` is not a resource a ResourceQuota can limit, or None (the API server's rule)."""
+    if "/" in name or name in STANDARD_QUOTA_RESOURCES:
+        return None
+    if name.startswith(("hugepages-", "requests.hugepages-")):
+        return None
+    close = difflib.get_close_matches(name, sorted(STANDARD_QUOTA_RESOURCES), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"{hint}a quota limits a standard resource (requests.cpu, requests.memory, limits.memory, "
+        "pods, ...) or a qualified one such as requests.nvidia.com/gpu or count/deployments.apps"
+    )
+
+
+def container_resource_problem(name: str) -> str | None:
+    """Why ``name`` is not a container resource (what a LimitRange default names), or None."""
+    if name in STANDARD_CONTAINER_RESOURCES or name.startswith("hugepages-"):
+        return None
+    if "/" in name and not name.startswith("requests."):
+        return None  # an extended resource such as nvidia.com/gpu
+    bare = name.removeprefix("requests.").removeprefix("limits.")
+    hint = f"write '{bare}' (requests or limits is said by the enclosing key)" if bare != name else ""
+    return hint or "a container resource is cpu, memory, ephemeral-storage or one such as nvidia.com/gpu"
+
+
+def _check_keys(reader: ObjectReader, name: str, value: Mapping[str, str], problem: Any) -> dict[str, str]:
+    good: dict[str, str] = {}
+    for key, quantity in value.items():
+        if why := problem(key):
+            reader.problems.add(f"{reader.field(name)}.{key}", quantity, "not a resource name here", why)
+        else:
+            good[key] = quantity
+    return good
+
+
 def read_quantities(reader: ObjectReader, name: str, example: str) -> dict[str, str]:
+    """A ResourceQuota's hard limits: quota resource names to quantities."""
     if reader.raw(name) == {}:
         reader.problems.add(reader.field(name), {}, "it is empty", f"e.g. {name}: {example}, or leave it out")
-    return read_string_map(reader, name, value_problem=quantity_problem)
+    quantities = read_string_map(reader, name, value_problem=quantity_problem)
+    return _check_keys(reader, name, quantities, quota_resource_problem)
+
+
+_SUFFIXES: dict[str, Decimal | int] = {
+    "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+    "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}  # fmt: skip
+
+
+def quantity_value(quantity: str) -> Decimal | None:
+    """The value of a quantity that passed :func:`quantity_problem` (``1Gi`` == ``1024Mi``)."""
+    number = quantity.rstrip("KMGTPEikmn")
+    suffix = quantity[len(number) :]
+    try:
+        if suffix in _SUFFIXES:
+            return Decimal(number) * _SUFFIXES[suffix]
+        mantissa, _, exponent = quantity.lower().partition("e")
+        return Decimal(mantissa) * Decimal(10) ** int(exponent)
+    except (InvalidOperation, ValueError):
+        return None
 
 
 def read_container_defaults(reader: ObjectReader) -> ContainerDefaults | None:
@@ -202,7 +276,19 @@ def read_container_defaults(reader: ObjectReader) -> ContainerDefaults | None:
     if nested is None:
         return None
     requests = read_string_map(nested, "requests", value_problem=quantity_problem)
+    requests = _check_keys(nested, "requests", requests, container_resource_problem)
     limits = read_string_map(nested, "limits", value_problem=quantity_problem)
+    limits = _check_keys(nested, "limits", limits, container_resource_problem)
+    for resource in sorted(set(requests) & set(limits)):
+        request, limit = quantity_value(requests[resource]), quantity_value(limits[resource])
+        if request is not None and limit is not None and request > limit:
+            reader.problems.add(
+                f"{nested.field('requests')}.{resource}",
+                requests[resource],
+                f"the default request is above the default limit ({limits[resource]}); "
+                "Kubernetes refuses such a LimitRange",
+                f"lower it to at most {limits[resource]}, or raise limits.{resource}",
+            )
     if not requests and not limits:
         reader.problems.add(
             reader.field("container_defaults"),
@@ -225,6 +311,16 @@ def _read_workload_identity(reader: ObjectReader, default_project: str | None) -
         example="team-a@my-project.iam.gserviceaccount.com",
     )
     roles = nested.strings("roles", example="roles/storage.objectUser", check=_role_problem)
+    raw_roles = nested.raw("roles")
+    if raw_roles == [] or raw_roles == ():
+        reader.problems.add(
+            nested.field("roles"), [], "the list is empty", "list the roles, e.g. [roles/storage.objectUser]"
+        )
+    duplicates = sorted({role for role in roles if roles.count(role) > 1})
+    if duplicates:
+        reader.problems.add(
+            nested.field("roles"), list(raw_roles), f"{duplicates[0]} is listed twice", "list each role once"
+        )
     project = nested.string("project", default_project, check=project_id_problem, example="my-project")
     number = nested.string("project_number", check=_project_number_problem, example="123456789012")
     forms = [nested.spelled("google_service_account"), nested.spelled("roles")]
