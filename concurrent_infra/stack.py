@@ -41,27 +41,54 @@ def load_stack_config() -> StackConfig:
 
 @dataclass(frozen=True)
 class ExistingCluster:
-    """The cluster to deploy onto, as the standard ``kubernetes:*`` provider config names it."""
+    """The cluster to deploy onto, as the standard ``kubernetes:*`` provider config names it.
+
+    ``render_yaml_to_directory`` (``kubernetes:renderYamlToDirectory``) turns on pulumi-kubernetes'
+    render mode: every object's manifest is written to ``<dir>/1-manifest/`` (CustomResourceDefinitions
+    to ``<dir>/0-crd/``), one file per object named ``<apiVersion>-<kind>-<namespace>-<name>.yaml``,
+    and no cluster is touched (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go,
+    ``renderYaml`` and ``renderPathForResource``). Outputs are the inputs: nothing the API server
+    computes is known. Secret values would be written in plaintext (the provider warns); this
+    package's objects hold none.
+    """
 
     context: str | None = None
     cluster: str | None = None
     kubeconfig: pulumi.Input[str] | None = None
+    render_yaml_to_directory: str | None = None
 
-    SETTINGS = ("context", "cluster", "kubeconfig")
+    SETTINGS = ("context", "cluster", "kubeconfig", "renderYamlToDirectory")
 
     @staticmethod
-    def from_config() -> ExistingCluster:
-        """Read ``kubernetes:context``, ``:cluster`` and ``:kubeconfig``; warn about the rest."""
+    def from_config(adopt_existing: bool = False) -> ExistingCluster:
+        """Read ``kubernetes:context``, ``:cluster``, ``:kubeconfig`` and ``:renderYamlToDirectory``;
+        warn about the rest. Render mode with ``adopt_existing`` is refused: adopting reads the live
+        objects, and render mode has no cluster."""
         for key in sorted(set(project_config_values("kubernetes")) - set(ExistingCluster.SETTINGS)):
             pulumi.log.warn(
                 f"kubernetes:{key} is ignored: this program builds its own provider from "
                 "kubernetes:context, kubernetes:cluster and kubernetes:kubeconfig"
             )
         kubernetes = pulumi.Config("kubernetes")
+        render = kubernetes.get("renderYamlToDirectory")
+        if render is not None and not render.strip():
+            raise pulumi.RunError(
+                f"kubernetes:renderYamlToDirectory = {render!r}: an empty directory; fix: set a "
+                "directory (pulumi config set kubernetes:renderYamlToDirectory rendered) or remove it"
+            )
+        if render and adopt_existing:
+            raise pulumi.RunError(
+                f"{PROJECT}:adoptExisting = true: adopting takes over objects that already exist in "
+                f"the cluster, and render mode (kubernetes:renderYamlToDirectory = {render!r}) has no "
+                f"cluster; fix: remove {PROJECT}:adoptExisting (the rendered files are applied by "
+                "your GitOps tool, which takes over existing objects itself), or remove "
+                "kubernetes:renderYamlToDirectory"
+            )
         return ExistingCluster(
             context=kubernetes.get("context"),
             cluster=kubernetes.get("cluster"),
             kubeconfig=kubernetes.get_secret("kubeconfig"),
+            render_yaml_to_directory=render,
         )
 
     def provider(self, name: str, adopt_existing: bool) -> k8s.Provider:
@@ -72,6 +99,7 @@ class ExistingCluster:
             cluster=self.cluster,
             kubeconfig=self.kubeconfig,
             upsert_existing_objects=adopt_existing,
+            render_yaml_to_directory=self.render_yaml_to_directory,
         )
 
 
@@ -140,7 +168,7 @@ def main() -> None:
     """The program of this project's stacks (``__main__.py`` calls it)."""
     config = load_stack_config()
     if config.cluster is None:
-        cluster = ExistingCluster.from_config()
+        cluster = ExistingCluster.from_config(adopt_existing=config.adopt_existing)
         provider = cluster.provider("kubernetes", adopt_existing=config.adopt_existing)
         deployment = deploy(config, provider, kube_context=cluster.context)
         outputs = deployment.outputs
