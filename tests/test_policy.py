@@ -85,6 +85,18 @@ def test_the_package_objects_comply_with_every_rule() -> None:
     assert check_stack(resources) == []
 
 
+def test_the_stack_programs_objects_comply_with_every_rule() -> None:
+    from concurrent_infra.stack import main
+
+    config = {
+        "concurrent-infra:namespaces": json.dumps(["team-a", {"name": "team-b", "networkIsolation": True}])
+    }
+    _, run = run_program(main, config)
+    resources = [StackResource(r.type, r.inputs, r.urn, r.protect) for r in run.registrations if r.custom]
+    assert {p.NAMESPACE, p.ROLE_BINDING} <= {r.resource_type for r in resources}
+    assert check_stack(resources) == []
+
+
 def test_the_package_objects_with_workload_identity_comply() -> None:
     email = "team-a@my-project.iam.gserviceaccount.com"
     resources = package_stack(workload_identity={"google_service_account": email, "project": "my-project"})

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import namespace_object_names
-from concurrent_infra.kube.pod_security import pod_security_labels
+from concurrent_infra.kube.pod_security import PodSecurityLevel, pod_security_labels
 from policy.concurrent_infra_policy import props as p
 from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import namespaces, tenancy
@@ -31,10 +31,9 @@ def check(
 
 
 def namespace(name: str, level: str | None = "baseline", managed: bool = True) -> dict[str, Any]:
-    labels = with_common_labels(pod_security_labels(level) if level else {}) if managed else {}  # type: ignore[arg-type]
-    if not managed and level:
-        labels = pod_security_labels(level)  # type: ignore[arg-type]
-    return {"metadata": {"name": name, "labels": labels}}
+    """A Namespace: the Pod Security labels of ``level`` (None: none), the common labels if managed."""
+    labels: dict[str, str] = dict(pod_security_labels(cast(PodSecurityLevel, level))) if level else {}
+    return {"metadata": {"name": name, "labels": with_common_labels(labels) if managed else labels}}
 
 
 # ---- managed-namespaces-protected ----------------------------------------------------------------
