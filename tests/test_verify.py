@@ -29,6 +29,7 @@ from concurrent_infra.verify import (
     VerifyError,
     checks,
 )
+from concurrent_infra.verify.api import _KINDS
 from concurrent_infra.verify.expectations import default_expectation
 from concurrent_infra.verify.report import WIDTH
 from tests.test_verify_fakes import FakeCluster, clean_objects, role_ref, sa_subject
@@ -712,21 +713,29 @@ def test_adapter_pages_lists(tmp_path: Path) -> None:
         {"items": [{"metadata": {"name": "a"}}], "metadata": {"continue": "next"}},
         {"items": [{"metadata": {"name": "b"}}], "metadata": {}},
     ]
-    calls: list[tuple[str, Any]] = []
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
-    def get_json(path: str, what: str, query: Any = None) -> Any:
-        calls.append((path, query))
+    def fetch(what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append((method.__name__, args, kwargs))
         return pages[len(calls) - 1]
 
-    api._get_json = get_json  # type: ignore[method-assign]
+    api._fetch = fetch  # type: ignore[method-assign]
     items = api.list_objects("RoleBinding", None)
     assert [i["metadata"]["name"] for i in items] == ["a", "b"]
-    assert calls[0][0] == "/apis/rbac.authorization.k8s.io/v1/rolebindings"
-    assert ("continue", "next") in calls[1][1]
+    assert calls[0] == ("list_role_binding_for_all_namespaces", (), {"limit": 500})
+    assert calls[1][2] == {"limit": 500, "_continue": "next"}
     calls.clear()
     pages[:] = [{"items": []}]
     api.list_objects("ServiceAccount", "team-a")
-    assert calls[0][0] == "/api/v1/namespaces/team-a/serviceaccounts"
+    assert calls == [("list_namespaced_service_account", ("team-a",), {"limit": 500})]
+
+
+def test_adapter_reads_every_kind_with_an_existing_client_method(tmp_path: Path) -> None:
+    api = adapter(tmp_path)
+    for kind, (_, _, namespaced) in _KINDS.items():
+        read = api._method(kind, "read_namespaced_{}" if namespaced else "read_{}")
+        listing = api._method(kind, "list_{}_for_all_namespaces" if namespaced else "list_{}")
+        assert callable(read) and callable(listing)
 
 
 def test_namespace_expectation_validates() -> None:

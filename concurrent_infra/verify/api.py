@@ -80,22 +80,23 @@ class ClusterApi(Protocol):
 
 # ---- the kubernetes client adapter ----
 
-_PATHS: Mapping[str, tuple[str, str]] = {
-    # kind: (API path prefix, plural); namespaced kinds take /namespaces/<ns>/ before the plural.
-    "Namespace": ("/api/v1", "namespaces"),
-    "ServiceAccount": ("/api/v1", "serviceaccounts"),
-    "ResourceQuota": ("/api/v1", "resourcequotas"),
-    "LimitRange": ("/api/v1", "limitranges"),
-    "Service": ("/api/v1", "services"),
-    "ClusterRole": ("/apis/rbac.authorization.k8s.io/v1", "clusterroles"),
-    "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings"),
-    "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
-    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies"),
-    "Deployment": ("/apis/apps/v1", "deployments"),
-    "ValidatingAdmissionPolicy": ("/apis/admissionregistration.k8s.io/v1", "validatingadmissionpolicies"),
+_KINDS: Mapping[str, tuple[str, str, bool]] = {
+    # kind: (API class of the kubernetes client, snake_case name in its methods, namespaced)
+    "Namespace": ("CoreV1Api", "namespace", False),
+    "ServiceAccount": ("CoreV1Api", "service_account", True),
+    "ResourceQuota": ("CoreV1Api", "resource_quota", True),
+    "LimitRange": ("CoreV1Api", "limit_range", True),
+    "Service": ("CoreV1Api", "service", True),
+    "ClusterRole": ("RbacAuthorizationV1Api", "cluster_role", False),
+    "ClusterRoleBinding": ("RbacAuthorizationV1Api", "cluster_role_binding", False),
+    "RoleBinding": ("RbacAuthorizationV1Api", "role_binding", True),
+    "NetworkPolicy": ("NetworkingV1Api", "network_policy", True),
+    "Deployment": ("AppsV1Api", "deployment", True),
+    "ValidatingAdmissionPolicy": ("AdmissionregistrationV1Api", "validating_admission_policy", False),
     "ValidatingAdmissionPolicyBinding": (
-        "/apis/admissionregistration.k8s.io/v1",
-        "validatingadmissionpolicybindings",
+        "AdmissionregistrationV1Api",
+        "validating_admission_policy_binding",
+        False,
     ),
 }
 LIST_PAGE_SIZE = 500
@@ -124,6 +125,7 @@ class KubernetesApi:
             where = kubeconfig or "$KUBECONFIG or ~/.kube/config"
             raise VerifyError(f"cannot load context {context!r} from {where}: {error}") from error
         self._client = client
+        self._apis: dict[str, Any] = {}
         self._authz = client.AuthorizationV1Api(self._api_client)
         self._context = context
 
@@ -136,19 +138,19 @@ class KubernetesApi:
     def _unreachable(self, what: str, error: Exception) -> VerifyError:
         return VerifyError(f"cannot reach the cluster of context {self._context!r} to {what}: {error}")
 
-    def _get_json(self, path: str, what: str, query: list[tuple[str, Any]] | None = None) -> Any:
-        """GET ``path``: the parsed JSON, or None on 404."""
+    def _method(self, kind: str, template: str) -> Any:
+        api_class, snake, _ = _KINDS[kind]
+        if api_class not in self._apis:
+            self._apis[api_class] = getattr(self._client, api_class)(self._api_client)
+        return getattr(self._apis[api_class], template.format(snake))
+
+    def _fetch(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call ``method`` for raw JSON: the parsed body, or None on 404."""
         from kubernetes.client.exceptions import ApiException
 
         try:
-            response = self._api_client.call_api(
-                path,
-                "GET",
-                query_params=query or [],
-                header_params={"Accept": "application/json"},
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=self.REQUEST_TIMEOUT_SECONDS,
+            response = method(
+                *args, _preload_content=False, _request_timeout=self.REQUEST_TIMEOUT_SECONDS, **kwargs
             )
         except ApiException as error:
             if error.status == 404:
@@ -158,29 +160,34 @@ class KubernetesApi:
             raise VerifyError(f"cannot {what}: HTTP {error.status} {error.reason}") from error
         except Exception as error:  # urllib3 connection errors, timeouts, TLS errors
             raise self._unreachable(what, error) from error
-        raw = response[0].data if isinstance(response, tuple) else response.data
-        return json.loads(raw)
-
-    @staticmethod
-    def _path(kind: str, namespace: str | None) -> str:
-        prefix, plural = _PATHS[kind]
-        return f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
+        return json.loads(response.data)
 
     def get_object(self, kind: str, name: str, namespace: str | None) -> KubeObject | None:
-        where = f"{namespace}/" if namespace else ""
-        obj: KubeObject | None = self._get_json(
-            f"{self._path(kind, namespace)}/{name}", f"read {kind} {where}{name}"
-        )
+        namespaced = _KINDS[kind][2]
+        where = f"{namespace}/" if namespaced else ""
+        args: tuple[Any, ...]
+        if namespaced:
+            method, args = self._method(kind, "read_namespaced_{}"), (name, namespace)
+        else:
+            method, args = self._method(kind, "read_{}"), (name,)
+        obj: KubeObject | None = self._fetch(f"read {kind} {where}{name}", method, *args)
         return obj
 
     def list_objects(self, kind: str, namespace: str | None) -> list[KubeObject]:
+        args: tuple[Any, ...]
+        if not _KINDS[kind][2]:
+            method, args = self._method(kind, "list_{}"), ()
+        elif namespace is None:
+            method, args = self._method(kind, "list_{}_for_all_namespaces"), ()
+        else:
+            method, args = self._method(kind, "list_namespaced_{}"), (namespace,)
         items: list[KubeObject] = []
         token = ""
         while True:
-            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
+            paging: dict[str, Any] = {"limit": LIST_PAGE_SIZE}
             if token:
-                query.append(("continue", token))
-            page = self._get_json(self._path(kind, namespace), f"list {kind}", query) or {}
+                paging["_continue"] = token
+            page = self._fetch(f"list {kind}", method, *args, **paging) or {}
             items += page.get("items") or []
             token = (page.get("metadata") or {}).get("continue") or ""
             if not token:
