@@ -413,6 +413,7 @@ class ControlPlaneSettings:
     display_name: str
     roles: tuple[str, ...] = CONTROL_PLANE_ROLES
     create_key: bool = False
+    allow_broad_roles: bool = False
 
 
 CLUSTER_FIELDS = tuple(GkeClusterArgs.__annotations__)
@@ -785,6 +786,7 @@ def read_control_plane(
         display_name=display or "Concurrent for MLflow control plane",
         roles=roles if reader.has("roles") else CONTROL_PLANE_ROLES,
         create_key=reader.boolean("create_key", False),
+        allow_broad_roles=allow_broad,
     )
 
 
@@ -865,7 +867,7 @@ def control_plane_args(settings: ControlPlaneSettings) -> ControlPlaneAccountArg
         "project": settings.project,
         "display_name": settings.display_name,
         "roles": list(settings.roles),
-        "allow_broad_roles": True,  # already checked by read_control_plane with the user's choice
+        "allow_broad_roles": settings.allow_broad_roles,
         "create_key": settings.create_key,
     }
 
