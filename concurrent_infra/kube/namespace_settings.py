@@ -234,11 +234,13 @@ def container_resource_problem(name: str) -> str | None:
     return hint or "a container resource is cpu, memory, ephemeral-storage or one such as nvidia.com/gpu"
 
 
-def _check_keys(reader: ObjectReader, name: str, value: Mapping[str, str], problem: Any) -> dict[str, str]:
+def _check_keys(
+    reader: ObjectReader, name: str, value: Mapping[str, str], problem: Any, what: str
+) -> dict[str, str]:
     good: dict[str, str] = {}
     for key, quantity in value.items():
         if why := problem(key):
-            reader.problems.add(f"{reader.field(name)}.{key}", quantity, "not a resource name here", why)
+            reader.problems.add(f"{reader.field(name)}.{key}", quantity, f"'{key}' is not {what}", why)
         else:
             good[key] = quantity
     return good
@@ -249,7 +251,7 @@ def read_quantities(reader: ObjectReader, name: str, example: str) -> dict[str, 
     if reader.raw(name) == {}:
         reader.problems.add(reader.field(name), {}, "it is empty", f"e.g. {name}: {example}, or leave it out")
     quantities = read_string_map(reader, name, value_problem=quantity_problem)
-    return _check_keys(reader, name, quantities, quota_resource_problem)
+    return _check_keys(reader, name, quantities, quota_resource_problem, "a resource a quota limits")
 
 
 _SUFFIXES: dict[str, Decimal | int] = {
@@ -276,9 +278,9 @@ def read_container_defaults(reader: ObjectReader) -> ContainerDefaults | None:
     if nested is None:
         return None
     requests = read_string_map(nested, "requests", value_problem=quantity_problem)
-    requests = _check_keys(nested, "requests", requests, container_resource_problem)
+    requests = _check_keys(nested, "requests", requests, container_resource_problem, "a container resource")
     limits = read_string_map(nested, "limits", value_problem=quantity_problem)
-    limits = _check_keys(nested, "limits", limits, container_resource_problem)
+    limits = _check_keys(nested, "limits", limits, container_resource_problem, "a container resource")
     for resource in sorted(set(requests) & set(limits)):
         request, limit = quantity_value(requests[resource]), quantity_value(limits[resource])
         if request is not None and limit is not None and request > limit:
