@@ -10,9 +10,10 @@ def test_the_analyzer_infers_the_gke_schema() -> None:
     result = Analyzer("concurrent-infra").analyze([GkeCluster, ControlPlaneAccount])
     components = result["component_definitions"]
     gke = components["GkeCluster"]
-    assert {"name", "location", "project", "releaseChannel", "nodePools", "deletionProtection",
-            "privateNodes", "masterIpv4CidrBlock", "masterAuthorizedNetworks", "network", "subnetwork",
-            "nodeLocations", "datapathProvider", "maintenanceExclusions", "cloudNat"} <= set(gke.inputs)  # fmt: skip
+    expected = {"name", "location", "project", "releaseChannel", "nodePools", "deletionProtection",
+                "privateNodes", "masterIpv4CidrBlock", "masterAuthorizedNetworks", "network", "subnetwork",
+                "nodeLocations", "datapathProvider", "maintenanceExclusions", "cloudNat"}  # fmt: skip
+    assert expected <= set(gke.inputs)
     assert {name for name, prop in gke.inputs.items() if not prop.optional} == {"name", "location", "project"}
     assert set(gke.outputs) == {
         "clusterName",
