@@ -17,6 +17,8 @@ from .validation import PROJECT, ConfigError
 
 if TYPE_CHECKING:
     from .gke.cluster import GkeCluster
+    from .gke.cluster_config import GkeClusterArgs
+    from .gke.control_plane import ControlPlaneAccount
 
 
 def project_config_values(project: str = PROJECT) -> dict[str, str]:
@@ -147,20 +149,20 @@ def deploy(
     return ConcurrentDeployment(system_role=system_role, namespaces=namespaces, outputs=outputs)
 
 
-def gke_outputs(gke: GkeCluster) -> dict[str, Any]:
+def gke_outputs(gke: GkeCluster, control_plane: ControlPlaneAccount | None = None) -> dict[str, Any]:
     """What Concurrent's control plane needs to reach the new cluster (secrets stay secret)."""
     outputs: dict[str, Any] = {
-        "clusterName": gke.cluster.name,
-        "clusterLocation": gke.spec.location,
-        "clusterLocationType": gke.spec.location_type,
-        "clusterProject": gke.spec.project,
+        "clusterName": gke.cluster_name,
+        "clusterLocation": gke.location,
+        "clusterLocationType": gke.location_type,
+        "clusterProject": gke.project,
         "clusterEndpoint": gke.endpoint,
         "kubeconfig": gke.kubeconfig,
     }
-    if gke.control_plane_email is not None:
-        outputs["controlPlaneServiceAccountEmail"] = gke.control_plane_email
-    if gke.control_plane_key is not None:
-        outputs["controlPlaneServiceAccountKey"] = pulumi.Output.secret(gke.control_plane_key.private_key)
+    if control_plane is not None:
+        outputs["controlPlaneServiceAccountEmail"] = control_plane.email
+        if control_plane.private_key is not None:
+            outputs["controlPlaneServiceAccountKey"] = control_plane.key
     return outputs
 
 
@@ -173,16 +175,21 @@ def main() -> None:
         deployment = deploy(config, provider, kube_context=cluster.context)
         outputs = deployment.outputs
     else:
-        from .gke.cluster import GkeCluster, GkeClusterArgs  # pulumi-gcp only for stacks that need it
+        # pulumi-gcp only for stacks that need it
+        from .gke.cluster import GkeCluster
+        from .gke.control_plane import ControlPlaneAccount
 
-        gke = GkeCluster("gke", GkeClusterArgs(config.cluster, adopt_existing=config.adopt_existing))
-        account = config.cluster.control_plane_account
-        users = (
-            ()
-            if account is None
-            else (f"{account.account_id}@{config.cluster.project}.iam.gserviceaccount.com",)
-        )
+        gke_args: GkeClusterArgs = config.cluster.args
+        gke = GkeCluster("gke", {**gke_args, "adopt_existing": config.adopt_existing})
+        control_plane = None
+        users: tuple[str, ...] = ()
+        if config.cluster.control_plane is not None:
+            account = config.cluster.control_plane
+            # Same resource names as when GkeCluster owned the account, plus an alias to that
+            # parent: stacks created by earlier releases keep their account, grants and key.
+            control_plane = ControlPlaneAccount("gke-control-plane", account, moved_from=gke)
+            users = (f"{account['account_id']}@{account['project']}.iam.gserviceaccount.com",)
         deployment = deploy(config, gke.provider, kube_context=config.cluster.name, extra_system_users=users)
-        outputs = {**gke_outputs(gke), **deployment.outputs}
+        outputs = {**gke_outputs(gke, control_plane), **deployment.outputs}
     for key, value in outputs.items():
         pulumi.export(key, value)
