@@ -31,12 +31,12 @@ def rss_kib() -> int:
 
 
 def components_program(count: int) -> None:
-    from concurrent_infra import ConcurrentNamespace, ConcurrentNamespaceArgs, SystemRole
+    from concurrent_infra import ConcurrentNamespace, SystemRole
 
-    system_role = SystemRole("system-role")
+    system_role = SystemRole("system-role", {})
     for index in range(count):
         name = f"ns-{index}"
-        ConcurrentNamespace(name, ConcurrentNamespaceArgs(namespace=name, system_role=system_role))
+        ConcurrentNamespace(name, {"namespace": name, "system_role_name": system_role.cluster_role_name})
 
 
 def bare_program(count: int) -> None:
@@ -44,7 +44,9 @@ def bare_program(count: int) -> None:
     import pulumi
     import pulumi_kubernetes as k8s
 
+    from concurrent_infra.kube.guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
     from concurrent_infra.kube.names import (
+        NAMESPACE_GUARD_POLICY,
         SYSTEM_CLUSTER_ROLE,
         SYSTEM_CLUSTER_ROLE_BINDING,
         SYSTEM_GROUP,
@@ -56,6 +58,7 @@ def bare_program(count: int) -> None:
         object_metadata,
         service_account_subject,
     )
+    from concurrent_infra.kube.pod_security import DEFAULT_POD_SECURITY, pod_security_labels
     from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, k8s_rules
 
     role = k8s.rbac.v1.ClusterRole(
@@ -70,12 +73,24 @@ def bare_program(count: int) -> None:
         subjects=[{"kind": "Group", "name": SYSTEM_GROUP, "api_group": RBAC_API_GROUP}],
         opts=pulumi.ResourceOptions(depends_on=[role]),
     )
+    policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        "system-role-namespace-guard",
+        metadata=object_metadata(NAMESPACE_GUARD_POLICY),
+        spec=namespace_guard_policy_spec(),
+    )
+    k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        "system-role-namespace-guard-binding",
+        metadata=object_metadata(NAMESPACE_GUARD_POLICY),
+        spec=namespace_guard_binding_spec(),
+        opts=pulumi.ResourceOptions(depends_on=[policy]),
+    )
+    role_name = role.urn.apply(lambda _: SYSTEM_CLUSTER_ROLE)
     for index in range(count):
         names = namespace_object_names(f"ns-{index}")
         prefix = names.namespace
         namespace_object = k8s.core.v1.Namespace(
             f"{prefix}-namespace",
-            metadata=object_metadata(names.namespace),
+            metadata=object_metadata(names.namespace, labels=pod_security_labels(DEFAULT_POD_SECURITY)),
             opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True),
         )
         namespace = name_of(namespace_object.metadata)
@@ -86,9 +101,9 @@ def bare_program(count: int) -> None:
         k8s.rbac.v1.RoleBinding(
             f"{prefix}-system-role-binding",
             metadata=object_metadata(names.system_role_binding, namespace),
-            role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
+            role_ref=cluster_role_ref(role_name),
             subjects=[service_account_subject(names.system_service_account, names.namespace)],
-            opts=pulumi.ResourceOptions(depends_on=[system_sa, role]),
+            opts=pulumi.ResourceOptions(depends_on=[system_sa]),
         )
         user_role = k8s.rbac.v1.ClusterRole(
             f"{prefix}-user-cluster-role",
@@ -105,6 +120,9 @@ def bare_program(count: int) -> None:
             subjects=[service_account_subject(names.user_service_account, names.namespace)],
             opts=pulumi.ResourceOptions(depends_on=[user_sa, user_role]),
         )
+        # The components' outputs: the service accounts' names once they exist.
+        name_of(system_sa.metadata)
+        name_of(user_sa.metadata)
 
 
 PROGRAMS = {"components": components_program, "bare": bare_program}

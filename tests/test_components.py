@@ -32,7 +32,7 @@ def namespace_run(**kwargs: Any) -> tuple[ConcurrentNamespace, Run]:
 
 
 def test_system_role_objects_rules_and_binding() -> None:
-    _, run = run_program(lambda: SystemRole("system-role"))
+    _, run = run_program(lambda: SystemRole("system-role", {}))
     component = run.of_type("concurrent-infra:index:SystemRole")[0]
     role = run.named(CLUSTER_ROLE, "k8s-role-for-parallels-lambda")
     binding = run.named(CLUSTER_ROLE_BINDING, "k8s-role-for-parallels-lambda-binding")
@@ -112,7 +112,7 @@ def test_namespace_bindings_subjects_and_role_refs() -> None:
 def test_bindings_depend_on_what_they_bind() -> None:
     _, run = run_program(
         lambda: ConcurrentNamespace(
-            "ns", {"namespace": "ns", "system_role_name": SystemRole("sr").cluster_role_name}
+            "ns", {"namespace": "ns", "system_role_name": SystemRole("sr", {}).cluster_role_name}
         )
     )
     system_cluster_role = run.named(CLUSTER_ROLE, "k8s-role-for-parallels-lambda")
@@ -171,7 +171,7 @@ def test_a_provider_passed_to_a_component_reaches_every_child() -> None:
     def program() -> None:
         provider = k8s.Provider("target", context="other-cluster")
         opts = pulumi.ResourceOptions(provider=provider)
-        SystemRole("sr", opts=opts)
+        SystemRole("sr", {}, opts)
         ConcurrentNamespace("ns", {"namespace": "ns"}, opts)
 
     _, run = run_program(program)
@@ -186,7 +186,7 @@ def test_outputs_resolve_to_the_names() -> None:
     assert resolve(component.namespace_name) == "parallelsns"
     assert resolve(component.system_service_account_name) == "k8s-serviceaccount-for-parallels-parallelsns"
     assert resolve(component.user_service_account_name) == "k8s-serviceaccount-for-users-parallelsns"
-    role, _ = run_program(lambda: SystemRole("sr"))
+    role, _ = run_program(lambda: SystemRole("sr", {}))
     assert resolve(role.cluster_role_name) == "k8s-role-for-parallels-lambda"
 
 

@@ -87,10 +87,10 @@ class SystemRole(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: SystemRoleArgs | None = None,
+        args: SystemRoleArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        users, groups, guard, priority_class = _validated(args if args is not None else {}, name)
+        users, groups, guard, priority_class = _validated(args, name)
         super().__init__("concurrent-infra:index:SystemRole", name, None, opts)
         self.cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-cluster-role",
