@@ -8,13 +8,14 @@ components accept what it produces and refuse what it refuses.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from .gke.cluster_config import parse_cluster_config
 from .kube.namespace_settings import (
     NamespaceDefaults,
     NamespaceSettings,
+    SystemBinding,
     read_container_defaults,
     read_namespace,
     read_quantities,
@@ -41,6 +42,8 @@ KNOWN_KEYS: Mapping[str, str] = {
     "protectNamespaces": "Default for each namespace's protect: protected namespaces are never deleted.",
     "systemRoleUsers": "Extra users (e.g. Google service account emails) bound to the system role.",
     "systemRoleGroups": "Extra groups bound to the system role (never system:* groups).",
+    "systemRoleScope": "Where the system role's group and users are bound: cluster (default, upstream) "
+    "or namespaces (a RoleBinding in each managed namespace: the narrower option).",
     "podSecurity": "Default Pod Security level of namespaces: restricted, baseline (default) or privileged.",
     "quota": "Default ResourceQuota hard limits of every namespace, e.g. {requests.cpu: '8'}.",
     "containerDefaults": "Default container requests and limits of every namespace (a LimitRange).",
@@ -51,7 +54,8 @@ KNOWN_KEYS: Mapping[str, str] = {
 
 TOP_LEVEL_FIELDS = (
     "namespaces", "create_system_role", "adopt_existing", "protect_namespaces", "system_role_users",
-    "system_role_groups", "pod_security", "quota", "container_defaults", "network_isolation", "cluster",
+    "system_role_groups", "system_role_scope", "pod_security", "quota", "container_defaults",
+    "network_isolation", "cluster",
 )  # fmt: skip
 
 
@@ -62,6 +66,9 @@ class StackConfig:
     namespaces: tuple[NamespaceSettings, ...]
     system_role: "SystemRoleArgs | None"
     """The SystemRole's args; None when this stack does not create the system role."""
+    system_role_scope: str = "cluster"
+    """``cluster``: the group and users are bound cluster-wide (upstream); ``namespaces``: in each
+    namespace of the stack (``namespacedSystemBinding`` of every namespace's args)."""
     adopt_existing: bool = False
     cluster: Any = None
     """A GKE cluster to create and deploy onto (GkeCluster's args); None deploys onto the
@@ -130,6 +137,10 @@ def _parse_namespaces(
     return tuple(specs)
 
 
+def _scope_problem(scope: str) -> str | None:
+    return None if scope in ("cluster", "namespaces") else "one of cluster (default) or namespaces"
+
+
 def _cluster_project(cluster: Any) -> str | None:
     if cluster is None:
         return None
@@ -152,12 +163,18 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
     defaults = _namespace_defaults(reader, _cluster_project(cluster) or gcp_project)
     namespaces = _parse_namespaces(values.get("namespaces"), defaults, problems)
     users, groups = read_system_role_subjects(reader)
+    scope = reader.string("system_role_scope", "cluster", check=_scope_problem, example="namespaces")
     create_system_role = reader.boolean("create_system_role", True)
     system_role: SystemRoleArgs | None = None
+    if scope == "namespaces":
+        binding = SystemBinding(users=users, groups=groups)
+        namespaces = tuple(replace(spec, namespaced_system_binding=binding) for spec in namespaces)
+        users = groups = ()
     if create_system_role:
         system_role = {
             "extra_users": list(users),
             "extra_groups": list(groups),
+            "cluster_wide_binding": scope != "namespaces",
             "dind_priority_class": any(spec.dind for spec in namespaces),
         }
     elif users or groups:
@@ -165,11 +182,13 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "systemRoleUsers" if users else "systemRoleGroups",
             list(users or groups),
             "this stack does not create the system role (createSystemRole: false)",
-            "set them in the stack that creates it",
+            "set them in the stack that creates it, or set systemRoleScope: namespaces to bind them "
+            "in this stack's namespaces",
         )
     config = StackConfig(
         namespaces=namespaces,
         system_role=system_role,
+        system_role_scope=scope or "cluster",
         adopt_existing=reader.boolean("adopt_existing", False),
         cluster=cluster,
     )

@@ -123,16 +123,19 @@ def deploy(
     """Create the system role (when configured) and every namespace on ``provider``."""
     opts = pulumi.ResourceOptions(provider=provider, transforms=adoption_transforms(config.adopt_existing))
     system_role = None
+    namespaced = config.system_role_scope == "namespaces"
     if config.system_role is not None:
-        args: SystemRoleArgs = {
-            **config.system_role,
-            "extra_users": [*extra_system_users, *config.system_role.get("extra_users", [])],
-        }
+        args: SystemRoleArgs = {**config.system_role}
+        if not namespaced:
+            args["extra_users"] = [*extra_system_users, *config.system_role.get("extra_users", [])]
         system_role = SystemRole("system-role", args, opts)
     namespaces: dict[str, ConcurrentNamespace] = {}
     for namespace_args in config.namespace_args:
         if system_role is not None:
             namespace_args["system_role_name"] = system_role.cluster_role_name
+        binding = namespace_args.get("namespaced_system_binding")
+        if binding is not None:
+            binding["users"] = [*extra_system_users, *binding.get("users", [])]
         name = namespace_args["namespace"]
         namespaces[name] = ConcurrentNamespace(name, namespace_args, opts)
     outputs: dict[str, Any] = {

@@ -193,3 +193,43 @@ def test_outputs_resolve_to_the_names() -> None:
 def test_an_invalid_namespace_is_refused_before_anything_is_registered() -> None:
     with pytest.raises(ValueError, match="DNS-1123"):
         run_program(lambda: ConcurrentNamespace("bad", {"namespace": "Bad_Name"}))
+
+
+def test_the_narrower_option_binds_the_system_group_in_each_namespace_only() -> None:
+    def program() -> None:
+        role = SystemRole("sr", {"cluster_wide_binding": False})
+        ConcurrentNamespace(
+            "ns",
+            {
+                "namespace": "ns",
+                "system_role_name": role.cluster_role_name,
+                "namespaced_system_binding": {"users": ["ctrl@proj.iam.gserviceaccount.com"]},
+            },
+        )
+
+    _, run = run_program(program)
+    assert not run.of_type(CLUSTER_ROLE_BINDING), "no cluster-wide binding in the narrower option"
+    binding = run.named(ROLE_BINDING, "k8s-role-for-parallels-lambda-binding")
+    assert binding.k8s_namespace == "ns"
+    assert binding.inputs["roleRef"]["name"] == "k8s-role-for-parallels-lambda"
+    assert binding.inputs["subjects"] == [
+        {"kind": "Group", "name": "k8s-role-for-parallels-lambda-group", "apiGroup": RBAC_API_GROUP},
+        {"kind": "User", "name": "ctrl@proj.iam.gserviceaccount.com", "apiGroup": RBAC_API_GROUP},
+    ]
+
+
+def test_the_narrower_option_refuses_cluster_wide_extra_subjects() -> None:
+    with pytest.raises(ValueError, match=r"extra_users .*no cluster-wide binding"):
+        run_program(
+            lambda: SystemRole("sr", {"cluster_wide_binding": False, "extra_users": ["a@example.com"]})
+        )
+
+
+@pytest.mark.parametrize("user", ["system:masters", "system:serviceaccount:team-a:default"])
+def test_the_namespaced_binding_refuses_kubernetes_identities(user: str) -> None:
+    with pytest.raises(ValueError, match=r"namespaced_system_binding\.users"):
+        run_program(
+            lambda: ConcurrentNamespace(
+                "ns", {"namespace": "ns", "namespaced_system_binding": {"users": [user]}}
+            )
+        )

@@ -27,7 +27,12 @@ def only_problem(raw: dict[str, str]) -> str:
 def test_plain_names_take_the_defaults() -> None:
     config = parse_stack_config(ns(["parallelsns", "team-b"]))
     assert config.namespaces == (NamespaceSettings("parallelsns"), NamespaceSettings("team-b"))
-    assert config.system_role == {"extra_users": [], "extra_groups": [], "dind_priority_class": False}
+    assert config.system_role == {
+        "extra_users": [],
+        "extra_groups": [],
+        "cluster_wide_binding": True,
+        "dind_priority_class": False,
+    }
     assert config.adopt_existing is False
 
 

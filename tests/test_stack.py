@@ -155,3 +155,23 @@ def test_kubernetes_settings_the_program_does_not_pass_on_are_warned_about(
         "kubernetes:namespace is ignored: this program builds its own provider from "
         "kubernetes:context, kubernetes:cluster and kubernetes:kubeconfig"
     ]
+
+
+def test_system_role_scope_namespaces_binds_users_in_each_namespace() -> None:
+    run = run_main(
+        namespaces=["team-a", "team-b"],
+        systemRoleScope="namespaces",
+        systemRoleUsers=["ctrl@proj.iam.gserviceaccount.com"],
+    )
+    assert not run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+    bindings = [
+        r
+        for r in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        if r.k8s_name == "k8s-role-for-parallels-lambda-binding"
+    ]
+    assert sorted(b.k8s_namespace or "" for b in bindings) == ["team-a", "team-b"]
+    for binding in bindings:
+        assert {s["name"] for s in binding.inputs["subjects"]} == {
+            "k8s-role-for-parallels-lambda-group",
+            "ctrl@proj.iam.gserviceaccount.com",
+        }

@@ -14,12 +14,14 @@ from .names import (
     NETWORK_POLICY,
     RESOURCE_QUOTA,
     SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
     namespace_object_names,
 )
 from .namespace_settings import GKE_SERVICE_ACCOUNT_ANNOTATION, NamespaceSettings, read_namespace
 from .objects import cluster_role_ref, name_of, object_metadata, service_account_subject
 from .pod_security import pod_security_labels
 from .rbac import USER_RULES, k8s_rules
+from .system_role import system_binding_subjects
 
 
 class ContainerDefaultsArgs(TypedDict):
@@ -46,6 +48,15 @@ class WorkloadIdentityArgs(TypedDict):
     """The project's number, for the principal of ``roles``; looked up when not given."""
 
 
+class NamespacedSystemBindingArgs(TypedDict):
+    """Subjects of the namespace's own binding of the system role (the narrower option)."""
+
+    users: NotRequired[list[str]]
+    """Users, e.g. the email of the Google service account Concurrent's control plane uses."""
+    groups: NotRequired[list[str]]
+    """Groups (never ``system:*``)."""
+
+
 class ConcurrentNamespaceArgs(TypedDict):
     """Arguments of ConcurrentNamespace."""
 
@@ -61,6 +72,10 @@ class ConcurrentNamespaceArgs(TypedDict):
     system_role_name: NotRequired[pulumi.Input[str]]
     """The system ClusterRole's name (default ``k8s-role-for-parallels-lambda``); pass
     SystemRole's ``clusterRoleName`` so the system RoleBinding waits for the role."""
+    namespaced_system_binding: NotRequired[NamespacedSystemBindingArgs]
+    """Bind the system role in this namespace only, to Group k8s-role-for-parallels-lambda-group and
+    these subjects (RoleBinding ``k8s-role-for-parallels-lambda-binding``): the narrower option
+    for a SystemRole without its cluster-wide binding."""
     pod_security: NotRequired[str]
     """Pod Security level enforced on the namespace: ``restricted``, ``baseline`` (default) or
     ``privileged`` (explicit opt-in; the policy pack flags it unless allowed)."""
@@ -137,6 +152,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         )
         # Namespaced objects take the name from the Namespace's output, so they wait for it.
         namespace = name_of(self.namespace.metadata)
+        system_role_name = args.get("system_role_name", SYSTEM_CLUSTER_ROLE)
 
         self.system_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-system-service-account",
@@ -146,7 +162,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         self.system_role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-system-role-binding",
             metadata=object_metadata(names.system_role_binding, namespace),
-            role_ref=cluster_role_ref(args.get("system_role_name", SYSTEM_CLUSTER_ROLE)),
+            role_ref=cluster_role_ref(system_role_name),
             subjects=[service_account_subject(names.system_service_account, names.namespace)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_service_account]),
         )
@@ -176,6 +192,16 @@ class ConcurrentNamespace(pulumi.ComponentResource):
                 parent=self, depends_on=[self.user_service_account, self.user_cluster_role]
             ),
         )
+        self.namespaced_system_binding: k8s.rbac.v1.RoleBinding | None = None
+        if settings.namespaced_system_binding is not None:
+            binding = settings.namespaced_system_binding
+            self.namespaced_system_binding = k8s.rbac.v1.RoleBinding(
+                f"{name}-namespaced-system-binding",
+                metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING, namespace),
+                role_ref=cluster_role_ref(system_role_name),
+                subjects=system_binding_subjects(binding.users, binding.groups),
+                opts=child,
+            )
         self._tenancy(name, settings, namespace)
         self.workload_identity_grants: list[pulumi.CustomResource] = []
         if identity:

@@ -29,6 +29,7 @@ from .pod_security import (
     as_level,
     pod_security_level_problem,
 )
+from .subjects import cluster_subject_problem
 
 MAX_ANNOTATIONS_BYTES = 256 * 1024
 """Kubernetes refuses an object whose annotations (keys and values) total more than 256 KiB."""
@@ -40,7 +41,7 @@ NAMESPACE_FIELDS = (
     "workload_identity", "network_isolation", "dind",
 )  # fmt: skip
 """The fields of a namespace entry of the stack config (``namespace`` is ``name`` there)."""
-ARGS_FIELDS = ("namespace", "system_role_name", *NAMESPACE_FIELDS[1:])
+ARGS_FIELDS = ("namespace", "system_role_name", "namespaced_system_binding", *NAMESPACE_FIELDS[1:])
 """The fields of ConcurrentNamespace's args."""
 CONTAINER_DEFAULTS_FIELDS = ("requests", "limits")
 WORKLOAD_IDENTITY_FIELDS = ("google_service_account", "roles", "project", "project_number")
@@ -101,6 +102,25 @@ class NamespaceDefaults:
 
 
 @dataclass(frozen=True)
+class SystemBinding:
+    """Who gets the system role in one namespace, besides Group k8s-role-for-parallels-lambda-group."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+def read_system_binding(reader: ObjectReader) -> SystemBinding | None:
+    """The ``namespaced_system_binding`` of ConcurrentNamespace's args (users and groups checked
+    as for the cluster-wide binding)."""
+    nested = reader.reader("namespaced_system_binding", ("users", "groups"))
+    if nested is None:
+        return None
+    users = nested.strings("users", check=lambda name: cluster_subject_problem("User", name))
+    groups = nested.strings("groups", check=lambda name: cluster_subject_problem("Group", name))
+    return SystemBinding(users=users, groups=groups)
+
+
+@dataclass(frozen=True)
 class NamespaceSettings:
     """One namespace, validated."""
 
@@ -114,6 +134,8 @@ class NamespaceSettings:
     workload_identity: WorkloadIdentity | None = None
     network_isolation: bool = False
     dind: bool = False
+    namespaced_system_binding: "SystemBinding | None" = None
+    """The narrower option: bind the system role to its group (and these subjects) here only."""
 
     def as_args(self) -> dict[str, Any]:
         """These settings as ConcurrentNamespace args (snake_case keys, plain values)."""
@@ -133,6 +155,9 @@ class NamespaceSettings:
                 "requests": dict(self.container_defaults.requests),
                 "limits": dict(self.container_defaults.limits),
             }
+        if self.namespaced_system_binding:
+            binding = self.namespaced_system_binding
+            args["namespaced_system_binding"] = {"users": list(binding.users), "groups": list(binding.groups)}
         if self.workload_identity:
             identity = self.workload_identity
             args["workload_identity"] = {
@@ -420,5 +445,6 @@ def read_namespace(
         workload_identity=_read_workload_identity(reader, defaults.workload_identity_project),
         network_isolation=reader.boolean("network_isolation", defaults.network_isolation),
         dind=dind,
+        namespaced_system_binding=read_system_binding(reader) if name_field == "namespace" else None,
     )
     return settings

@@ -1,6 +1,7 @@
 """The SystemRole component: the cluster-wide objects of Concurrent's system components."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -19,7 +20,13 @@ from .objects import cluster_role_ref, object_metadata
 from .rbac import RBAC_API_GROUP, SYSTEM_RULES, k8s_rules
 from .subjects import cluster_subject_problem
 
-SYSTEM_ROLE_FIELDS = ("extra_users", "extra_groups", "namespace_guard", "dind_priority_class")
+SYSTEM_ROLE_FIELDS = (
+    "extra_users",
+    "extra_groups",
+    "cluster_wide_binding",
+    "namespace_guard",
+    "dind_priority_class",
+)
 
 
 class SystemRoleArgs(TypedDict):
@@ -31,6 +38,10 @@ class SystemRoleArgs(TypedDict):
     identities (``system:*``) are refused."""
     extra_groups: NotRequired[list[str]]
     """Groups bound to the system role cluster-wide (``system:*`` groups are refused)."""
+    cluster_wide_binding: NotRequired[bool]
+    """Bind the system role to its group cluster-wide, as upstream does (default true). False is
+    the narrower option: no ClusterRoleBinding; each ConcurrentNamespace binds the group (and the
+    extra users and groups) in its own namespace (``namespacedSystemBinding``)."""
     namespace_guard: NotRequired[bool]
     """Create the ValidatingAdmissionPolicy that stops service accounts from deleting a managed
     Namespace or changing its Pod Security labels (default true; needs Kubernetes 1.30+)."""
@@ -53,14 +64,40 @@ def read_system_role_subjects(reader: ObjectReader) -> tuple[tuple[str, ...], tu
     return users, groups
 
 
-def _validated(args: SystemRoleArgs, name: str) -> tuple[tuple[str, ...], tuple[str, ...], bool, bool]:
+@dataclass(frozen=True)
+class SystemRoleSettings:
+    """SystemRole's args, validated."""
+
+    users: tuple[str, ...]
+    groups: tuple[str, ...]
+    cluster_wide_binding: bool
+    namespace_guard: bool
+    dind_priority_class: bool
+
+
+def _validated(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
     problems: Problems = component_problems("SystemRole", name)
+    if not isinstance(args, dict):
+        problems.add("", args, "expected a dict of args", "SystemRole(name, {})")
+        problems.raise_if_any()
     reader = ObjectReader(args, "", SYSTEM_ROLE_FIELDS, problems, KeyStyle.SNAKE)
     users, groups = read_system_role_subjects(reader)
-    guard = reader.boolean("namespace_guard", True)
-    priority_class = reader.boolean("dind_priority_class", False)
+    settings = SystemRoleSettings(
+        users=users,
+        groups=groups,
+        cluster_wide_binding=reader.boolean("cluster_wide_binding", True),
+        namespace_guard=reader.boolean("namespace_guard", True),
+        dind_priority_class=reader.boolean("dind_priority_class", False),
+    )
+    if not settings.cluster_wide_binding and (users or groups):
+        problems.add(
+            "extra_users" if users else "extra_groups",
+            list(users or groups),
+            "there is no cluster-wide binding (cluster_wide_binding is false)",
+            "give them to each ConcurrentNamespace's namespaced_system_binding instead",
+        )
     problems.raise_if_any()
-    return users, groups, guard, priority_class
+    return settings
 
 
 def system_binding_subjects(users: Sequence[str], groups: Sequence[str]) -> list[k8s.rbac.v1.SubjectArgsDict]:
@@ -90,7 +127,7 @@ class SystemRole(pulumi.ComponentResource):
         args: SystemRoleArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        users, groups, guard, priority_class = _validated(args, name)
+        settings = _validated(args, name)
         super().__init__("concurrent-infra:index:SystemRole", name, None, opts)
         self.cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-cluster-role",
@@ -98,15 +135,17 @@ class SystemRole(pulumi.ComponentResource):
             rules=k8s_rules(SYSTEM_RULES),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.cluster_role_binding = k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-cluster-role-binding",
-            metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING),
-            role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
-            subjects=system_binding_subjects(users, groups),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role]),
-        )
+        self.cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding | None = None
+        if settings.cluster_wide_binding:
+            self.cluster_role_binding = k8s.rbac.v1.ClusterRoleBinding(
+                f"{name}-cluster-role-binding",
+                metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING),
+                role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
+                subjects=system_binding_subjects(settings.users, settings.groups),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role]),
+            )
         self.namespace_guard_policy = self.namespace_guard_binding = None
-        if guard:
+        if settings.namespace_guard:
             self.namespace_guard_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 f"{name}-namespace-guard",
                 metadata=object_metadata(NAMESPACE_GUARD_POLICY),
@@ -120,7 +159,7 @@ class SystemRole(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace_guard_policy]),
             )
         self.dind_priority_class = None
-        if priority_class:
+        if settings.dind_priority_class:
             self.dind_priority_class = k8s.scheduling.v1.PriorityClass(
                 f"{name}-dind-priority-class",
                 metadata=object_metadata(DIND_PRIORITY_CLASS),
