@@ -346,7 +346,9 @@ def is_kubernetes_default(binding: KubeObject, accounts: frozenset[tuple[str, st
     ``system:discovery``, ``system:public-info-viewer`` (to Group ``system:authenticated``) and
     ``system:service-account-issuer-discovery`` (to ``system:serviceaccounts``), labelled
     ``kubernetes.io/bootstrapping=rbac-defaults``. They let every identity discover the API and
-    review its own access, nothing of a namespace's data, so they are not flagged. The label alone
+    review its own access, nothing of a namespace's data, so they are not flagged (the CIS GKE
+    Benchmark likewise accepts only ``system:basic-user``, ``system:discovery`` and
+    ``system:public-info-viewer`` as bindings of ``system:authenticated``). The label alone
     could be forged, so a default binding must also be named ``system:*``, refer to a ``system:*``
     ClusterRole and reach package service accounts only through the broad groups, never by name.
     Whatever such a binding really grants is still seen by the SubjectAccessReviews.
