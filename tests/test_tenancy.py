@@ -24,9 +24,11 @@ from concurrent_infra.kube.names import (
     RESOURCE_QUOTA,
 )
 from concurrent_infra.kube.namespace_settings import (
+    ContainerDefaults,
     container_resource_problem,
     quantity_value,
     quota_resource_problem,
+    unset_quota_resources,
 )
 from concurrent_infra.stack import main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
@@ -360,6 +362,9 @@ BAD_NAMESPACE_ENTRIES = [
      "workloadIdentity", "exactly one of"),
     ("dind-baseline", {"dind": True}, "dind", "podSecurity: privileged"),
     ("dind-restricted", {"dind": True, "podSecurity": "restricted"}, "dind", "'restricted'"),
+    ("dind-quota-without-defaults",
+     {"dind": True, "podSecurity": "privileged", "quota": {"requests.cpu": "4"}},
+     "dind", "add containerDefaults with requests.cpu"),
     ("isolation-not-bool", {"networkIsolation": "yes"}, "networkIsolation", '= "yes"'),
 ]  # fmt: skip
 
@@ -477,3 +482,19 @@ def test_an_empty_render_directory_is_refused() -> None:
     ):
         run_program(main, raw, monitor=monitor)
     assert monitor.registrations == []
+
+
+def test_what_a_container_without_resources_lacks_under_a_quota() -> None:
+    quota = {"requests.cpu": "4", "limits.memory": "8Gi", "pods": "10", "requests.nvidia.com/gpu": "1"}
+    assert unset_quota_resources(quota, None) == ["requests.cpu", "limits.memory"]
+    # A default limit is also the default request (LimitRange defaulting); a request is no limit.
+    assert unset_quota_resources(quota, ContainerDefaults(limits={"cpu": "1", "memory": "1Gi"})) == []
+    assert unset_quota_resources(quota, ContainerDefaults(requests={"cpu": "1", "memory": "1Gi"})) == [
+        "limits.memory"
+    ]
+
+
+def test_dind_under_a_quota_with_container_defaults_is_accepted() -> None:
+    entry = {"name": "team-a", "podSecurity": "privileged", "dind": True, "quota": {"requests.cpu": "4"}}
+    run = run_main({"namespaces": [entry], "containerDefaults": {"requests": {"cpu": "250m"}}})
+    assert len(run.of_type(DEPLOYMENT_TYPE)) == 1 and len(run.of_type(LIMIT_RANGE_TYPE)) == 1

@@ -447,4 +447,42 @@ def read_namespace(
         dind=dind,
         namespaced_system_binding=read_system_binding(reader) if name_field == "namespace" else None,
     )
+    if dind and (missing := unset_quota_resources(settings.quota, settings.container_defaults)):
+        problems.add(
+            reader.field("dind"),
+            True,
+            f"the Docker-in-Docker pod sets no resources and the quota limits {', '.join(missing)}, "
+            "so the quota would refuse it and the Deployment would never become ready",
+            f"add {reader.spelled('container_defaults')} with "
+            + ", ".join(f"{kind}.{resource}" for kind, resource in _defaults_needed(missing))
+            + " (for this namespace or stack-wide)",
+        )
     return settings
+
+
+_QUOTA_NEEDS = {
+    "cpu": ("requests", "cpu"), "requests.cpu": ("requests", "cpu"), "limits.cpu": ("limits", "cpu"),
+    "memory": ("requests", "memory"), "requests.memory": ("requests", "memory"),
+    "limits.memory": ("limits", "memory"), "ephemeral-storage": ("requests", "ephemeral-storage"),
+    "requests.ephemeral-storage": ("requests", "ephemeral-storage"),
+    "limits.ephemeral-storage": ("limits", "ephemeral-storage"),
+}  # fmt: skip
+"""Quota resources that make every container state a request or a limit (quota admission)."""
+
+
+def _defaults_needed(quota_resources: list[str]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(_QUOTA_NEEDS[resource] for resource in quota_resources))
+
+
+def unset_quota_resources(quota: Mapping[str, str], defaults: ContainerDefaults | None) -> list[str]:
+    """The quota's compute resources a container without resources would lack even after the
+    LimitRange (a default limit is also the default request), so the quota refuses its pod."""
+    requests = set(defaults.requests) | set(defaults.limits) if defaults else set()
+    limits = set(defaults.limits) if defaults else set()
+    missing = []
+    for resource in quota:
+        if resource in _QUOTA_NEEDS:
+            kind, name = _QUOTA_NEEDS[resource]
+            if name not in (requests if kind == "requests" else limits):
+                missing.append(resource)
+    return missing
