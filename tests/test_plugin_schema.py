@@ -1,0 +1,216 @@
+"""The plugin package's schema, as the Python SDK's analyzer infers it from the components.
+
+``plugin/__main__.py`` hands its components to ``component_provider_host``, which builds a
+``ComponentProvider``: that runs the analyzer (``pulumi.provider.experimental.analyzer``) over each
+component's ``args`` annotation and output annotations and serves the resulting schema. These
+tests build the same provider from the same list, so they check the schema every other language
+sees (`pulumi package get-schema plugin` gives it too: tests/e2e/test_plugin_yaml.py).
+"""
+
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+from pulumi.provider.experimental.component import ComponentProvider
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PLUGIN_DIR = REPO_ROOT / "plugin"
+YAML_EXAMPLE_DIR = PLUGIN_DIR / "examples" / "yaml"
+
+SYSTEM_ROLE = "concurrent-infra:index:SystemRole"
+NAMESPACE = "concurrent-infra:index:ConcurrentNamespace"
+
+
+@cache
+def plugin_module() -> ModuleType:
+    """``plugin/__main__.py`` imported under another name, so it defines but does not serve."""
+    spec = importlib.util.spec_from_file_location("concurrent_infra_plugin", PLUGIN_DIR / "__main__.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def analyzed_schema() -> dict[str, Any]:
+    """The schema the plugin serves: the analyzer's, through the SDK's component provider."""
+    plugin = plugin_module()
+    provider = ComponentProvider(plugin.COMPONENTS, plugin.PACKAGE_NAME, version=plugin.PACKAGE_VERSION)
+    assert provider.schema is not None
+    schema: dict[str, Any] = json.loads(provider.schema)
+    return schema
+
+
+def _property_summary(prop: dict[str, Any]) -> dict[str, Any]:
+    """What a property means: its type (or reference), plainness, element types and description."""
+    summary = {key: prop.get(key) for key in ("type", "$ref", "plain", "description", "secret")}
+    for nested in ("items", "additionalProperties"):
+        if nested in prop:
+            summary[nested] = {key: prop[nested].get(key) for key in ("type", "$ref", "plain")}
+    return summary
+
+
+def _object_summary(spec: dict[str, Any], inputs: str, required_inputs: str) -> dict[str, Any]:
+    return {
+        "description": spec.get("description"),
+        "inputs": {key: _property_summary(p) for key, p in spec.get(inputs, {}).items()},
+        "required_inputs": sorted(spec.get(required_inputs, [])),
+    }
+
+
+def schema_summary(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema's meaning, independent of how it was serialized. The CLI re-encodes the provider's
+    schema through its own types (dropping, e.g., the descriptions the analyzer repeats on list
+    items and empty ``requiredInputs``), so `pulumi package get-schema` is compared through this."""
+    return {
+        "name": schema["name"],
+        "version": schema.get("version"),
+        "resources": {
+            token: {
+                "isComponent": spec.get("isComponent", False),
+                **_object_summary(spec, "inputProperties", "requiredInputs"),
+                "outputs": _object_summary(spec, "properties", "required"),
+            }
+            for token, spec in schema.get("resources", {}).items()
+        },
+        "types": {
+            token: _object_summary(spec, "properties", "required")
+            for token, spec in schema.get("types", {}).items()
+        },
+        "functions": sorted(schema.get("functions", {})),
+    }
+
+
+def resource(token: str) -> dict[str, Any]:
+    resources = analyzed_schema()["resources"]
+    assert token in resources, f"{token} is not in the schema; it has {sorted(resources)}"
+    spec: dict[str, Any] = resources[token]
+    return spec
+
+
+def test_package_name_and_version_are_the_python_packages() -> None:
+    schema = analyzed_schema()
+    assert schema["name"] == "concurrent-infra"
+    assert schema["version"] == plugin_module().PACKAGE_VERSION
+    assert plugin_module().PACKAGE_VERSION.count(".") == 2
+
+
+def test_tokens_are_the_ones_the_components_register() -> None:
+    resources = analyzed_schema()["resources"]
+    assert {SYSTEM_ROLE, NAMESPACE} <= set(resources)
+    assert all(token.startswith("concurrent-infra:index:") for token in resources)
+    assert all(spec["isComponent"] is True for spec in resources.values())
+
+
+def test_system_role_inputs_are_optional_lists_of_strings_and_its_output_is_the_role_name() -> None:
+    spec = resource(SYSTEM_ROLE)
+    inputs = spec["inputProperties"]
+    assert {"extraUsers", "extraGroups"} <= set(inputs)
+    for key in ("extraUsers", "extraGroups"):
+        assert inputs[key]["type"] == "array", inputs[key]
+        assert inputs[key]["items"]["type"] == "string", inputs[key]
+    assert spec.get("requiredInputs", []) == []
+    assert spec["properties"] == {"clusterRoleName": spec["properties"]["clusterRoleName"]}
+    assert spec["properties"]["clusterRoleName"]["type"] == "string"
+    assert spec["required"] == ["clusterRoleName"]
+
+
+def test_namespace_requires_only_the_namespace_name_a_plain_string() -> None:
+    spec = resource(NAMESPACE)
+    inputs = spec["inputProperties"]
+    assert spec["requiredInputs"] == ["namespace"]
+    # Plain: every object name derives from it while the program runs, so it cannot be an Output.
+    assert inputs["namespace"] == {**inputs["namespace"], "type": "string", "plain": True}
+
+
+def test_namespace_optional_inputs_have_their_types() -> None:
+    inputs = resource(NAMESPACE)["inputProperties"]
+    expected_types = {
+        "labels": "object",
+        "annotations": "object",
+        "protect": "boolean",
+        "systemRoleName": "string",
+        "podSecurity": "string",
+    }
+    missing = set(expected_types) - set(inputs)
+    assert not missing, f"inputs missing from the schema: {sorted(missing)}; it has {sorted(inputs)}"
+    for key, type_ in expected_types.items():
+        assert inputs[key]["type"] == type_, (key, inputs[key])
+    for key in ("labels", "annotations"):
+        assert inputs[key]["additionalProperties"]["type"] == "string", inputs[key]
+    # An Output is accepted where the value is not needed to name objects.
+    assert not inputs["systemRoleName"].get("plain", False)
+
+
+def test_namespace_outputs_are_the_three_names() -> None:
+    spec = resource(NAMESPACE)
+    outputs = {"namespaceName", "systemServiceAccountName", "userServiceAccountName"}
+    assert set(spec["properties"]) == outputs
+    assert set(spec["required"]) == outputs
+    assert all(spec["properties"][key]["type"] == "string" for key in outputs)
+
+
+def test_every_component_input_and_output_is_described() -> None:
+    undocumented = []
+    for token, spec in analyzed_schema()["resources"].items():
+        if not spec.get("description", "").strip():
+            undocumented.append(token)
+        for section in ("inputProperties", "properties"):
+            for key, prop in spec.get(section, {}).items():
+                if not prop.get("description", "").strip():
+                    undocumented.append(f"{token} {section}.{key}")
+    assert undocumented == []
+
+
+def test_types_of_nested_inputs_are_described_and_in_the_package() -> None:
+    for token, spec in analyzed_schema().get("types", {}).items():
+        assert token.startswith("concurrent-infra:index:"), token
+        for key, prop in spec.get("properties", {}).items():
+            assert prop.get("description", "").strip(), f"{token}.{key} has no description"
+
+
+def test_plugin_runs_on_python_with_the_repositorys_virtualenv() -> None:
+    plugin = yaml.safe_load((PLUGIN_DIR / "PulumiPlugin.yaml").read_text())
+    assert plugin["runtime"]["name"] == "python"
+    virtualenv = PLUGIN_DIR / plugin["runtime"]["options"]["virtualenv"]
+    assert virtualenv.resolve() == (REPO_ROOT / ".venv").resolve()
+
+
+def test_yaml_example_uses_only_what_the_schema_declares() -> None:
+    """The README's YAML program (run by the e2e suite) refers to this plugin folder and uses only
+    tokens, inputs and outputs that exist, with every required input set."""
+    program = yaml.safe_load((YAML_EXAMPLE_DIR / "Pulumi.yaml").read_text())
+    assert program["runtime"] == "yaml"
+    assert (YAML_EXAMPLE_DIR / program["packages"]["concurrent-infra"]).resolve() == PLUGIN_DIR
+    used = {
+        name: decl
+        for name, decl in program["resources"].items()
+        if decl["type"].startswith("concurrent-infra:")
+    }
+    assert {decl["type"] for decl in used.values()} == {SYSTEM_ROLE, NAMESPACE}
+    for name, decl in used.items():
+        spec = resource(decl["type"])
+        properties = decl.get("properties", {})
+        assert set(properties) <= set(spec["inputProperties"]), name
+        assert set(spec.get("requiredInputs", [])) <= set(properties), name
+        # Through an explicit Kubernetes provider, never the ambient default one.
+        assert decl["options"]["providers"] == ["${cluster}"], name
+    assert program["resources"]["cluster"]["type"] == "pulumi:providers:kubernetes"
+    namespace_outputs = set(resource(NAMESPACE)["properties"])
+    for key, expression in program["outputs"].items():
+        assert key in namespace_outputs and expression == f"${{team.{key}}}", (key, expression)
+    assert "userServiceAccountName" in program["outputs"]
+
+
+def test_readme_shows_the_yaml_program_the_e2e_suite_runs() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Use from TypeScript, Go, C# or YAML", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = yaml.safe_load(block)
+    program = yaml.safe_load((YAML_EXAMPLE_DIR / "Pulumi.yaml").read_text())
+    program.pop("description", None)
+    assert shown == program
