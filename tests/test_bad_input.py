@@ -15,7 +15,6 @@ import pytest
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
 from concurrent_infra.config import ConfigError, parse_stack_config
-from concurrent_infra.gke import cluster_config
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
 from concurrent_infra.stack import main
 from tests.harness import Mocks, RecordingMonitor, run_program
@@ -24,17 +23,6 @@ DEEP = 20_000
 """Deeper than Python's recursion limit: a recursive reader would crash with RecursionError."""
 BIG = 300 * 1024
 """Larger than the 256 KiB Kubernetes allows for an object's annotations."""
-
-GKE_VALIDATION = hasattr(cluster_config, "read_control_plane")
-"""Whether the GKE rework (CIDRs parsed, broad roles refused, privateNodes consistent) is present."""
-GKE_ARGS = hasattr(cluster_config, "GkeClusterArgs")
-"""Whether GkeCluster takes TypedDict args validated by the cluster config's rules."""
-
-gke_validation = pytest.mark.xfail(
-    not GKE_VALIDATION,
-    reason="the GKE engineer's cluster validation (concurrent_infra/gke/cluster_config.py) has not landed",
-    strict=True,
-)
 
 SYSTEM_SUBJECTS = (
     "system:anonymous",
@@ -230,6 +218,20 @@ CONFIG_CASES = [
         id="group-system-masters-uppercase",
     ),
     pytest.param(
+        namespaces("team-a", systemRoleScope="namespaces", systemRoleUsers=["system:anonymous"]),
+        "systemRoleUsers[0]",
+        '"system:anonymous"',
+        "systemRoleUsers: [",
+        id="namespaced-scope-anonymous",
+    ),
+    pytest.param(
+        namespaces("team-a", systemRoleScope="Namespaces"),
+        "systemRoleScope",
+        '"Namespaces"',
+        "systemRoleScope: namespaces",
+        id="scope-case",
+    ),
+    pytest.param(
         namespaces("team-a", systemRoleUsers="system:anonymous"),
         "systemRoleUsers",
         '"system:anonymous"',
@@ -295,7 +297,6 @@ CONFIG_CASES = [
         "null",
         "masterIpv4CidrBlock: 172.16.0.0/28",
         id="private-nodes-without-master-cidr",
-        marks=gke_validation,
     ),
     pytest.param(
         a_cluster(privateNodes=True, masterIpv4CidrBlock="999.999.999.999/99"),
@@ -303,7 +304,6 @@ CONFIG_CASES = [
         '"999.999.999.999/99"',
         "masterIpv4CidrBlock: 172.16.0.0/28",
         id="master-cidr-not-an-address",
-        marks=gke_validation,
     ),
     pytest.param(
         a_cluster(privateNodes=True, masterIpv4CidrBlock="172.16.0.0/28\n"),
@@ -311,7 +311,6 @@ CONFIG_CASES = [
         '"172.16.0.0/28\\n"',
         "masterIpv4CidrBlock: 172.16.0.0/28",
         id="master-cidr-newline",
-        marks=gke_validation,
     ),
     pytest.param(
         a_cluster(masterAuthorizedNetworks=[{"cidrBlock": "10.0.0.1/8"}]),
@@ -319,7 +318,6 @@ CONFIG_CASES = [
         '"10.0.0.1/8"',
         "cidrBlock: 203.0.113.0/24",
         id="authorized-network-host-bits",
-        marks=gke_validation,
     ),
     pytest.param(
         a_cluster(masterAuthorizedNetworks=[{"cidrBlock": "10.0.0.0"}]),
@@ -327,7 +325,6 @@ CONFIG_CASES = [
         '"10.0.0.0"',
         "cidrBlock: 203.0.113.0/24",
         id="authorized-network-no-prefix",
-        marks=gke_validation,
     ),
     *(
         pytest.param(
@@ -336,7 +333,6 @@ CONFIG_CASES = [
             json.dumps(role),
             "allowBroadRoles: true",
             id=f"control-plane-{role}",
-            marks=gke_validation,
         )
         for role in ("roles/owner", "roles/editor", "roles/container.admin")
     ),
@@ -400,12 +396,6 @@ def gke(**args: Any) -> Callable[[], object]:
 
     return program
 
-
-gke_args = pytest.mark.xfail(
-    not GKE_ARGS,
-    reason="GkeCluster's TypedDict args (the GKE engineer's rework) have not landed",
-    strict=True,
-)
 
 API_CASES = [
     pytest.param(
@@ -562,7 +552,6 @@ API_CASES = [
         "null",
         "master_ipv4_cidr_block: 172.16.0.0/28",
         id="gke-private-nodes-without-master-cidr",
-        marks=gke_args,
     ),
     pytest.param(
         gke(private_nodes=True, master_ipv4_cidr_block="999.999.999.999/99"),
@@ -570,7 +559,6 @@ API_CASES = [
         '"999.999.999.999/99"',
         "master_ipv4_cidr_block: 172.16.0.0/28",
         id="gke-bad-master-cidr",
-        marks=gke_args,
     ),
     pytest.param(
         gke(name="ml\n"),
@@ -578,7 +566,6 @@ API_CASES = [
         '"ml\\n"',
         "name: concurrent-dev",
         id="gke-name-newline",
-        marks=gke_args,
     ),
     pytest.param(
         gke(node_pools={"cpu": deep_dict()}),
@@ -586,7 +573,6 @@ API_CASES = [
         "<class 'dict'>",
         "use only disk_size_gb",
         id="gke-node-pools-20000-deep",
-        marks=gke_args,
     ),
     pytest.param(
         gke(master_authorized_networks=[{"cidr_block": "0.0.0.0/0"}]),
@@ -594,7 +580,6 @@ API_CASES = [
         '"0.0.0.0/0"',
         "list only your networks",
         id="gke-authorized-network-everyone",
-        marks=gke_args,
     ),
 ]
 
