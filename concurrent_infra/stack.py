@@ -94,14 +94,29 @@ class ExistingCluster:
         )
 
     def provider(self, name: str, adopt_existing: bool) -> k8s.Provider:
-        """A provider for this cluster; ``adopt_existing``: see :mod:`concurrent_infra.kube.adoption`."""
+        """A provider for this cluster; ``adopt_existing``: see :mod:`concurrent_infra.kube.adoption`.
+
+        In render mode the provider gets the directory alone: it refuses ``context`` and
+        ``kubeconfig`` next to ``renderYamlToDirectory`` ("arg is not compatible", measured with
+        pulumi-kubernetes 4.25), so they are not passed on (a warning says so)."""
+        if self.render_yaml_to_directory:
+            for key, value in (
+                ("context", self.context),
+                ("cluster", self.cluster),
+                ("kubeconfig", self.kubeconfig),
+            ):
+                if value is not None:
+                    pulumi.log.warn(
+                        f"kubernetes:{key} is not used in render mode: the provider writes the "
+                        f"manifests to {self.render_yaml_to_directory!r} and contacts no cluster"
+                    )
+            return k8s.Provider(name, render_yaml_to_directory=self.render_yaml_to_directory)
         return k8s.Provider(
             name,
             context=self.context,
             cluster=self.cluster,
             kubeconfig=self.kubeconfig,
             upsert_existing_objects=adopt_existing,
-            render_yaml_to_directory=self.render_yaml_to_directory,
         )
 
 

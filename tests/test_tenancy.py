@@ -445,10 +445,28 @@ def test_resource_name_rules() -> None:
 # ---- render mode -------------------------------------------------------------------------------
 
 
-def test_render_yaml_to_directory_reaches_the_stack_provider() -> None:
-    run = run_main({"namespaces": ["team-a"], "kubernetes:renderYamlToDirectory": "rendered"})
+def test_render_yaml_to_directory_reaches_the_stack_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    run = run_main(
+        {
+            "namespaces": ["team-a"],
+            "kubernetes:renderYamlToDirectory": "rendered",
+            "kubernetes:context": "ctx",
+            "kubernetes:kubeconfig": "/tmp/kc",
+        }
+    )
     (provider,) = run.of_type(PROVIDER)
     assert provider.inputs["renderYamlToDirectory"] == "rendered"
+    # The provider refuses context and kubeconfig next to renderYamlToDirectory.
+    assert not {"context", "kubeconfig", "cluster", "upsertExistingObjects"} & set(provider.inputs)
+    assert warnings == [
+        f"kubernetes:{key} is not used in render mode: the provider writes the manifests to "
+        "'rendered' and contacts no cluster"
+        for key in ("context", "kubeconfig")
+    ]
+    # The test commands still name the context.
+    assert '"kube-context": "ctx"' in resolve(run.exports["testCommands"])["team-a"]
     for registration in run.registrations:
         if registration.custom and registration.type.startswith("kubernetes:"):
             assert registration.provider.startswith(provider.urn + "::")
