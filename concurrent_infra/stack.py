@@ -98,7 +98,8 @@ class ExistingCluster:
 
         In render mode the provider gets the directory alone: it refuses ``context`` and
         ``kubeconfig`` next to ``renderYamlToDirectory`` ("arg is not compatible", measured with
-        pulumi-kubernetes 4.25), so they are not passed on (a warning says so)."""
+        pulumi-kubernetes 4.25), so they are not passed on (a warning says so), and the kubeconfig
+        is an explicit empty string, as the Python SDK fills in ``$KUBECONFIG`` for a missing one."""
         if self.render_yaml_to_directory:
             for key, value in (
                 ("context", self.context),
@@ -110,7 +111,8 @@ class ExistingCluster:
                         f"kubernetes:{key} is not used in render mode: the provider writes the "
                         f"manifests to {self.render_yaml_to_directory!r} and contacts no cluster"
                     )
-            return k8s.Provider(name, render_yaml_to_directory=self.render_yaml_to_directory)
+            # An explicit empty kubeconfig: left unset, the SDK would fill in $KUBECONFIG.
+            return k8s.Provider(name, kubeconfig="", render_yaml_to_directory=self.render_yaml_to_directory)
         return k8s.Provider(
             name,
             context=self.context,

@@ -459,7 +459,8 @@ def test_render_yaml_to_directory_reaches_the_stack_provider(monkeypatch: pytest
     (provider,) = run.of_type(PROVIDER)
     assert provider.inputs["renderYamlToDirectory"] == "rendered"
     # The provider refuses context and kubeconfig next to renderYamlToDirectory.
-    assert not {"context", "kubeconfig", "cluster", "upsertExistingObjects"} & set(provider.inputs)
+    assert not {"context", "cluster", "upsertExistingObjects"} & set(provider.inputs)
+    assert provider.inputs["kubeconfig"] == "", "explicitly empty, or the SDK fills in $KUBECONFIG"
     assert warnings == [
         f"kubernetes:{key} is not used in render mode: the provider writes the manifests to "
         "'rendered' and contacts no cluster"
