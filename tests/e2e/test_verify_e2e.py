@@ -1,0 +1,188 @@
+"""End to end: ``verify`` on a real API server after a real ``pulumi up`` of two namespaces.
+
+The clean cluster passes (Kubernetes' own default bindings included); each tamper of issue 8
+("verify misses extra grants"), made with kubectl as the cluster administrator, fails with exit
+status 1 and names what is wrong; undone, the cluster passes again.
+
+The local cluster does not run the ClusterRole aggregation controller, so the built-in ``view``
+and ``admin`` roles have no rules there and the SubjectAccessReviews see nothing: the bindings to
+them are caught by the binding scan alone, which is what it is for (on a real cluster the reviews
+flag them too). The reviews are exercised by the user-role tamper.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE_BINDING, namespace_object_names
+from concurrent_infra.kube.pod_security import ENFORCE_LABEL
+from concurrent_infra.kube.rbac import USER_RULES
+from tests.e2e.conftest import Cluster
+from tests.e2e.pulumi_project import PulumiProject
+
+pytestmark = pytest.mark.e2e
+
+B = namespace_object_names("team-b")
+USER_SA = f"team-b:{B.user_service_account}"
+
+
+@dataclass(frozen=True)
+class Tamper:
+    """kubectl commands that change the cluster, the failure entries they must cause (substrings
+    of the text report), and the commands that undo them."""
+
+    name: str
+    apply: tuple[tuple[str, ...], ...]
+    expected: tuple[str, ...]
+    undo: tuple[tuple[str, ...], ...]
+
+
+def json_patch(kind: str, name: str, operations: list[dict[str, object]]) -> tuple[str, ...]:
+    return ("patch", kind, name, "--type=json", "-p", json.dumps(operations))
+
+
+TAMPERS = (
+    Tamper(
+        "extra cluster-wide view binding",
+        (
+            (
+                "create",
+                "clusterrolebinding",
+                "team-b-view",
+                "--clusterrole=view",
+                f"--serviceaccount={USER_SA}",
+            ),
+        ),
+        ("[bindings] ClusterRoleBinding team-b-view (ClusterRole/view)",),
+        (("delete", "clusterrolebinding", "team-b-view"),),
+    ),
+    Tamper(
+        "admin RoleBinding in another namespace",
+        (
+            (
+                "create",
+                "rolebinding",
+                "team-b-admin",
+                "-n",
+                "team-a",
+                "--clusterrole=admin",
+                f"--serviceaccount={USER_SA}",
+            ),
+        ),
+        ("[bindings] RoleBinding team-a/team-b-admin (ClusterRole/admin)",),
+        (("delete", "rolebinding", "team-b-admin", "-n", "team-a"),),
+    ),
+    Tamper(
+        "create pods/exec added to the user role",
+        (
+            json_patch(
+                "clusterrole",
+                B.user_cluster_role,
+                [
+                    {
+                        "op": "add",
+                        "path": "/rules/-",
+                        "value": {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+                    }
+                ],
+            ),
+        ),
+        (
+            f"[rules] ClusterRole {B.user_cluster_role} rules: expected exactly the package's",
+            "found extra: create pods/exec",
+            f"[access] {B.user_service_account} can create pods/exec in team-b: expected denied",
+        ),
+        (
+            json_patch(
+                "clusterrole", B.user_cluster_role, [{"op": "remove", "path": f"/rules/{len(USER_RULES)}"}]
+            ),
+        ),
+    ),
+    Tamper(
+        "system:anonymous added to the system binding",
+        (
+            json_patch(
+                "clusterrolebinding",
+                SYSTEM_CLUSTER_ROLE_BINDING,
+                [
+                    {
+                        "op": "add",
+                        "path": "/subjects/-",
+                        "value": {
+                            "apiGroup": "rbac.authorization.k8s.io",
+                            "kind": "User",
+                            "name": "system:anonymous",
+                        },
+                    }
+                ],
+            ),
+        ),
+        (
+            f"[subjects] ClusterRoleBinding {SYSTEM_CLUSTER_ROLE_BINDING} subjects",
+            f"[subjects] ClusterRoleBinding {SYSTEM_CLUSTER_ROLE_BINDING} subject User system:anonymous",
+        ),
+        (
+            json_patch(
+                "clusterrolebinding", SYSTEM_CLUSTER_ROLE_BINDING, [{"op": "remove", "path": "/subjects/1"}]
+            ),
+        ),
+    ),
+    Tamper(
+        "namespace relabelled privileged",
+        (("label", "namespace", "team-a", f"{ENFORCE_LABEL}=privileged", "--overwrite"),),
+        ("[pod-security] Namespace team-a Pod Security labels: expected audit=restricted, enforce=baseline",),
+        (("label", "namespace", "team-a", f"{ENFORCE_LABEL}=baseline", "--overwrite"),),
+    ),
+)
+
+
+def run_verify(cluster: Cluster, project: PulumiProject, *extra: str) -> subprocess.CompletedProcess[str]:
+    argv = [
+        sys.executable, "-m", "concurrent_infra.verify", "--kubeconfig", cluster.kubeconfig_path,
+        "--context", cluster.context, "--stack-file", str(project.stack_file), *extra,
+    ]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+
+
+def failure_entries(output: str) -> list[str]:
+    """The report's failure entries, continuation lines joined."""
+    entries: list[str] = []
+    for line in output.splitlines():
+        if line.startswith("FAIL  "):
+            entries.append(line)
+        elif line.startswith("      ") and entries:
+            entries[-1] += " " + line.strip()
+    return entries
+
+
+def test_verify_catches_each_tamper(cluster: Cluster, project: PulumiProject) -> None:
+    project.configure({"namespaces": ["team-a", "team-b"]})
+    project.up()
+
+    clean = run_verify(cluster, project)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout.startswith("concurrent-infra-verify: OK: all ")
+    assert max(len(line) for line in clean.stdout.splitlines()) <= 100
+    # The real API server's default bindings (to system:authenticated) are seen and not flagged.
+    report = json.loads(run_verify(cluster, project, "--json").stdout)
+    defaults = {c["check"].split()[1] for c in report["checks"] if c["actual"] == "Kubernetes default"}
+    assert {"system:basic-user", "system:discovery", "system:public-info-viewer"} <= defaults
+
+    for tamper in TAMPERS:
+        for command in tamper.apply:
+            cluster.kubectl(*command)
+        tampered = run_verify(cluster, project)
+        assert tampered.returncode == 1, f"{tamper.name}:\n{tampered.stdout}{tampered.stderr}"
+        entries = "\n".join(failure_entries(tampered.stdout))
+        for expected in tamper.expected:
+            assert expected in entries, f"{tamper.name}: {expected!r} not in\n{tampered.stdout}"
+        assert max(len(line) for line in tampered.stdout.splitlines()) <= 100
+        for command in tamper.undo:
+            cluster.kubectl(*command)
+        undone = run_verify(cluster, project)
+        assert undone.returncode == 0, f"after undoing {tamper.name}:\n{undone.stdout}{undone.stderr}"
