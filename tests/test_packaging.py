@@ -29,7 +29,7 @@ def test_extras_add_gcp_and_the_verify_client() -> None:
     extras = project()["optional-dependencies"]
     assert isinstance(extras, dict)
     assert names(extras["gke"]) == {"pulumi-gcp"}
-    assert names(extras["verify"]) == {"kubernetes"}
+    assert names(extras["verify"]) == {"kubernetes", "pyyaml"}
 
 
 def test_the_stack_programs_requirements_match_the_package_ranges() -> None:

@@ -85,3 +85,44 @@ def test_a_tamper_of_the_registered_objects_fails(
     status = verify.main(["--context", "c", "--stack-file", str(stack_file)], api=cluster)
     assert status == verify.EXIT_MISMATCH
     assert f"ClusterRole {user_role} rules" in capsys.readouterr().out
+
+
+NAMESPACED_STACK = {
+    "config": {
+        "concurrent-infra:systemRoleScope": "namespaces",
+        "concurrent-infra:systemRoleUsers": ["ops@example.com"],
+        "concurrent-infra:namespaces": ["team-a", "team-b"],
+    }
+}
+
+
+def test_the_narrower_scope_passes_verify_and_a_cluster_wide_binding_fails(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.narrow.yaml"
+    path.write_text(yaml.safe_dump(NAMESPACED_STACK))
+    expectation = expectations_from_stack_file(path)
+    assert expectation.system_role_scope == "namespaces"
+    assert expectation.system_role_users == ("ops@example.com",)
+    cluster = FakeCluster({**kubernetes_defaults(), **registered_objects(NAMESPACED_STACK)})
+    results = verify.run_checks(cluster, expectation)
+    assert [r for r in results if not r.ok] == []
+    assert "RoleBinding team-b/k8s-role-for-parallels-lambda-binding subjects" in {r.check for r in results}
+
+    cluster.objects[("ClusterRoleBinding", "", "k8s-role-for-parallels-lambda-binding")] = {
+        "metadata": {"name": "k8s-role-for-parallels-lambda-binding"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "k8s-role-for-parallels-lambda",
+        },
+        "subjects": [
+            {
+                "kind": "Group",
+                "name": "k8s-role-for-parallels-lambda-group",
+                "apiGroup": "rbac.authorization.k8s.io",
+            }
+        ],
+    }
+    failed = [r.check for r in verify.run_checks(cluster, expectation) if not r.ok]
+    assert failed == [
+        "ClusterRoleBinding k8s-role-for-parallels-lambda-binding is absent (systemRoleScope: namespaces)"
+    ]

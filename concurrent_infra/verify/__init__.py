@@ -101,6 +101,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a Group the system ClusterRoleBinding may have (systemRoleGroups; repeat for more)",
     )
     parser.add_argument(
+        "--system-role-scope",
+        choices=("cluster", "namespaces"),
+        default=None,
+        help="where the system group and users are bound (systemRoleScope; default: the stack "
+        "file's, else cluster)",
+    )
+    parser.add_argument(
         "--cross-namespace-sample",
         type=int,
         default=3,
@@ -125,6 +132,7 @@ def expectation_of(args: argparse.Namespace) -> ClusterExpectation:
         system_role_users=tuple(dict.fromkeys((*base.system_role_users, *args.system_role_user))),
         system_role_groups=tuple(dict.fromkeys((*base.system_role_groups, *args.system_role_group))),
         namespace_guard=base.namespace_guard,
+        system_role_scope=args.system_role_scope or base.system_role_scope,
         cross_namespace_sample=args.cross_namespace_sample,
     )
 

@@ -127,19 +127,31 @@ def system_binding_subjects(expectation: ClusterExpectation) -> frozenset[Subjec
 def expected_objects(expectation: ClusterExpectation) -> list[ExpectedObject]:
     """Every RBAC object and Namespace of the expectation, with its exact name."""
     objects: list[ExpectedObject] = []
+    namespaced = expectation.system_role_scope == "namespaces"
     if expectation.include_system_role:
-        objects += [
-            ExpectedObject("ClusterRole", SYSTEM_CLUSTER_ROLE),
-            ExpectedObject(
-                "ClusterRoleBinding",
-                SYSTEM_CLUSTER_ROLE_BINDING,
-                role_ref=f"ClusterRole/{SYSTEM_CLUSTER_ROLE}",
-                subjects=system_binding_subjects(expectation),
-            ),
-        ]
+        objects.append(ExpectedObject("ClusterRole", SYSTEM_CLUSTER_ROLE))
+        if not namespaced:
+            objects.append(
+                ExpectedObject(
+                    "ClusterRoleBinding",
+                    SYSTEM_CLUSTER_ROLE_BINDING,
+                    role_ref=f"ClusterRole/{SYSTEM_CLUSTER_ROLE}",
+                    subjects=system_binding_subjects(expectation),
+                )
+            )
     for namespace in expectation.namespaces:
         names = namespace_object_names(namespace.name)
         ns = names.namespace
+        if namespaced:
+            objects.append(
+                ExpectedObject(
+                    "RoleBinding",
+                    SYSTEM_CLUSTER_ROLE_BINDING,
+                    ns,
+                    role_ref=f"ClusterRole/{SYSTEM_CLUSTER_ROLE}",
+                    subjects=system_binding_subjects(expectation),
+                )
+            )
         objects += [
             ExpectedObject("Namespace", ns),
             ExpectedObject("ServiceAccount", names.system_service_account, ns),
@@ -740,6 +752,17 @@ def run_checks(
         obj = api.get_object(expected.kind, expected.name, expected.namespace)
         fetched[(expected.kind, expected.namespace, expected.name)] = obj
         results += object_results(expected, obj)
+    if expectation.system_role_scope == "namespaces":
+        cluster_wide = api.get_object("ClusterRoleBinding", SYSTEM_CLUSTER_ROLE_BINDING, None)
+        results.append(
+            CheckResult(
+                "subjects",
+                f"ClusterRoleBinding {SYSTEM_CLUSTER_ROLE_BINDING} is absent (systemRoleScope: namespaces)",
+                "absent",
+                "exists" if cluster_wide is not None else "absent",
+                cluster_wide is None,
+            )
+        )
     if expectation.include_system_role:
         results += rules_results(
             f"ClusterRole {SYSTEM_CLUSTER_ROLE}",

@@ -80,6 +80,10 @@ class ClusterExpectation:
     system_role_groups: tuple[str, ...] = ()
     namespace_guard: bool = True
     """Check the namespace guard policy (with the system role; SystemRole's ``namespace_guard``)."""
+    system_role_scope: str = "cluster"
+    """``cluster``: the system group and extra subjects are bound by the ClusterRoleBinding;
+    ``namespaces`` (the narrower option): by a RoleBinding in each namespace, and no
+    ClusterRoleBinding may exist."""
     cross_namespace_sample: int = field(default=3)
     """How many other verified namespaces each namespace's cross-namespace denials are checked
     against (see ``checks.cross_namespace_targets``)."""
@@ -95,6 +99,8 @@ class ClusterExpectation:
             for subject in subjects:
                 if problem := cluster_subject_problem(kind, subject):
                     raise ExpectationError(f"system role {kind.lower()} {subject!r}: {problem}")
+        if self.system_role_scope not in ("cluster", "namespaces"):
+            raise ExpectationError(f"system role scope {self.system_role_scope!r}: cluster or namespaces")
         if self.cross_namespace_sample < 1:
             raise ExpectationError(
                 f"cross-namespace sample {self.cross_namespace_sample}: must be at least 1"
@@ -110,6 +116,7 @@ def default_expectation(
     include_system_role: bool = True,
     system_role_users: Sequence[str] = (),
     system_role_groups: Sequence[str] = (),
+    system_role_scope: str = "cluster",
 ) -> ClusterExpectation:
     """Namespaces with every default setting (``--namespace`` flags)."""
     return ClusterExpectation(
@@ -117,6 +124,7 @@ def default_expectation(
         include_system_role=include_system_role,
         system_role_users=tuple(system_role_users),
         system_role_groups=tuple(system_role_groups),
+        system_role_scope=system_role_scope,
     )
 
 
@@ -159,12 +167,18 @@ def expectations_from_raw(raw: Mapping[str, str], gcp_project: str | None = None
             )
         )
     role = config.system_role
+    users: tuple[str, ...] = tuple(role.get("extra_users", ())) if role else ()
+    groups: tuple[str, ...] = tuple(role.get("extra_groups", ())) if role else ()
+    bindings = [settings.namespaced_system_binding for settings in config.namespaces]
+    if config.system_role_scope == "namespaces" and bindings and bindings[0] is not None:
+        users, groups = bindings[0].users, bindings[0].groups
     return ClusterExpectation(
         namespaces=tuple(namespaces),
         include_system_role=role is not None,
-        system_role_users=tuple(role.get("extra_users", ())) if role else (),
-        system_role_groups=tuple(role.get("extra_groups", ())) if role else (),
+        system_role_users=users,
+        system_role_groups=groups,
         namespace_guard=role.get("namespace_guard", True) if role else False,
+        system_role_scope=config.system_role_scope,
     )
 
 
