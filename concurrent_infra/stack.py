@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from .config import StackConfig, parse_stack_config
 from .kube.adoption import adoption_transforms
+from .kube.names import DIND_PRIORITY_CLASS
 from .kube.namespace import ConcurrentNamespace
 from .kube.system_role import SystemRole, SystemRoleArgs
 from .mlflow_command import mlflow_test_command
@@ -186,15 +187,40 @@ def gke_outputs(gke: GkeCluster, control_plane: ControlPlaneAccount | None = Non
     return outputs
 
 
+def refuse_render_with_a_cluster() -> None:
+    """A stack that creates a GKE cluster cannot render manifests instead: refuse, do not ignore."""
+    render = pulumi.Config("kubernetes").get("renderYamlToDirectory")
+    if render:
+        raise pulumi.RunError(
+            f"kubernetes:renderYamlToDirectory = {render!r}: this stack creates a GKE cluster "
+            f"({PROJECT}:cluster), and render mode writes manifests instead of deploying; fix: render "
+            "from a stack without a cluster (its namespaces), or remove kubernetes:renderYamlToDirectory"
+        )
+
+
+def warn_about_a_missing_priority_class(config: StackConfig) -> None:
+    """DinD pods need the PriorityClass the system role's stack creates; say so when this stack
+    does not create it."""
+    dind = [settings.namespace for settings in config.namespaces if settings.dind]
+    if dind and config.system_role is None:
+        pulumi.log.warn(
+            f"Docker-in-Docker in {', '.join(dind)} needs PriorityClass {DIND_PRIORITY_CLASS}, which "
+            "the stack that creates the system role makes when one of its namespaces has dind; "
+            "without it the docker-dind pods are refused and the Deployment never becomes ready"
+        )
+
+
 def main() -> None:
     """The program of this project's stacks (``__main__.py`` calls it)."""
     config = load_stack_config()
+    warn_about_a_missing_priority_class(config)
     if config.cluster is None:
         cluster = ExistingCluster.from_config(adopt_existing=config.adopt_existing)
         provider = cluster.provider("kubernetes", adopt_existing=config.adopt_existing)
         deployment = deploy(config, provider, kube_context=cluster.context)
         outputs = deployment.outputs
     else:
+        refuse_render_with_a_cluster()
         # pulumi-gcp only for stacks that need it
         from .gke.cluster import GkeCluster
         from .gke.control_plane import ControlPlaneAccount

@@ -503,6 +503,22 @@ def test_an_empty_render_directory_is_refused() -> None:
     assert monitor.registrations == []
 
 
+def test_render_mode_is_refused_for_a_stack_that_creates_a_cluster() -> None:
+    monitor = RecordingMonitor(Mocks())
+    raw = {
+        "concurrent-infra:namespaces": json.dumps(["team-a"]),
+        "concurrent-infra:cluster": json.dumps(
+            {"name": "ml", "location": "us-central1", "project": "my-project"}
+        ),
+        "kubernetes:renderYamlToDirectory": "rendered",
+    }
+    with pytest.raises(
+        pulumi.RunError, match=r"renderYamlToDirectory = 'rendered': this stack creates a GKE"
+    ):
+        run_program(main, raw, monitor=monitor)
+    assert monitor.registrations == []
+
+
 def test_what_a_container_without_resources_lacks_under_a_quota() -> None:
     quota = {"requests.cpu": "4", "limits.memory": "8Gi", "pods": "10", "requests.nvidia.com/gpu": "1"}
     assert unset_quota_resources(quota, None) == ["requests.cpu", "limits.memory"]
