@@ -1,11 +1,12 @@
-// Command pulumi-language-python is a minimal Pulumi language host for Python programs and
-// policy packs, for the end-to-end tests of concurrent-infra.
+// Command pulumi-language-python is a minimal Pulumi language host for Python programs, policy
+// packs and source-based provider plugins, for the end-to-end tests of concurrent-infra.
 //
 // Pulumi's own host (module github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3)
 // is not served by the Go module proxy this project can reach. This host implements the part
-// of the LanguageRuntime protocol that `pulumi preview/up/refresh/destroy` and policy packs use,
-// and runs programs with the SDK's own `pulumi-language-python-exec` script (installed next to
-// this binary). Dependencies are installed by the project (scripts/setup), not by this host.
+// of the LanguageRuntime protocol that `pulumi preview/up/refresh/destroy`, policy packs and
+// `pulumi package get-schema` / a program using the plugin package in plugin/ use, and runs
+// programs with the SDK's own `pulumi-language-python-exec` script (installed next to this
+// binary). Dependencies are installed by the project (scripts/setup), not by this host.
 package main
 
 import (
@@ -168,45 +169,79 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 }
 
-// RunPlugin runs a Python plugin (a policy pack): `python <dir>` runs its __main__.py.
+// RunPlugin runs a Python plugin as Pulumi's own host does for a plugin folder with a
+// `__main__.py`: `python -u <dir> ARGS...`. That covers policy packs (PulumiPolicy.yaml, kind
+// "analyzer") and source-based provider packages (PulumiPlugin.yaml, kind "resource"), whose
+// `__main__.py` serves the provider protocol and prints its port first. The engine passes its
+// address and flags in ARGS. As in Pulumi's host, a plugin without a `virtualenv` option uses
+// `venv` in its folder: plugins never run on the ambient Python.
 func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
 	info := req.GetInfo()
 	program := req.GetProgram()
 	if info.GetProgramDirectory() != "" {
 		program = info.GetProgramDirectory()
 	}
-	python := h.python(info)
+	if _, err := os.Stat(filepath.Join(program, "__main__.py")); err != nil {
+		return fmt.Errorf("plugin %s (kind %q): this host runs only plugin folders with a __main__.py: %w",
+			program, req.GetKind(), err)
+	}
+	python := h.pluginPython(info)
 	cmd := exec.CommandContext(server.Context(), python, append([]string{"-u", program}, req.GetArgs()...)...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = withVirtualenv(append(os.Environ(), req.GetEnv()...), python)
-	stdout, stderr := &streamWriter{server: server}, &streamWriter{server: server, stderr: true}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	streams := &pluginStreams{server: server}
+	cmd.Stdout, cmd.Stderr = streams.writer(false), streams.writer(true)
 	err := cmd.Run()
 	code := 0
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		code = exitErr.ExitCode()
 	} else if err != nil {
-		return err
+		return fmt.Errorf("running plugin %s with %s: %w", program, python, err)
 	}
-	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+	return streams.send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// pluginPython is the interpreter for a plugin: its `virtualenv` option, else `venv` in its folder.
+func (h *host) pluginPython(info *pulumirpc.ProgramInfo) string {
+	if opts := info.GetOptions(); opts != nil {
+		if value, ok := opts.GetFields()["virtualenv"]; ok && value.GetStringValue() != "" {
+			return h.python(info)
+		}
+	}
+	return filepath.Join(info.GetRootDirectory(), "venv", "bin", "python")
+}
+
+// pluginStreams forwards a plugin's stdout and stderr to the engine. A gRPC stream must not be
+// sent on from two goroutines at once, and exec copies stdout and stderr in one goroutine each,
+// so every Send goes through one lock.
+type pluginStreams struct {
+	mu     sync.Mutex
+	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]
+}
+
+func (s *pluginStreams) send(response *pulumirpc.RunPluginResponse) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.server.Send(response)
+}
+
+func (s *pluginStreams) writer(stderr bool) io.Writer {
+	return &streamWriter{streams: s, stderr: stderr}
 }
 
 type streamWriter struct {
-	mu     sync.Mutex
-	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]
-	stderr bool
+	streams *pluginStreams
+	stderr  bool
 }
 
 func (w *streamWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	data := append([]byte(nil), p...)
 	response := &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: data}}
 	if w.stderr {
 		response = &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: data}}
 	}
-	if err := w.server.Send(response); err != nil {
+	if err := w.streams.send(response); err != nil {
 		return 0, err
 	}
 	return len(p), nil
