@@ -337,6 +337,14 @@ def test_plain_turns_unknown_values_into_unknown() -> None:
     assert plain(props) == {"metadata": {"name": "n", "namespace": p.UNKNOWN}, "list": [p.UNKNOWN, 1]}
 
 
+def test_the_pack_project_file_is_valid_and_uses_the_project_virtualenv() -> None:
+    import yaml
+
+    project = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())
+    assert isinstance(project["description"], str) and project["description"]
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
+
+
 def test_the_entry_point_is_tiny_and_leaves_the_import_path_alone() -> None:
     source = (PACK / "__main__.py").read_text()
     assert "sys.path" not in source and "import sys" not in source
