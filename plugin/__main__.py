@@ -14,13 +14,16 @@ import pulumi
 from pulumi.provider.experimental import component_provider_host
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
+from concurrent_infra.gke.cluster import GkeCluster
 
 PACKAGE_NAME = "concurrent-infra"
 """The package name: the first part of every type token."""
 PACKAGE_VERSION = version("concurrent-infra")
 """The plugin's version is the Python package's."""
-COMPONENTS: list[type[pulumi.ComponentResource]] = [SystemRole, ConcurrentNamespace]
-"""The components the package serves (the schema's resources)."""
+COMPONENTS: list[type[pulumi.ComponentResource]] = [SystemRole, ConcurrentNamespace, GkeCluster]
+"""The components the package serves (the schema's resources). GkeCluster needs pulumi-gcp (the
+``[gke]`` extra, in requirements.txt); its Python-only ``provider`` is not part of the schema (a
+program in another language builds its own Kubernetes provider from ``kubeconfig``)."""
 
 if __name__ == "__main__":
     component_provider_host(COMPONENTS, name=PACKAGE_NAME, version=PACKAGE_VERSION)

@@ -23,6 +23,7 @@ YAML_EXAMPLE_DIR = PLUGIN_DIR / "examples" / "yaml"
 
 SYSTEM_ROLE = "concurrent-infra:index:SystemRole"
 NAMESPACE = "concurrent-infra:index:ConcurrentNamespace"
+GKE_CLUSTER = "concurrent-infra:index:GkeCluster"
 
 
 @cache
@@ -101,7 +102,7 @@ def test_package_name_and_version_are_the_python_packages() -> None:
 
 def test_tokens_are_the_ones_the_components_register() -> None:
     resources = analyzed_schema()["resources"]
-    assert {SYSTEM_ROLE, NAMESPACE} <= set(resources)
+    assert set(resources) == {SYSTEM_ROLE, NAMESPACE, GKE_CLUSTER}
     assert all(token.startswith("concurrent-infra:index:") for token in resources)
     assert all(spec["isComponent"] is True for spec in resources.values())
 
@@ -152,6 +153,25 @@ def test_namespace_outputs_are_the_three_names() -> None:
     assert set(spec["properties"]) == outputs
     assert set(spec["required"]) == outputs
     assert all(spec["properties"][key]["type"] == "string" for key in outputs)
+
+
+def test_gke_cluster_requires_name_location_project_and_outputs_what_a_program_needs() -> None:
+    spec = resource(GKE_CLUSTER)
+    assert sorted(spec["requiredInputs"]) == ["location", "name", "project"]
+    inputs = spec["inputProperties"]
+    assert {"releaseChannel", "nodePools"} <= set(inputs)
+    assert inputs["nodePools"].get("$ref", "").startswith("#/types/concurrent-infra:index:"), inputs
+    outputs = {"clusterName", "location", "locationType", "project", "endpoint", "kubeconfig"}
+    # ``provider`` is Python-only: another language builds its own provider from ``kubeconfig``.
+    assert set(spec["properties"]) == outputs
+    assert set(spec["required"]) == outputs
+    assert all(spec["properties"][key]["type"] == "string" for key in outputs)
+
+
+def test_schema_needs_no_other_package() -> None:
+    """No input or output is another package's type, so no SDK of another package is generated."""
+    assert analyzed_schema().get("dependencies", []) == []
+    assert "#/types/" not in json.dumps(analyzed_schema()).replace("#/types/concurrent-infra:", "")
 
 
 def test_every_component_input_and_output_is_described() -> None:
