@@ -95,8 +95,10 @@ def _namespace_defaults(reader: ObjectReader, workload_identity_project: str | N
 
 
 def _parse_namespaces(
-    value: Any, defaults: NamespaceDefaults, problems: Problems
+    value: Any, given: bool, defaults: NamespaceDefaults, problems: Problems
 ) -> tuple[NamespaceSettings, ...]:
+    if value is None and given:
+        return ()  # set, but refused by decode (too large or too deep): that problem is reported
     if value is None:
         problems.add("namespaces", None, "required: the namespaces to prepare for Concurrent", SET_LIST_HINT)
         return ()
@@ -161,7 +163,7 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
         parse_cluster_config(values["cluster"], gcp_project, problems) if reader.has("cluster") else None
     )
     defaults = _namespace_defaults(reader, _cluster_project(cluster) or gcp_project)
-    namespaces = _parse_namespaces(values.get("namespaces"), defaults, problems)
+    namespaces = _parse_namespaces(values.get("namespaces"), "namespaces" in raw, defaults, problems)
     users, groups = read_system_role_subjects(reader)
     scope = reader.string("system_role_scope", "cluster", check=_scope_problem, example="namespaces")
     create_system_role = reader.boolean("create_system_role", True)
@@ -169,7 +171,6 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
     if scope == "namespaces":
         binding = SystemBinding(users=users, groups=groups)
         namespaces = tuple(replace(spec, namespaced_system_binding=binding) for spec in namespaces)
-        users = groups = ()
     if create_system_role:
         system_role = {
             "extra_users": list(users),
@@ -177,7 +178,7 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "cluster_wide_binding": scope != "namespaces",
             "dind_priority_class": any(spec.dind for spec in namespaces),
         }
-    elif users or groups:
+    elif (users or groups) and scope != "namespaces":
         problems.add(
             "systemRoleUsers" if users else "systemRoleGroups",
             list(users or groups),

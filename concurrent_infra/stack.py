@@ -141,11 +141,9 @@ def deploy(
     """Create the system role (when configured) and every namespace on ``provider``."""
     opts = pulumi.ResourceOptions(provider=provider, transforms=adoption_transforms(config.adopt_existing))
     system_role = None
-    namespaced = config.system_role_scope == "namespaces"
     if config.system_role is not None:
         args: SystemRoleArgs = {**config.system_role}
-        if not namespaced:
-            args["extra_users"] = [*extra_system_users, *config.system_role.get("extra_users", [])]
+        args["extra_users"] = [*extra_system_users, *config.system_role.get("extra_users", [])]
         system_role = SystemRole("system-role", args, opts)
     namespaces: dict[str, ConcurrentNamespace] = {}
     for namespace_args in config.namespace_args:

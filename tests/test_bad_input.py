@@ -488,24 +488,8 @@ API_CASES = [
             json.dumps(role),
             SYSTEM_CLUSTER_ROLE,
             id=f"ns-system-role-name-{role.strip()}",
-            marks=pytest.mark.xfail(
-                reason="lead: ConcurrentNamespace binds its system account to any plain-string "
-                "system_role_name (cluster-admin included); see the report",
-                strict=True,
-            ),
         )
         for role in ("cluster-admin", "k8s-role-for-parallels-lambda\n")
-    ),
-    pytest.param(
-        two_of_team_a,
-        "args.namespace",
-        '"team-a"',
-        "once",
-        id="ns-duplicate",
-        marks=pytest.mark.xfail(
-            reason="lead: two ConcurrentNamespace of one namespace are both registered (see report)",
-            strict=True,
-        ),
     ),
     *(
         pytest.param(
@@ -593,3 +577,12 @@ def test_bad_args_are_refused_before_any_registration(
         run_program(program, monitor=monitor)
     assert_names_key_value_and_fix(caught.value.problems, key, value, fix)
     assert monitor.registrations == []
+
+
+def test_a_second_component_of_one_namespace_is_refused_before_it_registers() -> None:
+    monitor = RecordingMonitor(Mocks())
+    with pytest.raises(ConfigError) as caught:
+        run_program(two_of_team_a, monitor=monitor)
+    assert_names_key_value_and_fix(caught.value.problems, "args.namespace", '"team-a"', "once")
+    assert "ConcurrentNamespace('second')" in caught.value.problems[0]
+    assert not [r for r in monitor.registrations if r.name == "second" or r.name.startswith("second-")]

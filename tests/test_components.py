@@ -218,11 +218,22 @@ def test_the_narrower_option_binds_the_system_group_in_each_namespace_only() -> 
     ]
 
 
-def test_the_narrower_option_refuses_cluster_wide_extra_subjects() -> None:
-    with pytest.raises(ValueError, match=r"extra_users .*no cluster-wide binding"):
-        run_program(
-            lambda: SystemRole("sr", {"cluster_wide_binding": False, "extra_users": ["a@example.com"]})
+def test_the_guard_holds_back_service_accounts_and_the_system_roles_subjects() -> None:
+    _, run = run_program(
+        lambda: SystemRole(
+            "sr", {"cluster_wide_binding": False, "extra_users": ["ctrl@p.iam.gserviceaccount.com"]}
         )
+    )
+    assert not run.of_type(CLUSTER_ROLE_BINDING)
+    policy = run.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")[0]
+    (condition,) = policy.inputs["spec"]["matchConditions"]
+    assert condition["expression"] == (
+        "(request.userInfo.username.startsWith('system:serviceaccount:') && "
+        "!request.userInfo.username.startsWith('system:serviceaccount:kube-system:'))"
+        ' || request.userInfo.username in ["ctrl@p.iam.gserviceaccount.com"]'
+        " || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in "
+        '["k8s-role-for-parallels-lambda-group"]))'
+    )
 
 
 @pytest.mark.parametrize("user", ["system:masters", "system:serviceaccount:team-a:default"])

@@ -1,11 +1,12 @@
 """The ConcurrentNamespace component: one namespace made ready for Concurrent for MLflow."""
 
+import weakref
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..validation import KeyStyle, component_problems
+from ..validation import KeyStyle, component_problems, refuse
 from .labels import with_common_labels
 from .names import (
     DIND_NAME,
@@ -98,14 +99,48 @@ def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> Nam
     """Validate ``args`` with the stack config's rules; raises ConfigError listing every problem."""
     problems = component_problems("ConcurrentNamespace", resource_name)
     if not isinstance(args, dict):
-        problems.add(
-            "", args, "expected a dict of args", "ConcurrentNamespace(name, {'namespace': 'team-a'})"
+        refuse(
+            problems,
+            "",
+            args,
+            "expected a dict of args",
+            "ConcurrentNamespace(name, {'namespace': 'team-a'})",
         )
-        problems.raise_if_any()
+    role = args.get("system_role_name")
+    if isinstance(role, str) and role != SYSTEM_CLUSTER_ROLE:
+        problems.add(
+            "system_role_name",
+            role,
+            f"the system service account is bound only to the system role {SYSTEM_CLUSTER_ROLE}",
+            f"pass SystemRole's cluster_role_name or '{SYSTEM_CLUSTER_ROLE}', or leave it out",
+        )
     settings = read_namespace(args, "", problems, KeyStyle.SNAKE, name_field="namespace")
     problems.raise_if_any()
     assert settings is not None, "read_namespace reports why it returns None"
     return settings
+
+
+_CLAIMED: "weakref.WeakKeyDictionary[object, dict[tuple[int, str], str]]" = weakref.WeakKeyDictionary()
+"""Per program run (keyed by the engine's monitor): the namespaces already prepared, per provider."""
+
+
+def claim_namespace(namespace: str, resource_name: str, opts: pulumi.ResourceOptions | None) -> None:
+    """Refuse a second ConcurrentNamespace of the same namespace on the same provider: both would
+    manage one Namespace (and with adoptExisting, silently fight over it)."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    if monitor is None:
+        return
+    claims = _CLAIMED.setdefault(monitor, {})
+    key = (id(opts.provider) if opts is not None and opts.provider is not None else 0, namespace)
+    if key in claims:
+        refuse(
+            component_problems("ConcurrentNamespace", resource_name),
+            "namespace",
+            namespace,
+            f"ConcurrentNamespace {claims[key]!r} already prepares this namespace",
+            "create one ConcurrentNamespace per namespace (list each namespace once)",
+        )
+    claims[key] = resource_name
 
 
 class ConcurrentNamespace(pulumi.ComponentResource):
@@ -134,6 +169,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = namespace_settings(args, name)
+        claim_namespace(settings.namespace, name, opts)
         super().__init__("concurrent-infra:index:ConcurrentNamespace", name, None, opts)
         self.settings = settings
         self.names = names = namespace_object_names(settings.namespace)

@@ -33,15 +33,16 @@ class SystemRoleArgs(TypedDict):
     """Arguments of SystemRole."""
 
     extra_users: NotRequired[list[str]]
-    """Users bound to the system role cluster-wide besides Group k8s-role-for-parallels-lambda-group,
-    e.g. the email of the Google service account Concurrent's control plane uses. Kubernetes' own
+    """Users given the system role besides Group k8s-role-for-parallels-lambda-group, e.g. the email
+    of the Google service account Concurrent's control plane uses: bound cluster-wide (unless
+    ``clusterWideBinding`` is false), and held back by the namespace guard. Kubernetes' own
     identities (``system:*``) are refused."""
     extra_groups: NotRequired[list[str]]
-    """Groups bound to the system role cluster-wide (``system:*`` groups are refused)."""
+    """Groups given the system role, like ``extraUsers`` (``system:*`` groups are refused)."""
     cluster_wide_binding: NotRequired[bool]
-    """Bind the system role to its group cluster-wide, as upstream does (default true). False is
-    the narrower option: no ClusterRoleBinding; each ConcurrentNamespace binds the group (and the
-    extra users and groups) in its own namespace (``namespacedSystemBinding``)."""
+    """Bind the system role to its subjects cluster-wide, as upstream does (default true). False is
+    the narrower option: no ClusterRoleBinding; each ConcurrentNamespace binds them in its own
+    namespace (its ``namespacedSystemBinding``)."""
     namespace_guard: NotRequired[bool]
     """Create the ValidatingAdmissionPolicy that stops service accounts from deleting a managed
     Namespace or changing its Pod Security labels (default true; needs Kubernetes 1.30+)."""
@@ -89,13 +90,6 @@ def _validated(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
         namespace_guard=reader.boolean("namespace_guard", True),
         dind_priority_class=reader.boolean("dind_priority_class", False),
     )
-    if not settings.cluster_wide_binding and (users or groups):
-        problems.add(
-            "extra_users" if users else "extra_groups",
-            list(users or groups),
-            "there is no cluster-wide binding (cluster_wide_binding is false)",
-            "give them to each ConcurrentNamespace's namespaced_system_binding instead",
-        )
     problems.raise_if_any()
     return settings
 
@@ -149,7 +143,7 @@ class SystemRole(pulumi.ComponentResource):
             self.namespace_guard_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 f"{name}-namespace-guard",
                 metadata=object_metadata(NAMESPACE_GUARD_POLICY),
-                spec=namespace_guard_policy_spec(),
+                spec=namespace_guard_policy_spec(settings.users, settings.groups),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.namespace_guard_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from concurrent_infra.kube.labels import MANAGED_BY_LABEL
-from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY, namespace_object_names
+from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY, SYSTEM_GROUP, namespace_object_names
 from concurrent_infra.kube.pod_security import (
     AUDIT_LABEL,
     ENFORCE_LABEL,
@@ -33,6 +33,8 @@ pytestmark = pytest.mark.e2e
 NAMESPACE = "team-b"
 NAMES = namespace_object_names(NAMESPACE)
 AS_SYSTEM = f"--as=system:serviceaccount:{NAMESPACE}:{NAMES.system_service_account}"
+CONTROL_PLANE = "concurrent@my-project.iam.gserviceaccount.com"
+"""A systemRoleUsers entry: Concurrent's control plane, bound to the system role cluster-wide."""
 GUARD_READY_TIMEOUT = 120.0
 """How long the API server may take to load a new admission policy (a wait, not an assertion)."""
 
@@ -139,7 +141,7 @@ def wait_for_guard(cluster: Cluster) -> None:
 def test_the_system_service_account_cannot_undo_the_guardrails(
     cluster: Cluster, project: PulumiProject
 ) -> None:
-    project.configure({"namespaces": ["parallelsns", NAMESPACE]})
+    project.configure({"namespaces": ["parallelsns", NAMESPACE], "systemRoleUsers": [CONTROL_PLANE]})
     project.up()
 
     # Every managed Namespace carries the Pod Security labels.
@@ -182,6 +184,18 @@ def test_the_system_service_account_cannot_undo_the_guardrails(
     delete = cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", AS_SYSTEM, check=False)
     assert delete.returncode != 0
     assert NAMESPACE_GUARD_POLICY in delete.stderr and "may not delete" in delete.stderr, delete.stderr
+    assert_active_and_baseline(cluster)
+
+    # The system role's own subjects (a configured user, a member of its group) hold it
+    # cluster-wide, so RBAC lets them delete any namespace: the guard holds them back too.
+    for as_subject in ([f"--as={CONTROL_PLANE}"], ["--as=someone@example.com", f"--as-group={SYSTEM_GROUP}"]):
+        for attempt in (
+            ("delete", "namespace", NAMESPACE, "--wait=false"),
+            ("label", "namespace", NAMESPACE, f"{ENFORCE_LABEL}=privileged", "--overwrite"),
+        ):
+            refused = cluster.kubectl(*attempt, *as_subject, check=False)
+            assert refused.returncode != 0, (as_subject, attempt, refused.stdout)
+            assert NAMESPACE_GUARD_POLICY in refused.stderr, (as_subject, refused.stderr)
     assert_active_and_baseline(cluster)
 
     # Other labels stay the system account's to change: the guard is no wider than it must be.
