@@ -166,3 +166,11 @@ def test_yaml_program_creates_the_reference_objects_and_exports_the_names(
     # explicit provider: a second preview has nothing to do.
     preview = project.preview("--expect-no-changes")
     assert preview.ok, preview.output
+
+    # A bad argument from YAML stops the component's constructor in the plugin with the message
+    # Python gets: the key, the bad value and the fix.
+    project.configure_yaml(kubeContext=cluster.context, namespace="Team_A")
+    bad = project.preview()
+    assert not bad.ok, bad.output
+    for part in ("args.namespace", '"Team_A"', "'team-a'"):
+        assert part in bad.output, (part, bad.output)
