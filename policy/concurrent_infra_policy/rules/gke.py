@@ -11,7 +11,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from concurrent_infra.gke.cluster_config import NODE_TYPE_TAINT_KEY
+from concurrent_infra.gke.cluster_config import (
+    GKE_MANAGED_COMPONENTS_TAINT_KEY,
+    GPU_TAINT_KEY,
+    NODE_TYPE_TAINT_KEY,
+)
 
 from ..props import (
     GKE_CLUSTER,
@@ -34,10 +38,10 @@ from ..rule import ConfigKey, ResourceRule, config_list
 
 NO_SCHEDULE = "NO_SCHEDULE"
 NO_EXECUTE = "NO_EXECUTE"
-GKE_MANAGED_COMPONENTS_TAINT = ("components.gke.io/gke-managed-components", "true", NO_SCHEDULE)
+GKE_MANAGED_COMPONENTS_TAINT = (GKE_MANAGED_COMPONENTS_TAINT_KEY, "true", NO_SCHEDULE)
 """The taint of a pool for GKE-managed components (kube-dns, konnectivity, metrics-server...),
 which those components tolerate."""
-GPU_TAINT = ("nvidia.com/gpu", "present", NO_SCHEDULE)
+GPU_TAINT = (GPU_TAINT_KEY, "present", NO_SCHEDULE)
 """The taint that keeps pods that do not ask for a GPU off GPU nodes (GKE's own convention)."""
 GKE_METADATA = "GKE_METADATA"
 
