@@ -454,3 +454,18 @@ def test_unknown_values_are_not_violations() -> None:
     unknown_rules = role(NAMES.user_cluster_role, [rule([""], ["pods"], [p.UNKNOWN])])  # type: ignore[list-item]
     assert every_violation(CR, unknown_rules) == []
     assert every_violation(RB + "List", {"metadata": {"name": "l"}, "items": p.UNKNOWN}) == []
+
+
+# ---- *Patch kinds --------------------------------------------------------------------------------
+
+
+def test_patches_of_bindings_are_judged_on_the_fields_they_set() -> None:
+    patch = {
+        "metadata": {"name": NAMES.user_role_binding, "namespace": "team-b"},
+        "subjects": [sa(NAMES.user_service_account), group("system:serviceaccounts:team-b")],
+    }
+    # No roleRef in the patch: only the added Group subject is judged.
+    violations = [m for r in rbac.RULES for m in r.check(RB + "Patch", patch, False, NO_CONFIG)]
+    assert len(violations) == 1 and "Group system:serviceaccounts:team-b" in violations[0]
+    crb_patch = {"metadata": {"name": SYSTEM_CLUSTER_ROLE_BINDING}, "subjects": [user("system:anonymous")]}
+    assert len(check("no-cluster-wide-system-subjects", CRB + "Patch", crb_patch)) == 1
