@@ -125,6 +125,16 @@ def depth_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
     return None
 
 
+def refuse_deep_args(args: Mapping[str, Any], problems: Problems) -> None:
+    """Raise when a field of a component's args is nested too deeply (before any reader walks it)."""
+    for key, value in args.items():
+        if why := depth_problem(value, MAX_DEPTH - 1):
+            problems.add(
+                str(key), value, why, "pass plain values: the args of this package are at most 4 levels deep"
+            )
+    problems.raise_if_any()
+
+
 def decode(raw: str, key: str, problems: Problems) -> Any:
     """A raw config value: Pulumi hands structured config over as JSON text, scalars as plain text.
 

@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..validation import KeyStyle, component_problems, refuse
+from ..validation import KeyStyle, component_problems, refuse, refuse_deep_args
 from .labels import with_common_labels
 from .names import (
     DIND_NAME,
@@ -106,6 +106,7 @@ def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> Nam
             "expected a dict of args",
             "ConcurrentNamespace(name, {'namespace': 'team-a'})",
         )
+    refuse_deep_args(args, problems)
     role = args.get("system_role_name")
     if isinstance(role, str) and role != SYSTEM_CLUSTER_ROLE:
         problems.add(

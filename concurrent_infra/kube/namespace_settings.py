@@ -173,6 +173,12 @@ class NamespaceSettings:
         return args
 
 
+def _string_fix(key: str, value: Any) -> str:
+    if isinstance(value, Mapping | list | tuple):
+        return f"give '{key}' one string value, not a {type(value).__name__}"
+    return f"quote it: '{key}': \"{show(value)}\""
+
+
 def read_string_map(
     reader: ObjectReader,
     name: str,
@@ -205,9 +211,7 @@ def read_string_map(
         elif item_key.startswith(reserved_prefixes):
             problems.add(item_where, item_value, "this key is set by the package", reserved_fix)
         elif not isinstance(item_value, str):
-            problems.add(
-                item_where, item_value, "expected a string", f"quote it: '{item_key}': \"{show(item_value)}\""
-            )
+            problems.add(item_where, item_value, "expected a string", _string_fix(item_key, item_value))
         elif value_problem and (why := value_problem(item_value)):
             problems.add(item_where, item_value, "not a valid value", why)
         else:
