@@ -4,7 +4,8 @@
 ``ComponentProvider``: that runs the analyzer (``pulumi.provider.experimental.analyzer``) over each
 component's ``args`` annotation and output annotations and serves the resulting schema. These
 tests build the same provider from the same list, so they check the schema every other language
-sees (`pulumi package get-schema plugin` gives it too: tests/e2e/test_plugin_yaml.py).
+sees (`pulumi package get-schema plugin` gives it too: tests/e2e/test_plugin_yaml.py), and build
+components from schema-spelled inputs the way the provider's ``construct`` does.
 """
 
 import importlib.util
@@ -16,6 +17,10 @@ from typing import Any
 
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
+
+from concurrent_infra import ConcurrentNamespace
+from concurrent_infra.gke.cluster import GkeCluster
+from tests.harness import run_program
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLUGIN_DIR = REPO_ROOT / "plugin"
@@ -234,3 +239,57 @@ def test_readme_shows_the_yaml_program_the_e2e_suite_runs() -> None:
     program = yaml.safe_load((YAML_EXAMPLE_DIR / "Pulumi.yaml").read_text())
     program.pop("description", None)
     assert shown == program
+
+
+def plugin_args(component: str, inputs: dict[str, Any]) -> Any:
+    """The args the plugin hands ``component``'s constructor for the schema-spelled ``inputs``:
+    what ``ComponentProvider.construct`` does with a program's inputs (camelCase to the TypedDict's
+    snake_case keys, nested types included)."""
+    plugin = plugin_module()
+    provider = ComponentProvider(plugin.COMPONENTS, plugin.PACKAGE_NAME, version=plugin.PACKAGE_VERSION)
+    return provider.map_inputs(inputs, provider._component_defs[component])
+
+
+def test_namespace_built_from_schema_inputs_gets_every_setting() -> None:
+    args = plugin_args(
+        "ConcurrentNamespace",
+        {
+            "namespace": "team-a",
+            "labels": {"team": "a"},
+            "protect": False,
+            "podSecurity": "restricted",
+            "systemRoleName": "k8s-role-for-parallels-lambda",
+            "containerDefaults": {"requests": {"cpu": "500m"}},
+        },
+    )
+    assert args["system_role_name"] == "k8s-role-for-parallels-lambda"
+    _, run = run_program(lambda: ConcurrentNamespace("team-a", args))
+    namespace = run.named("kubernetes:core/v1:Namespace", "team-a")
+    assert namespace.inputs["metadata"]["labels"]["team"] == "a"
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert not namespace.protect
+    limit_range = run.named("kubernetes:core/v1:LimitRange", "concurrent-container-defaults")
+    assert limit_range.inputs["spec"]["limits"] == [{"type": "Container", "defaultRequest": {"cpu": "500m"}}]
+
+
+def test_gke_cluster_built_from_schema_inputs_gets_the_pools_and_nested_settings() -> None:
+    args = plugin_args(
+        "GkeCluster",
+        {
+            "name": "ml",
+            "location": "us-central1",
+            "project": "my-project",
+            "nodePools": {"cpu": {"machineType": "e2-standard-8", "maxNodes": 3}},
+            "maintenanceExclusions": [
+                {"name": "training", "startTime": "2026-12-20T00:00:00Z", "endTime": "2026-12-21T00:00:00Z"}
+            ],
+        },
+    )
+    _, run = run_program(lambda: GkeCluster("ml", args))
+    pools = {r.name: r.inputs for r in run.of_type("gcp:container/nodePool:NodePool")}
+    assert set(pools) == {"ml-components-pool", "ml-system-pool", "ml-cpu-pool"}
+    assert pools["ml-cpu-pool"]["nodeConfig"]["machineType"] == "e2-standard-8"
+    assert pools["ml-cpu-pool"]["autoscaling"]["totalMaxNodeCount"] == 3
+    (cluster,) = run.of_type("gcp:container/cluster:Cluster")
+    (exclusion,) = cluster.inputs["maintenancePolicy"]["maintenanceExclusions"]
+    assert exclusion["exclusionName"] == "training"
