@@ -1,0 +1,367 @@
+"""The real engine at scale: `pulumi up` of N namespaces beside the manual procedure, in one run.
+
+For each size N (default 50, 200 and 500) and each mode (default: Pulumi's defaults; large: the
+large-stack mode of ``scripts/large-stack.env``), on a fresh local cluster and a fresh file
+backend each (tests/e2e/localcluster.py, tests/e2e/pulumi_project.py), it times:
+
+- ``up``: ``pulumi up`` of a fresh stack with N namespaces (the last one ``protect: false``);
+- ``preview``: a no-change ``pulumi preview --expect-no-changes``;
+- ``add``: ``pulumi up`` after adding one namespace;
+- ``remove``: ``pulumi up`` after removing the unprotected namespace (waits for its deletion);
+
+and, on a fresh cluster per size, the same objects the way the README's users do it today:
+
+- ``manual``: the manual procedure, ``kubectl create namespace`` + ``kubectl apply`` of the two
+  upstream per-namespace files (``sed`` of ``parallelsns``) per namespace, after the system role;
+- ``apply``: one ``kubectl apply`` of all of those objects in one file;
+- ``manual-add`` / ``manual-remove``: the same for one more namespace / ``kubectl delete``.
+
+Prints a table with wall times, the CPU time of the child processes, the state's bytes per
+resource, and the ratios of the issue's goals; ``--json`` writes every figure.
+
+    .venv/bin/python benchmarks/bench_engine.py                      # 50 200 500, default + large
+    .venv/bin/python benchmarks/bench_engine.py --sizes 50 --modes large
+    .venv/bin/python benchmarks/bench_engine.py --sizes 200 --cases up \\
+        --mode skip:PULUMI_SKIP_CHECKPOINTS=true --mode gzip:PULUMI_DIY_BACKEND_GZIP=true
+    .venv/bin/python benchmarks/bench_engine.py --sizes 200 --tracing /tmp/traces   # engine traces
+
+Slow on purpose (the default mode at 500 namespaces takes many minutes): run it in the background
+with a log, one run at a time on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.localcluster import LocalCluster, find_bin_dir  # noqa: E402
+from tests.e2e.pulumi_project import PulumiProject  # noqa: E402
+
+UPSTREAM = ROOT / "tests" / "fixtures" / "upstream" / "seed-era"
+SYSTEM_ROLE_FILE = UPSTREAM / "k8s-role-for-parallels.yaml"
+PER_NAMESPACE_FILES = (UPSTREAM / "k8s-service-role.yaml", UPSTREAM / "user-role.yaml")
+TEMPLATE_NAMESPACE = "parallelsns"
+LARGE_STACK_ENV = ROOT / "scripts" / "large-stack.env"
+BINARIES = (
+    "pulumi",
+    "pulumi-language-python",
+    "pulumi-resource-kubernetes",
+    "kubectl",
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+)
+ENGINE_CASES = ("up", "preview", "add", "remove")
+TIMEOUT = 3 * 3600.0
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``VAR=value`` lines of ``path`` (comments and blank lines skipped)."""
+    env: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    return env
+
+
+def parse_mode(text: str) -> tuple[str, dict[str, str]]:
+    """``name:VAR=value,VAR=value`` (or ``default``, ``large``) -> (name, environment)."""
+    if text == "default":
+        return text, {}
+    if text == "large":
+        return text, read_env_file(LARGE_STACK_ENV)
+    name, _, assignments = text.partition(":")
+    env = {}
+    for assignment in filter(None, assignments.split(",")):
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            raise SystemExit(
+                f"--mode {text!r}: {assignment!r} is not VAR=value; "
+                "fix: e.g. skip:PULUMI_SKIP_CHECKPOINTS=true"
+            )
+        env[key] = value
+    return name, env
+
+
+def namespace_names(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{index}" for index in range(count)]
+
+
+def per_namespace_yaml(namespace: str) -> str:
+    """The two upstream per-namespace files with ``parallelsns`` replaced (what users ``sed``)."""
+    return "\n---\n".join(
+        path.read_text().replace(TEMPLATE_NAMESPACE, namespace) for path in PER_NAMESPACE_FILES
+    )
+
+
+def namespace_yaml(namespace: str) -> str:
+    return f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"
+
+
+@dataclass
+class Timing:
+    wall: float
+    cpu: float  # user + system time of the child processes
+
+
+@contextlib.contextmanager
+def timed(into: dict[str, Timing], case: str) -> Iterator[None]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    yield
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    into[case] = Timing(wall, cpu)
+    print(f"    {case:<14} {wall:8.1f} s wall {cpu:8.1f} s cpu", flush=True)
+
+
+class Kubectl:
+    """kubectl of the toolchain against one local cluster."""
+
+    def __init__(self, cluster: LocalCluster) -> None:
+        self.prefix = [
+            str(cluster.bin_dir / "kubectl"),
+            "--kubeconfig",
+            cluster.kubeconfig_path,
+            "--context",
+            cluster.context,
+        ]
+
+    def __call__(self, *args: str, stdin: str | None = None) -> None:
+        result = subprocess.run(
+            [*self.prefix, *args], input=stdin, capture_output=True, text=True, check=False, timeout=TIMEOUT
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr}")
+
+
+def manual_namespace(kubectl: Kubectl, namespace: str) -> None:
+    """The manual procedure for one namespace: create it, apply the two files."""
+    kubectl("create", "namespace", namespace)
+    for path in PER_NAMESPACE_FILES:
+        kubectl("apply", "-f", "-", stdin=path.read_text().replace(TEMPLATE_NAMESPACE, namespace))
+
+
+def measure_kubectl(bin_dir: Path, workdir: Path, count: int) -> dict[str, Timing]:
+    """Manual procedure, one apply, manual add and remove, each on its own fresh cluster."""
+    timings: dict[str, Timing] = {}
+    with LocalCluster(bin_dir, workdir / "manual") as cluster:
+        kubectl = Kubectl(cluster)
+        names = namespace_names("ns", count)
+        with timed(timings, "manual"):
+            kubectl("apply", "-f", str(SYSTEM_ROLE_FILE))
+            for namespace in names:
+                manual_namespace(kubectl, namespace)
+        with timed(timings, "manual-add"):
+            manual_namespace(kubectl, f"ns-{count}")
+        with timed(timings, "manual-remove"):
+            kubectl("delete", "namespace", names[-1])  # waits until it is gone
+            kubectl("delete", "clusterrole", f"k8s-role-for-users-{names[-1]}")
+    with LocalCluster(bin_dir, workdir / "apply") as cluster:
+        kubectl = Kubectl(cluster)
+        documents = [SYSTEM_ROLE_FILE.read_text()]
+        for namespace in namespace_names("ns", count):
+            documents += [namespace_yaml(namespace), per_namespace_yaml(namespace)]
+        everything = workdir / "all.yaml"
+        everything.write_text("\n---\n".join(documents))
+        with timed(timings, "apply"):
+            kubectl("apply", "-f", str(everything))
+    return timings
+
+
+@dataclass
+class EngineRun:
+    timings: dict[str, Timing] = field(default_factory=dict)
+    resources: int = 0
+    state_bytes: int = 0  # `pulumi stack export`, uncompressed JSON
+    stored_bytes: int = 0  # the stack's file in the backend (gzip in the large-stack mode)
+
+
+def stack_config(count: int, extra: Sequence[str] = (), drop_last: bool = False) -> dict[str, Any]:
+    names: list[Any] = namespace_names("ns", count)
+    names[-1] = {"name": names[-1], "protect": False}
+    if drop_last:
+        names = names[:-1]
+    return {"namespaces": [*names, *extra]}
+
+
+def measure_engine(
+    bin_dir: Path,
+    workdir: Path,
+    count: int,
+    env: Mapping[str, str],
+    cases: Sequence[str],
+    extra_args: Sequence[str],
+    tracing: Path | None,
+    label: str,
+) -> EngineRun:
+    run = EngineRun()
+    with LocalCluster(bin_dir, workdir / "cluster") as cluster:
+        with mock.patch.dict(os.environ, env):  # the project's environment, stack init included
+            project = PulumiProject(workdir, bin_dir, cluster.kubeconfig_path, cluster.context)
+
+        def pulumi(case: str, *args: str) -> None:
+            trace = ["--tracing", f"file:{tracing / f'{label}-{case}.trace'}"] if tracing else []
+            with timed(run.timings, case):
+                result = project.run(*args, *extra_args, *trace, timeout=TIMEOUT)
+            if not result.ok:
+                raise RuntimeError(f"pulumi {' '.join(args)} failed:\n{result.output[-4000:]}")
+
+        project.configure(stack_config(count))
+        pulumi("up", "up", "--yes", "--skip-preview")
+        exported = project.run("stack", "export", check=True).output
+        state = json.loads(exported[exported.index("{") :])
+        run.resources = len(state["deployment"].get("resources") or [])
+        run.state_bytes = len(exported.encode())
+        stacks = workdir / "backend" / ".pulumi" / "stacks"
+        stored = [p for p in stacks.rglob("*") if p.name.endswith((".json", ".json.gz"))]
+        run.stored_bytes = sum(p.stat().st_size for p in stored)
+        if "preview" in cases:
+            pulumi("preview", "preview", "--expect-no-changes")
+        if "add" in cases:
+            project.configure(stack_config(count, extra=[f"ns-{count}"]))
+            pulumi("add", "up", "--yes", "--skip-preview")
+        if "remove" in cases:
+            project.configure(
+                stack_config(count, extra=[f"ns-{count}"] if "add" in cases else [], drop_last=True)
+            )
+            pulumi("remove", "up", "--yes", "--skip-preview")
+    return run
+
+
+def ratio(a: Timing | None, b: Timing | None) -> str:
+    return f"{a.wall / b.wall:.2f}" if a and b and b.wall else "-"
+
+
+def seconds(t: Timing | None) -> str:
+    return f"{t.wall:.1f} s" if t else "-"
+
+
+def report(results: dict[str, Any], sizes: Sequence[int], modes: Sequence[str]) -> None:
+    print(
+        "\n| N | mode | manual | one apply | up | up / manual | up / apply | preview | preview / up "
+        "| add | add / up | remove | manual remove | state B/resource | stored B/resource |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for size in sizes:
+        kube = results["kubectl"].get(size, {})
+        for mode in modes:
+            run: EngineRun | None = results["engine"].get((size, mode))
+            if run is None:
+                continue
+            t = run.timings
+            per = max(run.resources, 1)
+            print(
+                f"| {size} | {mode} | {seconds(kube.get('manual'))} | {seconds(kube.get('apply'))} "
+                f"| {seconds(t.get('up'))} | {ratio(t.get('up'), kube.get('manual'))} "
+                f"| {ratio(t.get('up'), kube.get('apply'))} | {seconds(t.get('preview'))} "
+                f"| {ratio(t.get('preview'), t.get('up'))} | {seconds(t.get('add'))} "
+                f"| {ratio(t.get('add'), t.get('up'))} | {seconds(t.get('remove'))} "
+                f"| {seconds(kube.get('manual-remove'))} "
+                f"| {run.state_bytes // per} | {run.stored_bytes // per} |"
+            )
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        print(f"\n`up` at {large} / `up` at {small} (linear: {large / small:.0f}):")
+        for mode in modes:
+            a, b = results["engine"].get((large, mode)), results["engine"].get((small, mode))
+            if a and b:
+                print(f"  {mode}: {ratio(a.timings.get('up'), b.timings.get('up'))}")
+        a_kube, b_kube = results["kubectl"].get(large, {}), results["kubectl"].get(small, {})
+        print(f"  manual: {ratio(a_kube.get('manual'), b_kube.get('manual'))}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500], help="namespace counts")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["default", "large"],
+        help="default, large, or name:VAR=value,... (repeatable with --mode)",
+    )
+    parser.add_argument("--mode", action="append", default=[], help="one more mode, name:VAR=value,...")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=list(ENGINE_CASES),
+        choices=ENGINE_CASES,
+        help="engine cases (up always runs)",
+    )
+    parser.add_argument(
+        "--no-kubectl", action="store_true", help="skip the manual procedure and the one apply"
+    )
+    parser.add_argument("--parallel", type=int, help="pulumi --parallel")
+    parser.add_argument("--tracing", type=Path, help="write engine traces (--tracing file:...) to this dir")
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    args = parser.parse_args(argv)
+
+    modes = dict(parse_mode(m) for m in [*args.modes, *args.mode])
+    extra_args = ["--parallel", str(args.parallel)] if args.parallel else []
+    if args.tracing:
+        args.tracing.mkdir(parents=True, exist_ok=True)
+    bin_dir = find_bin_dir(BINARIES)
+    results: dict[str, Any] = {"kubectl": {}, "engine": {}}
+    with tempfile.TemporaryDirectory(prefix="concurrent-bench-") as tmp:
+        for size in args.sizes:
+            print(f"== {size} namespaces", flush=True)
+            if not args.no_kubectl:
+                print("  kubectl", flush=True)
+                results["kubectl"][size] = measure_kubectl(bin_dir, Path(tmp) / f"kubectl-{size}", size)
+            for name, env in modes.items():
+                print(f"  pulumi, mode {name} {env or ''}", flush=True)
+                workdir = Path(tmp) / f"engine-{size}-{name}"
+                workdir.mkdir()
+                results["engine"][(size, name)] = run = measure_engine(
+                    bin_dir, workdir, size, env, args.cases, extra_args, args.tracing, f"{name}-{size}"
+                )
+                print(
+                    f"    {run.resources} resources, state {run.state_bytes} B, stored {run.stored_bytes} B",
+                    flush=True,
+                )
+    report(results, args.sizes, list(modes))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "modes": modes,
+                    "kubectl": {
+                        str(size): {case: vars(t) for case, t in cases.items()}
+                        for size, cases in results["kubectl"].items()
+                    },
+                    "engine": {
+                        f"{size}/{mode}": {
+                            **vars(run),
+                            "timings": {c: vars(t) for c, t in run.timings.items()},
+                        }
+                        for (size, mode), run in results["engine"].items()
+                    },
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
