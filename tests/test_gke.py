@@ -479,7 +479,8 @@ def test_stacks_for_existing_clusters_never_import_pulumi_gcp() -> None:
 
 
 def test_the_gke_stack_satisfies_every_policy_of_the_pack() -> None:
-    from policy import concurrent_policies as policies
+    from policy.concurrent_infra_policy.rule import StackResource
+    from policy.concurrent_infra_policy.rules import check_stack
 
     run = run_stack(
         {
@@ -490,11 +491,5 @@ def test_the_gke_stack_satisfies_every_policy_of_the_pack() -> None:
     )
     resources = [r for r in run.registrations if r.custom]
     assert {CLUSTER, NODE_POOL} <= {r.type for r in resources}
-    for resource in resources:
-        for rule in policies.RESOURCE_RULES:
-            assert rule.check(resource.type, resource.inputs, resource.protect, {}) == [], (
-                rule.name,
-                resource.name,
-            )
-    stack = [policies.StackResource(r.type, r.inputs, r.urn) for r in resources]
-    assert policies.user_binding_roles_read_only(stack) == []
+    stack = [StackResource(r.type, r.inputs, r.urn, r.protect) for r in resources]
+    assert check_stack(stack) == []

@@ -51,13 +51,9 @@ def test_the_example_stacks_register_the_issue_12_defaults(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", ["gke-regional", "gke-zonal"])
 def test_the_policy_pack_passes_the_example_stacks(stack: str) -> None:
-    from policy import concurrent_policies as policies
+    from policy.concurrent_infra_policy.rule import StackResource
+    from policy.concurrent_infra_policy.rules import check_stack
 
     run, _ = run_stack_file(stack)
-    resources = [r for r in run.registrations if r.custom]
-    for resource in resources:
-        for rule in policies.RESOURCE_RULES:
-            assert rule.check(resource.type, resource.inputs, resource.protect, {}) == [], (
-                rule.name,
-                resource.name,
-            )
+    resources = [StackResource(r.type, r.inputs, r.urn, r.protect) for r in run.registrations if r.custom]
+    assert check_stack(resources) == []

@@ -97,6 +97,20 @@ def test_the_stack_programs_objects_comply_with_every_rule() -> None:
     assert check_stack(resources) == []
 
 
+def test_the_narrower_system_role_scope_complies_with_every_rule() -> None:
+    from concurrent_infra.stack import main
+
+    config = {
+        "concurrent-infra:namespaces": json.dumps(["team-a", "team-b"]),
+        "concurrent-infra:systemRoleScope": "namespaces",
+        "concurrent-infra:systemRoleUsers": json.dumps(["ctrl@my-project.iam.gserviceaccount.com"]),
+    }
+    _, run = run_program(main, config)
+    resources = [StackResource(r.type, r.inputs, r.urn, r.protect) for r in run.registrations if r.custom]
+    assert p.CLUSTER_ROLE_BINDING not in {r.resource_type for r in resources}
+    assert check_stack(resources) == []
+
+
 def test_the_package_objects_with_workload_identity_comply() -> None:
     email = "team-a@my-project.iam.gserviceaccount.com"
     resources = package_stack(workload_identity={"google_service_account": email, "project": "my-project"})
