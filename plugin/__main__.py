@@ -15,13 +15,20 @@ from pulumi.provider.experimental import component_provider_host
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
 from concurrent_infra.gke.cluster import GkeCluster
+from concurrent_infra.gke.control_plane import ControlPlaneAccount
 
 PACKAGE_NAME = "concurrent-infra"
 """The package name: the first part of every type token."""
 PACKAGE_VERSION = version("concurrent-infra")
 """The plugin's version is the Python package's."""
-COMPONENTS: list[type[pulumi.ComponentResource]] = [SystemRole, ConcurrentNamespace, GkeCluster]
-"""The components the package serves (the schema's resources). GkeCluster needs pulumi-gcp (the
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    SystemRole,
+    ConcurrentNamespace,
+    GkeCluster,
+    ControlPlaneAccount,
+]
+"""The components the package serves (the schema's resources). GkeCluster and ControlPlaneAccount
+(the Google service account of Concurrent's control plane) need pulumi-gcp (the
 ``[gke]`` extra, in requirements.txt); its Python-only ``provider`` is not part of the schema (a
 program in another language builds its own Kubernetes provider from ``kubeconfig``)."""
 

@@ -29,6 +29,7 @@ YAML_EXAMPLE_DIR = PLUGIN_DIR / "examples" / "yaml"
 SYSTEM_ROLE = "concurrent-infra:index:SystemRole"
 NAMESPACE = "concurrent-infra:index:ConcurrentNamespace"
 GKE_CLUSTER = "concurrent-infra:index:GkeCluster"
+CONTROL_PLANE = "concurrent-infra:index:ControlPlaneAccount"
 
 
 @cache
@@ -107,7 +108,7 @@ def test_package_name_and_version_are_the_python_packages() -> None:
 
 def test_tokens_are_the_ones_the_components_register() -> None:
     resources = analyzed_schema()["resources"]
-    assert set(resources) == {SYSTEM_ROLE, NAMESPACE, GKE_CLUSTER}
+    assert set(resources) == {SYSTEM_ROLE, NAMESPACE, GKE_CLUSTER, CONTROL_PLANE}
     assert all(token.startswith("concurrent-infra:index:") for token in resources)
     assert all(spec["isComponent"] is True for spec in resources.values())
 
