@@ -13,13 +13,31 @@ _GOOGLE_SERVICE_ACCOUNT_EMAIL = re.compile(
     r"([a-z0-9.-]+\.)?(iam\.gserviceaccount\.com|developer\.gserviceaccount\.com)"
 )
 _PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
-_QUANTITY = re.compile(r"(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?")
+_QUANTITY = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]{1,3})?")
+"""ASCII digits only (``\\d`` would take any Unicode digit, which the API server refuses), and an
+exponent of at most three digits."""
 _GCP_ROLE = re.compile(
-    r"roles/[A-Za-z0-9_.]{3,128}|(projects|organizations)/[a-z0-9-]{1,40}/roles/[A-Za-z0-9_.]{3,64}"
+    r"roles/[a-z][A-Za-z0-9_.]{2,127}|(projects|organizations)/[a-z0-9-]{1,40}/roles/[A-Za-z0-9_.]{3,64}"
 )
+_CIDR_FORM = re.compile(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}")
 
 PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 """Google Cloud's basic roles: thousands of permissions across every service."""
+
+ESCALATING_ROLES = frozenset(
+    {
+        "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountUser",
+        "roles/iam.serviceAccountKeyAdmin",
+        "roles/iam.workloadIdentityUser",
+        "roles/container.developer",
+        "roles/deploymentmanager.editor",
+    }
+)
+"""Roles that are not called admin but let their holder act as other identities (mint tokens or
+keys of any service account of the project, run as it), or reach the Kubernetes API of every
+cluster in the project, across tenants. Granted to a namespace's user code or to an automation
+identity on the whole project, they undo the namespace boundary."""
 
 
 def google_service_account_email_problem(email: str) -> str | None:
@@ -44,14 +62,21 @@ def quantity_problem(quantity: str) -> str | None:
 
 
 def ipv4_cidr_problem(cidr: str) -> str | None:
-    """Why ``cidr`` is not an IPv4 CIDR block with its host bits zero, or None if it is."""
+    """Why ``cidr`` is not an IPv4 CIDR block ``a.b.c.d/n`` with its host bits zero, or None."""
+    if not _CIDR_FORM.fullmatch(cidr):
+        return "not an IPv4 CIDR block such as 203.0.113.0/24 (dotted address, '/', prefix length)"
     try:
-        network = ipaddress.ip_network(cidr, strict=True)
+        ipaddress.IPv4Network(cidr, strict=True)
     except ValueError as error:
         return f"not an IPv4 CIDR block ({error})"
-    if network.version != 4 or "/" not in cidr:
-        return "not an IPv4 CIDR block such as 203.0.113.0/24"
     return None
+
+
+def covers_every_address(cidrs: "list[str]") -> bool:
+    """Whether the IPv4 blocks ``cidrs`` together cover the whole IPv4 space (e.g. 0.0.0.0/1 and
+    128.0.0.0/1: the internet, however it is written)."""
+    networks = [ipaddress.IPv4Network(cidr, strict=False) for cidr in cidrs]
+    return sum(network.num_addresses for network in ipaddress.collapse_addresses(networks)) >= 2**32
 
 
 def gcp_role_problem(role: str) -> str | None:
@@ -62,14 +87,18 @@ def gcp_role_problem(role: str) -> str | None:
 
 
 def broad_role_problem(role: str) -> str | None:
-    """Why ``role`` is too broad to grant an automation identity, or None.
+    """Why ``role`` is too broad to grant an automation identity or user code, or None.
 
-    Refused: the basic roles (owner, editor, viewer) and administrator roles (``*Admin``,
-    ``*.admin``), which let their holder change the project's security itself.
+    Refused: the basic roles (owner, editor, viewer), administrator roles (any part ``admin`` or
+    ``*Admin``, versioned ones such as ``roles/compute.instanceAdmin.v1`` included), which let
+    their holder change the project's security itself, and :data:`ESCALATING_ROLES`.
     """
-    if role in PRIMITIVE_ROLES:
+    lowered = role.lower()
+    if lowered in PRIMITIVE_ROLES or lowered.rsplit("/", 1)[-1] in ("owner", "editor", "viewer"):
         return f"{role} is a basic role with thousands of permissions across every service"
-    leaf = role.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
-    if leaf == "admin" or leaf.endswith("Admin"):
+    if role in ESCALATING_ROLES:
+        return f"{role} lets its holder act as other identities, or reach every cluster of the project"
+    parts = role.rsplit("/", 1)[-1].split(".")
+    if any(part.lower() == "admin" or part.endswith("Admin") for part in parts):
         return f"{role} is an administrator role"
     return None

@@ -336,6 +336,71 @@ CONFIG_CASES = [
         )
         for role in ("roles/owner", "roles/editor", "roles/container.admin")
     ),
+    # Found by the attacker review: escalating roles, Unicode digits, overflowing exponents,
+    # the internet written another way.
+    *(
+        pytest.param(
+            namespaces({"name": "a", "workloadIdentity": {"roles": [role], "project": "my-project"}}),
+            "namespaces[0].workloadIdentity.roles[0]",
+            json.dumps(role),
+            "roles: [",
+            id=f"wi-role-{role}",
+        )
+        for role in (
+            "roles/iam.serviceAccountTokenCreator",
+            "roles/compute.instanceAdmin.v1",
+            "roles/container.developer",
+            "projects/my-project/roles/owner",
+        )
+    ),
+    pytest.param(
+        namespaces({"name": "a", "quota": {"pods": "\u0661\u0660"}}),
+        "namespaces[0].quota.pods",
+        '"\\u0661',
+        "a number with an optional suffix",
+        id="quota-arabic-indic-digits",
+    ),
+    pytest.param(
+        namespaces(
+            {"name": "a", "containerDefaults": {"requests": {"cpu": "1e999999999"}, "limits": {"cpu": "1"}}}
+        ),
+        "namespaces[0].containerDefaults.requests.cpu",
+        '"1e999999999"',
+        "a number with an optional suffix",
+        id="container-defaults-overflowing-exponent",
+    ),
+    *(
+        pytest.param(
+            a_cluster(masterAuthorizedNetworks=networks),
+            key,
+            value,
+            fix,
+            id=f"authorized-networks-{label}",
+        )
+        for label, networks, key, value, fix in (
+            (
+                "slash-00",
+                [{"cidrBlock": "0.0.0.0/00"}],
+                "cidrBlock",
+                '"0.0.0.0/00"',
+                "list only your networks",
+            ),
+            (
+                "netmask",
+                [{"cidrBlock": "0.0.0.0/0.0.0.0"}],
+                "cidrBlock",
+                '"0.0.0.0/0.0.0.0"',
+                "cidrBlock: 203.0.113.0/24",
+            ),
+            (
+                "split-pair",
+                [{"cidrBlock": "0.0.0.0/1"}, {"cidrBlock": "128.0.0.0/1"}],
+                "cluster.masterAuthorizedNetworks",
+                '["0.0.0.0/1"',
+                "list only your networks",
+            ),
+        )
+    ),
 ]
 
 
@@ -561,9 +626,9 @@ API_CASES = [
     ),
     pytest.param(
         gke(node_pools={"cpu": deep_dict()}),
-        "args.node_pools.cpu.a",
+        "args.node_pools",
         "<class 'dict'>",
-        "use only disk_size_gb",
+        "pass plain values",
         id="gke-node-pools-20000-deep",
     ),
     pytest.param(
@@ -594,3 +659,33 @@ def test_a_second_component_of_one_namespace_is_refused_before_it_registers() ->
     assert_names_key_value_and_fix(caught.value.problems, "args.namespace", '"team-a"', "once")
     assert "ConcurrentNamespace('second')" in caught.value.problems[0]
     assert not [r for r in monitor.registrations if r.name == "second" or r.name.startswith("second-")]
+
+
+def test_gke_components_refuse_args_that_are_not_a_dict() -> None:
+    from concurrent_infra.gke.cluster import GkeCluster
+    from concurrent_infra.gke.control_plane import ControlPlaneAccount
+
+    for program in (
+        lambda: GkeCluster("ml", None),  # type: ignore[arg-type]
+        lambda: ControlPlaneAccount("cp", None),  # type: ignore[arg-type]
+    ):
+        monitor = RecordingMonitor(Mocks())
+        with pytest.raises(ConfigError, match="expected a dict of args"):
+            run_program(program, monitor=monitor)
+        assert monitor.registrations == []
+
+
+def test_the_control_plane_account_refuses_an_escalating_role() -> None:
+    from concurrent_infra.gke.control_plane import ControlPlaneAccount
+
+    monitor = RecordingMonitor(Mocks())
+    role = "roles/iam.serviceAccountTokenCreator"
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            lambda: ControlPlaneAccount(
+                "cp", {"account_id": "concurrent-cp", "project": "my-project", "roles": [role]}
+            ),
+            monitor=monitor,
+        )
+    assert any(role in problem and "act as other identities" in problem for problem in caught.value.problems)
+    assert monitor.registrations == []

@@ -244,3 +244,13 @@ def test_the_namespaced_binding_refuses_kubernetes_identities(user: str) -> None
                 "ns", {"namespace": "ns", "namespaced_system_binding": {"users": [user]}}
             )
         )
+
+
+def test_the_system_binding_names_the_system_role_whatever_output_is_passed() -> None:
+    _, run = run_program(
+        lambda: ConcurrentNamespace(
+            "ns", {"namespace": "ns", "system_role_name": pulumi.Output.from_input("cluster-admin")}
+        )
+    )
+    binding = run.named(ROLE_BINDING, "k8s-service-account-binding-ns")
+    assert binding.inputs["roleRef"]["name"] == "k8s-role-for-parallels-lambda"

@@ -11,6 +11,7 @@ Node counts are cluster totals, whatever the location type (see :mod:`concurrent
 This module never imports pulumi-gcp: stacks without a cluster must not load it.
 """
 
+import ipaddress
 import math
 import re
 from collections.abc import Mapping
@@ -18,7 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
-from ..syntax import broad_role_problem, gcp_role_problem, ipv4_cidr_problem, project_id_problem
+from ..syntax import (
+    broad_role_problem,
+    covers_every_address,
+    gcp_role_problem,
+    ipv4_cidr_problem,
+    project_id_problem,
+)
 from ..validation import PROJECT, KeyStyle, ObjectReader, Problems
 
 CLUSTER_NAME_MAX_LENGTH = 40
@@ -527,7 +534,7 @@ def _read_networks(reader: ObjectReader, problems: Problems) -> tuple[tuple[str,
         )
         if cidr is None:
             continue
-        if cidr == "0.0.0.0/0":
+        if ipaddress.IPv4Network(cidr).prefixlen == 0:
             problems.add(
                 f"{key}[{index}].{entry_reader.spelled('cidr_block')}",
                 cidr,
@@ -538,6 +545,14 @@ def _read_networks(reader: ObjectReader, problems: Problems) -> tuple[tuple[str,
         networks.append((cidr, entry_reader.string("display_name")))
     if len(value) > 50:
         problems.add(key, value, f"it has {len(value)} entries; GKE allows at most 50", "list fewer networks")
+    elif networks and covers_every_address([cidr for cidr, _ in networks]):
+        problems.add(
+            key,
+            [cidr for cidr, _ in networks],
+            "together these blocks authorize every address on the internet",
+            "list only your networks (e.g. your office or CI egress range)",
+        )
+        return ()
     return tuple(networks)
 
 

@@ -189,7 +189,11 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         )
         # Namespaced objects take the name from the Namespace's output, so they wait for it.
         namespace = name_of(self.namespace.metadata)
-        system_role_name = args.get("system_role_name", SYSTEM_CLUSTER_ROLE)
+        # The system service account is bound to the system role and nothing else: an Output
+        # (SystemRole's cluster_role_name) only carries the dependency, its value is never used.
+        system_role_name = pulumi.Output.from_input(args.get("system_role_name", SYSTEM_CLUSTER_ROLE)).apply(
+            lambda _: SYSTEM_CLUSTER_ROLE
+        )
 
         self.system_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-system-service-account",

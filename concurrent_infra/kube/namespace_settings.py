@@ -9,7 +9,7 @@ with its Python args (``pod_security``); both get the same rules and messages, a
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..syntax import (
@@ -298,7 +298,7 @@ def quantity_value(quantity: str) -> Decimal | None:
             return Decimal(number) * _SUFFIXES[suffix]
         mantissa, _, exponent = quantity.lower().partition("e")
         return Decimal(mantissa) * Decimal(10) ** int(exponent)
-    except (InvalidOperation, ValueError):
+    except (ArithmeticError, ValueError):  # InvalidOperation and Overflow are ArithmeticErrors
         return None
 
 
