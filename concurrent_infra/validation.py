@@ -101,6 +101,16 @@ def component_problems(component: str, name: str) -> Problems:
     return Problems(prefix=f"{component}({name!r}) args.", what=f"{component} args")
 
 
+def component_args_problems(component: str, name: str, args: Any, example: str) -> Problems:
+    """The Problems of a component's args, after the checks every component makes first: the args
+    are a dict (``example`` shows one) and no field is nested too deeply. Raises ConfigError."""
+    problems = component_problems(component, name)
+    if not isinstance(args, dict):
+        refuse(problems, "", args, "expected a dict of args", f"{component}(name, {example})")
+    refuse_deep_args(args, problems)
+    return problems
+
+
 def refuse(problems: Problems, key: str, value: Any, why: str, fix: str) -> NoReturn:
     """Record one problem and raise with everything recorded so far."""
     problems.add(key, value, why, fix)

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from ..validation import KeyStyle, component_problems, refuse, refuse_deep_args
+from ..validation import KeyStyle, component_args_problems
 from .cluster_config import (
     ACCELERATOR_LABEL_KEY,
     GKE_MANAGED_COMPONENTS_TAINT_KEY,
@@ -119,16 +119,7 @@ class GkeCluster(pulumi.ComponentResource):
     """A kubeconfig using gke-gcloud-auth-plugin (secret)."""
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        problems = component_problems("GkeCluster", name)
-        if not isinstance(args, dict):
-            refuse(
-                problems,
-                "",
-                args,
-                "expected a dict of args",
-                "GkeCluster(name, {'name': ..., 'location': ...})",
-            )
-        refuse_deep_args(args, problems)
+        problems = component_args_problems("GkeCluster", name, args, "{'name': ..., 'location': ...}")
         settings = read_cluster(args, "", problems, KeyStyle.SNAKE)
         problems.raise_if_any()
         assert settings is not None, "read_cluster returns settings when there is no problem"

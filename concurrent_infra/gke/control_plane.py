@@ -15,7 +15,7 @@ from typing import Optional
 import pulumi
 import pulumi_gcp as gcp
 
-from ..validation import KeyStyle, component_problems, refuse, refuse_deep_args
+from ..validation import KeyStyle, component_args_problems
 from .cluster import service_account_with_roles
 from .cluster_config import ControlPlaneAccountArgs, read_control_plane
 
@@ -44,16 +44,9 @@ class ControlPlaneAccount(pulumi.ComponentResource):
     ) -> None:
         """``moved_from``: the GkeCluster these resources were children of (stacks created by an
         earlier release): each child gets an alias with that parent, so nothing is replaced."""
-        problems = component_problems("ControlPlaneAccount", name)
-        if not isinstance(args, dict):
-            refuse(
-                problems,
-                "",
-                args,
-                "expected a dict of args",
-                "ControlPlaneAccount(name, {'account_id': ...})",
-            )
-        refuse_deep_args(args, problems)
+        problems = component_args_problems(
+            "ControlPlaneAccount", name, args, "{'account_id': ..., 'project': ...}"
+        )
         settings = read_control_plane(args, "", problems, KeyStyle.SNAKE)
         problems.raise_if_any()
         assert settings is not None, "read_control_plane returns settings when there is no problem"

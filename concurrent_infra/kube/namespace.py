@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..validation import KeyStyle, component_problems, refuse, refuse_deep_args
+from ..validation import KeyStyle, component_args_problems, component_problems, refuse
 from .labels import with_common_labels
 from .names import (
     DIND_NAME,
@@ -97,16 +97,7 @@ class ConcurrentNamespaceArgs(TypedDict):
 
 def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> NamespaceSettings:
     """Validate ``args`` with the stack config's rules; raises ConfigError listing every problem."""
-    problems = component_problems("ConcurrentNamespace", resource_name)
-    if not isinstance(args, dict):
-        refuse(
-            problems,
-            "",
-            args,
-            "expected a dict of args",
-            "ConcurrentNamespace(name, {'namespace': 'team-a'})",
-        )
-    refuse_deep_args(args, problems)
+    problems = component_args_problems("ConcurrentNamespace", resource_name, args, "{'namespace': 'team-a'}")
     role = args.get("system_role_name")
     if isinstance(role, str) and role != SYSTEM_CLUSTER_ROLE:
         problems.add(

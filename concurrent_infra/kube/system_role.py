@@ -7,7 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..validation import KeyStyle, ObjectReader, Problems, component_problems, refuse_deep_args
+from ..validation import KeyStyle, ObjectReader, component_args_problems
 from .guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
 from .names import (
     DIND_PRIORITY_CLASS,
@@ -77,11 +77,7 @@ class SystemRoleSettings:
 
 
 def _validated(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
-    problems: Problems = component_problems("SystemRole", name)
-    if not isinstance(args, dict):
-        problems.add("", args, "expected a dict of args", "SystemRole(name, {})")
-        problems.raise_if_any()
-    refuse_deep_args(args, problems)
+    problems = component_args_problems("SystemRole", name, args, "{'extra_users': [...]}")
     reader = ObjectReader(args, "", SYSTEM_ROLE_FIELDS, problems, KeyStyle.SNAKE)
     users, groups = read_system_role_subjects(reader)
     settings = SystemRoleSettings(
