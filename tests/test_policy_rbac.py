@@ -300,6 +300,73 @@ def test_system_service_account_is_not_a_user_service_account() -> None:
     assert check("user-bindings-read-only", RB, props) == []
 
 
+# ---- system-bindings-system-role-only (review finding 2) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role_kind", "role_name"),
+    [
+        ("ClusterRole", "cluster-admin"),
+        ("ClusterRole", "admin"),
+        ("Role", SYSTEM_CLUSTER_ROLE),
+        ("ClusterRole", NAMES.user_cluster_role),
+    ],
+)
+def test_system_service_account_bound_to_another_role_is_a_violation(role_kind: str, role_name: str) -> None:
+    for subject in (
+        sa(NAMES.system_service_account),
+        user(f"system:serviceaccount:team-b:{NAMES.system_service_account}"),
+    ):
+        props = binding("more", role_kind, role_name, [subject], "team-b")
+        for resource_type in (RB, RB + "Patch"):
+            [message] = check("system-bindings-system-role-only", resource_type, props)
+            assert f"to {role_kind} {role_name}" in message
+            assert f"only to ClusterRole {SYSTEM_CLUSTER_ROLE}" in message
+            assert NAMES.system_role_binding in message
+
+
+def test_system_service_account_bound_to_the_system_role_complies() -> None:
+    _, props = package_bindings()[1]
+    assert check("system-bindings-system-role-only", RB, props) == []
+    others = binding(
+        "b", "ClusterRole", "cluster-admin", [sa("ci"), sa(OTHER.user_service_account)], "team-b"
+    )
+    assert check("system-bindings-system-role-only", RB, others) == []
+    unknown_role = binding("b", "ClusterRole", p.UNKNOWN, [sa(NAMES.system_service_account)], "team-b")  # type: ignore[arg-type]
+    assert check("system-bindings-system-role-only", RB, unknown_role) == []
+    subjects_only = {
+        "metadata": {"name": "b", "namespace": "team-b"},
+        "subjects": [sa(NAMES.system_service_account)],
+    }
+    assert check("system-bindings-system-role-only", RB + "Patch", subjects_only) == []
+
+
+# ---- no-bindings-to-everyone (review finding 2) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "subject", [group("system:authenticated"), group("system:unauthenticated"), user("system:anonymous")]
+)
+def test_role_binding_to_everyone_is_a_violation(subject: dict[str, str]) -> None:
+    props = binding("open", "ClusterRole", "admin", [sa("ci"), subject], "team-b")
+    for resource_type in (RB, RB + "Patch", RB + "List"):
+        in_list = {"metadata": {"name": "l"}, "items": [props]}
+        [message] = check(
+            "no-bindings-to-everyone", resource_type, in_list if "List" in resource_type else props
+        )
+        assert (
+            f"RoleBinding open in namespace team-b grants ClusterRole admin to {subject['kind']}" in message
+        )
+        assert subject["name"] in message and "every client of the cluster" in message
+
+
+def test_role_bindings_to_named_subjects_are_not_bindings_to_everyone() -> None:
+    props = binding("b", "ClusterRole", "admin", [sa("ci"), user("alice@example.com"), group("ml")], "team-b")
+    assert check("no-bindings-to-everyone", RB, props) == []
+    unknown = binding("b", "ClusterRole", "admin", [{"kind": "Group", "name": p.UNKNOWN}], "team-b")
+    assert check("no-bindings-to-everyone", RB, unknown) == []
+
+
 # ---- user-roles-read-only ------------------------------------------------------------------------
 
 

@@ -115,6 +115,7 @@ def test_policy_pack_passes_the_plain_stack_and_stops_every_bypass(
         "no-cluster-wide-system-subjects",
         "user-bindings-read-only",
         "package-service-accounts-in-own-namespace",
+        "system-bindings-system-role-only",  # bypass-cross-namespace: view is not the system role either
     }, refused.output
     for expected in (
         "RoleBinding bypass-group-admin in namespace team-a grants ClusterRole admin to Group "

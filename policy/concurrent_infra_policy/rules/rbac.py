@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from concurrent_infra.kube.names import namespace_object_names
+from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, namespace_object_names
 from concurrent_infra.kube.rbac import READ_VERBS, USER_RULES, PolicyRule, grants
 from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
 
@@ -42,6 +42,13 @@ USER_SERVICE_ACCOUNT_PREFIX = _PREFIXES.user_service_account
 """``k8s-serviceaccount-for-users-``: the names of the user service accounts."""
 SYSTEM_SERVICE_ACCOUNT_PREFIX = _PREFIXES.system_service_account
 """``k8s-serviceaccount-for-parallels-``: the names of the system service accounts."""
+
+EVERYONE_SUBJECTS: frozenset[tuple[str, str]] = frozenset(
+    {("Group", "system:authenticated"), ("Group", "system:unauthenticated"), ("User", "system:anonymous")}
+)
+"""Subjects that stand for every client: every authenticated identity (every service account of
+every tenant included), every unauthenticated request, and the user of an anonymous request
+(https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects)."""
 
 DANGEROUS_SUBRESOURCES: frozenset[str] = frozenset({"exec", "attach", "portforward", "proxy"})
 """Subresources that run commands in, or open connections to, pods, services and nodes. Reading
@@ -250,6 +257,49 @@ def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     return violations
 
 
+def system_bindings_system_role_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A package system service account ``k8s-serviceaccount-for-parallels-<ns>`` is bound only to
+    ClusterRole ``k8s-role-for-parallels-lambda`` (the binding ConcurrentNamespace creates)."""
+    if obj.type != ROLE_BINDING:
+        return []
+    role_ref = mapping(obj.props.get("roleRef"))
+    role_kind, role = role_ref.get("kind"), role_ref.get("name")
+    if (obj.patch and "roleRef" not in obj.props) or UNKNOWN in (role_kind, role):
+        return []
+    if role_kind == "ClusterRole" and role == SYSTEM_CLUSTER_ROLE:
+        return []
+    violations = []
+    for subject in subjects(obj.props, namespace(obj.props)):
+        if subject.package_service_account != "system":
+            continue
+        account_namespace = str(subject.service_accounts[0])
+        own_binding = namespace_object_names(account_namespace).system_role_binding
+        violations.append(
+            f"RoleBinding {obj.name} binds {subject.describe()}, the package's system service account of "
+            f"namespace {account_namespace}, to {text(role_kind)} {text(role)}. A system service account "
+            f"is bound only to ClusterRole {SYSTEM_CLUSTER_ROLE}, in its own namespace (the RoleBinding "
+            f"{own_binding} that ConcurrentNamespace creates): remove it from this binding."
+        )
+    return violations
+
+
+def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A RoleBinding names neither Group ``system:authenticated`` or ``system:unauthenticated`` nor
+    User ``system:anonymous`` (a ClusterRoleBinding naming them is no-cluster-wide-system-subjects')."""
+    if obj.type != ROLE_BINDING:
+        return []
+    role_kind, role = _role_ref(obj.props)
+    binding_namespace = _binding_namespace(namespace(obj.props))
+    return [
+        f"RoleBinding {obj.name} in namespace {binding_namespace} grants {role_kind} {role} to "
+        f"{subject.kind} {subject.name}, which stands for every client of the cluster (every "
+        "authenticated user and every service account of every tenant, or anonymous requests). Remove "
+        "this subject; bind the role to the Users, Groups or ServiceAccounts that need it."
+        for subject in subjects(obj.props)
+        if (subject.kind, subject.name.lower()) in EVERYONE_SUBJECTS
+    ]
+
+
 # ---- roles ---------------------------------------------------------------------------------------
 
 
@@ -386,6 +436,18 @@ RULES: tuple[ResourceRule, ...] = (
         f"The package's service accounts ({SYSTEM_SERVICE_ACCOUNT_PREFIX}<ns>, "
         f"{USER_SERVICE_ACCOUNT_PREFIX}<ns>) are bound only by RoleBindings in their own namespace.",
         package_service_accounts_in_own_namespace,
+    ),
+    ResourceRule(
+        "system-bindings-system-role-only",
+        f"A system service account ({SYSTEM_SERVICE_ACCOUNT_PREFIX}<namespace>) is bound only to "
+        f"ClusterRole {SYSTEM_CLUSTER_ROLE}.",
+        system_bindings_system_role_only,
+    ),
+    ResourceRule(
+        "no-bindings-to-everyone",
+        "No RoleBinding names the Group system:authenticated or system:unauthenticated or the User "
+        "system:anonymous, which stand for every client of the cluster.",
+        no_bindings_to_everyone,
     ),
     ResourceRule(
         "user-roles-read-only",
