@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from concurrent_infra.gke.workload_identity import impersonation_member
+from concurrent_infra.kube.names import namespace_object_names
 from policy.concurrent_infra_policy import props as p
 from policy.concurrent_infra_policy.rules import gke
 
@@ -122,6 +124,34 @@ def test_authorized_network_open_to_everyone_is_a_violation(cidr: str) -> None:
         hardened_cluster(masterAuthorizedNetworksConfig=networks),
     )
     assert cidr in message and "every address on the internet" in message
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["0.0.0.0/1", "128.0.0.0/1"],
+        ["203.0.113.0/24", "0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"],
+        ["0.0.0.0/1", "64.0.0.0/2", "128.0.0.0/1"],
+        ["::/1", "8000::/1"],
+    ],
+)
+def test_authorized_networks_that_together_cover_everyone_are_a_violation(cidrs: list[str]) -> None:
+    networks = {"cidrBlocks": [{"cidrBlock": cidr} for cidr in [*cidrs, p.UNKNOWN]]}
+    [message] = check(
+        "gke-authorized-networks-not-public",
+        CLUSTER,
+        hardened_cluster(masterAuthorizedNetworksConfig=networks),
+    )
+    assert ", ".join(cidrs) in message and "together cover every address on the internet" in message
+
+
+@pytest.mark.parametrize(
+    "cidrs", [["0.0.0.0/1", "128.0.0.0/2"], ["0.0.0.0/1", "::/1", "8000::/2"], ["0.0.0.0/1", p.UNKNOWN]]
+)
+def test_authorized_networks_that_leave_addresses_out_comply(cidrs: list[str]) -> None:
+    networks = {"cidrBlocks": [{"cidrBlock": cidr} for cidr in cidrs]}
+    props = hardened_cluster(masterAuthorizedNetworksConfig=networks)
+    assert check("gke-authorized-networks-not-public", CLUSTER, props) == []
 
 
 def test_cluster_without_authorized_networks_is_not_judged_by_this_rule() -> None:
@@ -267,13 +297,132 @@ def test_roles_in_an_iam_policy_document_are_checked() -> None:
     [
         "roles/container.defaultNodeServiceAccount",
         "roles/artifactregistry.reader",
-        "roles/iam.workloadIdentityUser",
-        "roles/container.developer",
         "roles/cloudbuild.builds.editor",
+        "roles/container.viewer",
     ],
 )
 def test_narrow_roles_comply(role: str) -> None:
     assert check("gcp-no-primitive-or-admin-roles", p.PROJECT_IAM_MEMBER, member(role)) == []
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "roles/compute.instanceAdmin.v1",
+        "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountUser",
+        "roles/iam.serviceAccountKeyAdmin",
+        "roles/iam.workloadIdentityUser",
+        "roles/container.developer",
+    ],
+)
+def test_escalating_and_versioned_admin_roles_are_violations(role: str) -> None:
+    """Review finding 3: each lets its holder act as another identity or administer a service."""
+    [message] = check("gcp-no-primitive-or-admin-roles", p.PROJECT_IAM_MEMBER, member(role))
+    assert f"grants {role} on project my-project" in message
+    on_account = {
+        "serviceAccountId": "projects/p/serviceAccounts/x",
+        "role": role,
+        "member": "user:a@example.com",
+    }
+    assert len(check("gcp-no-primitive-or-admin-roles", p.SERVICE_ACCOUNT_IAM_MEMBER, on_account)) == 1
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "target"),
+    [
+        ("gcp:organizations/iAMMember:IAMMember", {"orgId": "123"}, "organization 123"),
+        ("gcp:organizations/iAMBinding:IAMBinding", {"orgId": "123"}, "organization 123"),
+        ("gcp:folder/iAMMember:IAMMember", {"folder": "folders/1"}, "folder folders/1"),
+        ("gcp:storage/bucketIAMMember:BucketIAMMember", {"bucket": "b"}, "a storage resource"),
+        ("gcp:storage/bucketIAMBinding:BucketIAMBinding", {"bucket": "b"}, "a storage resource"),
+        ("gcp:secretmanager/secretIamMember:SecretIamMember", {"secretId": "s"}, "a secretmanager resource"),
+    ],
+)
+def test_grants_on_every_kind_of_iam_resource_are_checked(
+    resource_type: str, props: dict[str, Any], target: str
+) -> None:
+    """Review finding 3: roles/owner on an organization, a folder or a bucket is no narrower."""
+    grant = {
+        **props,
+        "role": "roles/owner",
+        "member": "user:a@example.com",
+        "members": ["user:a@example.com"],
+    }
+    [message] = check("gcp-no-primitive-or-admin-roles", resource_type, grant)
+    assert f"grants roles/owner on {target} to user:a@example.com" in message
+    policy = {
+        **props,
+        "policyData": json.dumps({"bindings": [{"role": "roles/owner", "members": ["user:b"]}]}),
+    }
+    policy_type = resource_type.replace("Member", "Policy").replace("Binding", "Policy")
+    assert len(check("gcp-no-primitive-or-admin-roles", policy_type, policy)) == 1
+    assert gke.is_iam_grant(resource_type) and gke.is_iam_grant(policy_type)
+
+
+def test_resources_that_grant_nothing_are_not_iam_grants() -> None:
+    for resource_type in (
+        "gcp:projects/iAMMemberRemove:IAMMemberRemove",
+        "gcp:projects/iAMAuditConfig:IAMAuditConfig",
+        "gcp:projects/iAMCustomRole:IAMCustomRole",
+        "kubernetes:core/v1:ServiceAccount",
+    ):
+        assert not gke.is_iam_grant(resource_type)
+        assert check("gcp-no-primitive-or-admin-roles", resource_type, member("roles/owner")) == []
+
+
+# ---- the package's Workload Identity grant ---------------------------------------------------------
+
+TEAM_B = namespace_object_names("team-b")
+IMPERSONATION = impersonation_member("my-project", "team-b", TEAM_B.user_service_account)
+ACCOUNT = "projects/my-project/serviceAccounts/team-b@my-project.iam.gserviceaccount.com"
+
+
+def account_grant(*members: str, role: str = "roles/iam.workloadIdentityUser") -> dict[str, Any]:
+    return {"serviceAccountId": ACCOUNT, "role": role, "member": members[0], "members": list(members)}
+
+
+def test_the_workload_identity_grant_of_the_package_complies() -> None:
+    assert f"serviceAccount:my-project.svc.id.goog[team-b/{TEAM_B.user_service_account}]" == IMPERSONATION
+    for resource_type in (p.SERVICE_ACCOUNT_IAM_MEMBER, p.SERVICE_ACCOUNT_IAM_BINDING):
+        assert check("gcp-no-primitive-or-admin-roles", resource_type, account_grant(IMPERSONATION)) == []
+    other = impersonation_member(
+        "my-project", "team-c", namespace_object_names("team-c").user_service_account
+    )
+    binding = account_grant(IMPERSONATION, other)
+    assert check("gcp-no-primitive-or-admin-roles", p.SERVICE_ACCOUNT_IAM_BINDING, binding) == []
+    policy = {"bindings": [{"role": "roles/iam.workloadIdentityUser", "members": [IMPERSONATION]}]}
+    props = {"serviceAccountId": ACCOUNT, "policyData": json.dumps(policy)}
+    assert check("gcp-no-primitive-or-admin-roles", p.SERVICE_ACCOUNT_IAM_POLICY, props) == []
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        f"serviceAccount:my-project.svc.id.goog[team-b/{TEAM_B.system_service_account}]",
+        f"serviceAccount:my-project.svc.id.goog[team-c/{TEAM_B.user_service_account}]",
+        f"serviceAccount:my-project.svc.id.goog[team-b/{TEAM_B.user_service_account}]x",
+        "serviceAccount:my-project.svc.id.goog[team-b/default]",
+        "serviceAccount:deployer@my-project.iam.gserviceaccount.com",
+        "user:alice@example.com",
+        "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+        f"my-project.svc.id.goog/subject/ns/team-b/sa/{TEAM_B.user_service_account}",
+    ],
+)
+def test_workload_identity_user_for_anyone_else_is_a_violation(member: str) -> None:
+    [message] = check("gcp-no-primitive-or-admin-roles", p.SERVICE_ACCOUNT_IAM_MEMBER, account_grant(member))
+    assert f"grants roles/iam.workloadIdentityUser on service account {ACCOUNT}" in message
+    binding = account_grant(IMPERSONATION, member)
+    assert len(check("gcp-no-primitive-or-admin-roles", p.SERVICE_ACCOUNT_IAM_BINDING, binding)) == 1
+
+
+def test_the_exception_is_only_workload_identity_user_on_a_service_account() -> None:
+    on_project = {"project": "my-project", "role": "roles/iam.workloadIdentityUser", "member": IMPERSONATION}
+    assert len(check("gcp-no-primitive-or-admin-roles", p.PROJECT_IAM_MEMBER, on_project)) == 1
+    token_creator = account_grant(IMPERSONATION, role="roles/iam.serviceAccountTokenCreator")
+    assert len(check("gcp-no-primitive-or-admin-roles", p.SERVICE_ACCOUNT_IAM_MEMBER, token_creator)) == 1
+    config = {"allowedProjectRoles": ["roles/iam.workloadIdentityUser"]}
+    assert check("gcp-no-primitive-or-admin-roles", p.PROJECT_IAM_MEMBER, on_project, config) == []
 
 
 def test_allowed_project_roles_let_an_explicit_role_through() -> None:
@@ -309,3 +458,11 @@ def test_unknown_values_are_not_violations() -> None:
     assert every_violation(POOL, unknown_mode) == []
     assert every_violation(p.PROJECT_IAM_MEMBER, member(p.UNKNOWN)) == []  # type: ignore[arg-type]
     assert every_violation(p.PROJECT_IAM_POLICY, {"policyData": p.UNKNOWN}) == []
+    unknown_member = account_grant("x")
+    unknown_member["member"] = p.UNKNOWN
+    assert every_violation(p.SERVICE_ACCOUNT_IAM_MEMBER, unknown_member) == []
+    unknown_members = account_grant(IMPERSONATION)
+    unknown_members["members"] = [IMPERSONATION, p.UNKNOWN]
+    assert every_violation(p.SERVICE_ACCOUNT_IAM_BINDING, unknown_members) == []
+    unknown_members["members"] = p.UNKNOWN
+    assert every_violation(p.SERVICE_ACCOUNT_IAM_BINDING, unknown_members) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,22 +17,18 @@ from concurrent_infra.gke.cluster_config import (
     GPU_TAINT_KEY,
     NODE_TYPE_TAINT_KEY,
 )
+from concurrent_infra.gke.workload_identity import WORKLOAD_IDENTITY_USER_ROLE, impersonation_member
+from concurrent_infra.kube.names import namespace_object_names
+from concurrent_infra.syntax import broad_role_problem
 
 from ..props import (
     GKE_CLUSTER,
     GKE_NODE_POOL,
-    PROJECT_IAM_BINDING,
-    PROJECT_IAM_MEMBER,
-    PROJECT_IAM_POLICY,
-    SERVICE_ACCOUNT_IAM_BINDING,
-    SERVICE_ACCOUNT_IAM_MEMBER,
-    SERVICE_ACCOUNT_IAM_POLICY,
     UNKNOWN,
     Obj,
     has_unknown,
     items,
     mapping,
-    strings,
     text,
 )
 from ..rule import ConfigKey, ResourceRule, config_list
@@ -45,16 +42,13 @@ GPU_TAINT = (GPU_TAINT_KEY, "present", NO_SCHEDULE)
 """The taint that keeps pods that do not ask for a GPU off GPU nodes (GKE's own convention)."""
 GKE_METADATA = "GKE_METADATA"
 
-PRIMITIVE_ROLES: frozenset[str] = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
-"""Google Cloud's basic roles: each covers (nearly) every service of the project."""
-
 UNTAINTED_NODE_POOLS = ConfigKey(
     "untaintedNodePools", "Node pools (by name) that may carry neither Concurrent's nor GKE's taint."
 )
 ALLOWED_PROJECT_ROLES = ConfigKey(
     "allowedProjectRoles",
-    "Primitive or admin roles (e.g. roles/container.admin) that project or service-account IAM "
-    "grants of the stack may use.",
+    "Basic, admin or escalating roles (e.g. roles/container.admin) that the IAM grants of the stack "
+    "(on projects, folders, organizations, service accounts, buckets...) may use.",
 )
 
 
@@ -108,25 +102,40 @@ def _cluster_name(props: Mapping[str, Any]) -> str:
 
 
 def gke_authorized_networks_not_public(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """No master authorized network covers every address (``0.0.0.0/0``, ``::/0``)."""
+    """The master authorized networks do not cover every address, alone (``0.0.0.0/0``, ``::/0``) or
+    together (``0.0.0.0/1`` and ``128.0.0.0/1``): overlapping networks are merged
+    (``ipaddress.collapse_addresses``) and the pack checks whether one whole address space remains."""
     if obj.type != GKE_CLUSTER:
         return []
-    violations = []
-    networks = mapping(obj.props.get("masterAuthorizedNetworksConfig")).get("cidrBlocks")
-    for block in map(mapping, items(networks)):
+    listed: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+    blocks = mapping(obj.props.get("masterAuthorizedNetworksConfig")).get("cidrBlocks")
+    for block in map(mapping, items(blocks)):
         cidr = block.get("cidrBlock")
         if not isinstance(cidr, str):
-            continue
+            continue  # unknown: the known networks are judged on their own
         try:
-            network = ipaddress.ip_network(cidr.strip(), strict=False)
+            listed.append((cidr, ipaddress.ip_network(cidr.strip(), strict=False)))
         except ValueError:
             continue  # GKE refuses it; the stack config validates CIDRs
-        if network.prefixlen == 0:
-            violations.append(
-                f"GKE cluster {_cluster_name(obj.props)}: masterAuthorizedNetworksConfig lists {cidr}, every "
-                "address on the internet, so the authorized networks restrict nothing. List only the "
-                "networks that need the Kubernetes API (offices, CI runners, Concurrent's control plane)."
-            )
+    v4 = [network for _, network in listed if isinstance(network, ipaddress.IPv4Network)]
+    v6 = [network for _, network in listed if isinstance(network, ipaddress.IPv6Network)]
+    covered = {
+        4: list(ipaddress.collapse_addresses(v4)) == [ipaddress.IPv4Network("0.0.0.0/0")],
+        6: list(ipaddress.collapse_addresses(v6)) == [ipaddress.IPv6Network("::/0")],
+    }
+    violations = []
+    for version in (4, 6):
+        if not covered[version]:
+            continue
+        cidrs = [cidr for cidr, network in listed if network.version == version]
+        whole = [cidr for cidr, network in listed if network.version == version and network.prefixlen == 0]
+        what = f"lists {whole[0]}" if whole else f"lists {', '.join(cidrs)}, which together cover"
+        violations.append(
+            f"GKE cluster {_cluster_name(obj.props)}: masterAuthorizedNetworksConfig {what} every address "
+            f"on the internet (all of IPv{version}), so the authorized networks restrict nothing. List "
+            "only the networks that need the Kubernetes API (offices, CI runners, Concurrent's control "
+            "plane)."
+        )
     return violations
 
 
@@ -248,59 +257,105 @@ def gke_nodes_use_gke_metadata(obj: Obj, config: Mapping[str, Any]) -> list[str]
 
 # ---- IAM -------------------------------------------------------------------------------------------
 
-_MEMBER_TYPES = (PROJECT_IAM_MEMBER, SERVICE_ACCOUNT_IAM_MEMBER)
-_BINDING_TYPES = (PROJECT_IAM_BINDING, SERVICE_ACCOUNT_IAM_BINDING)
-_POLICY_TYPES = (PROJECT_IAM_POLICY, SERVICE_ACCOUNT_IAM_POLICY)
+_IAM_CLASS_SUFFIXES = ("iammember", "iambinding", "iampolicy")
+"""pulumi-gcp's IAM grant resources, on any resource: ``gcp:projects/iAMMember:IAMMember``,
+``gcp:organizations/iAMBinding:IAMBinding``, ``gcp:folder/iAMPolicy:IAMPolicy``,
+``gcp:storage/bucketIAMMember:BucketIAMMember``, ``gcp:secretmanager/secretIamMember:SecretIamMember``
+(the spelling varies, so the class name is compared case-insensitively). ``*IAMMemberRemove`` and
+``*IAMAuditConfig`` grant nothing and do not match."""
+
+_IMPERSONATION_MEMBER = re.compile(
+    r"serviceAccount:(?P<project>[^\[\]/]+)\.svc\.id\.goog\[(?P<namespace>[^\[\]/]+)/[^\[\]/]+\]"
+)
+_TARGETS = {
+    "projects": ("project", "project"),
+    "serviceaccount": ("service account", "serviceAccountId"),
+    "organizations": ("organization", "orgId"),
+    "folder": ("folder", "folder"),
+}
 
 
-def broad_role_problem(role: str) -> str | None:
-    """Why ``role`` is too broad to grant without an explicit allowance, or None."""
-    if role in PRIMITIVE_ROLES:
-        return "a basic (primitive) role, which covers nearly every service of the project"
-    role_id = role.rpartition("/")[2]
-    if role_id.endswith("Admin") or role_id.endswith(".admin") or role_id == "admin":
-        return "an admin role, which grants everything in its service, often including who may do what"
-    return None
+def is_iam_grant(resource_type: str) -> bool:
+    """Whether ``resource_type`` is a pulumi-gcp IAM member, binding or policy of any resource."""
+    class_name = resource_type.rpartition(":")[2].lower()
+    return resource_type.startswith("gcp:") and class_name.endswith(_IAM_CLASS_SUFFIXES)
 
 
-def _grants(obj: Obj) -> list[tuple[str, str]]:
-    """``(role, members)`` of an IAM resource whose role is known."""
+def is_workload_identity_impersonation(resource_type: str, role: str, members: list[object]) -> bool:
+    """Whether a grant is the package's own Workload Identity impersonation grant: exactly
+    ``roles/iam.workloadIdentityUser`` on a Google service account, to nothing but user service
+    accounts ``serviceAccount:<project>.svc.id.goog[<ns>/k8s-serviceaccount-for-users-<ns>]``
+    (concurrent_infra.gke.workload_identity; https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity).
+    """
+    if not resource_type.startswith("gcp:serviceaccount/") or role != WORKLOAD_IDENTITY_USER_ROLE:
+        return False
+    for member in members:
+        found = _IMPERSONATION_MEMBER.fullmatch(member) if isinstance(member, str) else None
+        if found is None:
+            return False
+        project, account_namespace = found["project"], found["namespace"]
+        user_account = namespace_object_names(account_namespace).user_service_account
+        if member != impersonation_member(project, account_namespace, user_account):
+            return False
+    return bool(members)
+
+
+def _grants(obj: Obj) -> list[tuple[str, list[object]]]:
+    """``(role, members)`` of an IAM resource whose role is known (members as written, unknown ones
+    included)."""
     props = obj.props
-    if obj.type in _MEMBER_TYPES or obj.type in _BINDING_TYPES:
-        role = props.get("role")
-        members = [text(props.get("member"))] if obj.type in _MEMBER_TYPES else strings(props.get("members"))
-        return [(role, ", ".join(members) or "?")] if isinstance(role, str) else []
-    if obj.type in _POLICY_TYPES:
+    class_name = obj.kind.lower()
+    if class_name.endswith("iampolicy"):
         try:
             policy = json.loads(text(props.get("policyData"), ""))
         except ValueError:
             return []
         return [
-            (binding["role"], ", ".join(strings(binding.get("members"))) or "?")
+            (binding["role"], items(binding.get("members")))
             for binding in map(mapping, items(mapping(policy).get("bindings")))
             if isinstance(binding.get("role"), str)
         ]
-    return []
+    role = props.get("role")
+    if not isinstance(role, str):
+        return []
+    if class_name.endswith("iammember"):
+        return [(role, [props.get("member")])]
+    members = props.get("members")
+    return [(role, [UNKNOWN] if members is UNKNOWN else items(members))]
+
+
+def _target(obj: Obj) -> str:
+    module = obj.type.partition(":")[2].partition("/")[0]
+    what, field = _TARGETS.get(module, ("", ""))
+    if what:
+        return f"{what} {text(obj.props.get(field), '(the provider default)')}"
+    return f"a {module} resource"
 
 
 def gcp_no_primitive_or_admin_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """Project and service-account IAM grants use no basic or admin role the config does not allow."""
+    """Google Cloud IAM grants (on a project, folder, organization, service account, bucket...) use
+    no basic, admin or privilege-escalating role (concurrent_infra.syntax.broad_role_problem) the
+    config does not allow; the package's own Workload Identity impersonation grant is allowed."""
+    if not is_iam_grant(obj.type):
+        return []
     allowed = config_list(config, ALLOWED_PROJECT_ROLES)
-    target = (
-        f"project {text(obj.props.get('project'), '(the provider default)')}"
-        if obj.type.startswith("gcp:projects/")
-        else f"service account {text(obj.props.get('serviceAccountId'))}"
-    )
     violations = []
     for role, members in _grants(obj):
         problem = broad_role_problem(role)
-        if problem and role not in allowed:
-            violations.append(
-                f"{obj.kind} grants {role} on {target} to {members}: {problem}. Grant the narrowest "
-                "predefined role that covers the need (https://cloud.google.com/iam/docs/roles-overview), "
-                f"or, if this grant is intended, add {role} to this policy's {ALLOWED_PROJECT_ROLES.name} "
-                "config."
-            )
+        if not problem or role in allowed:
+            continue
+        on_account = obj.type.startswith("gcp:serviceaccount/")
+        if role == WORKLOAD_IDENTITY_USER_ROLE and on_account and has_unknown(members):
+            continue  # may be the Workload Identity grant: judged when the members are known
+        if is_workload_identity_impersonation(obj.type, role, members):
+            continue
+        written = ", ".join(text(member) for member in members) or "?"
+        violations.append(
+            f"{obj.kind} grants {role} on {_target(obj)} to {written}: {problem}. Grant the narrowest "
+            "predefined role that covers the need (https://cloud.google.com/iam/docs/roles-overview), "
+            f"or, if this grant is intended, add {role} to this policy's {ALLOWED_PROJECT_ROLES.name} "
+            "config."
+        )
     return violations
 
 
@@ -313,7 +368,8 @@ RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "gke-authorized-networks-not-public",
-        "No master authorized network of a GKE cluster is 0.0.0.0/0 (or ::/0).",
+        "The master authorized networks of a GKE cluster do not cover every address, alone (0.0.0.0/0, "
+        "::/0) or together (0.0.0.0/1 and 128.0.0.0/1).",
         gke_authorized_networks_not_public,
     ),
     ResourceRule(
@@ -337,9 +393,14 @@ RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "gcp-no-primitive-or-admin-roles",
-        "Project and service-account IAM grants (IAMMember, IAMBinding, IAMPolicy) use no basic role "
-        "(roles/owner, roles/editor, roles/viewer) and no admin role (*Admin, *.admin), unless listed "
-        f"in the policy config {ALLOWED_PROJECT_ROLES.name}.",
+        "Google Cloud IAM grants (IAMMember, IAMBinding, IAMPolicy on a project, folder, organization, "
+        "service account, bucket or any other resource) use no basic role (roles/owner, roles/editor, "
+        "roles/viewer), no admin role (admin or *Admin in any part, roles/compute.instanceAdmin.v1 "
+        "included) and no role that lets its holder act as another identity (serviceAccountUser, "
+        "serviceAccountTokenCreator, workloadIdentityUser, container.developer...), unless listed in "
+        f"the policy config {ALLOWED_PROJECT_ROLES.name}. The one exception is the package's Workload "
+        f"Identity grant: {WORKLOAD_IDENTITY_USER_ROLE} on a Google service account to "
+        "serviceAccount:<project>.svc.id.goog[<ns>/k8s-serviceaccount-for-users-<ns>].",
         gcp_no_primitive_or_admin_roles,
         (ALLOWED_PROJECT_ROLES,),
     ),
