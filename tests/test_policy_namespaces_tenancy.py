@@ -115,6 +115,70 @@ def test_unmanaged_or_unknown_namespaces_are_not_judged() -> None:
     assert check("managed-namespaces-pod-security", p.NAMESPACE, props) == []
 
 
+# ---- managed-namespace-labels-kept (stack; review finding 9) -------------------------------------
+
+ENFORCE, MANAGED_BY = "pod-security.kubernetes.io/enforce", "app.kubernetes.io/managed-by"
+
+
+def namespace_patch(name: Any, labels: Any) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+def kept(*resources: tuple[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    return namespaces.managed_namespace_labels_kept(stack(*resources), NO_CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ({ENFORCE: None}, f"removes the label that the managed Namespace team-b sets ({ENFORCE}=baseline)"),
+        ({ENFORCE: "privileged"}, f"sets {ENFORCE}='privileged' over"),
+        ({ENFORCE: "Privileged"}, f"sets {ENFORCE}='Privileged' over"),
+        ({"pod-security.kubernetes.io/enforce-version": "v1.0"}, "enforce-version='v1.0'"),
+        ({"pod-security.kubernetes.io/audit": None}, "removes the label"),
+        (
+            {"pod-security.kubernetes.io/warn-version": "v1.0"},
+            "(no pod-security.kubernetes.io/warn-version label)",
+        ),
+        ({MANAGED_BY: None}, f"({MANAGED_BY}=concurrent-infra)"),
+        ({MANAGED_BY: "someone-else"}, f"sets {MANAGED_BY}='someone-else' over"),
+    ],
+)
+def test_namespace_patch_that_changes_the_labels_of_a_managed_namespace_is_a_violation(
+    labels: dict[str, Any], expected: str
+) -> None:
+    [(urn, message)] = kept(
+        (p.NAMESPACE, namespace("team-b")), (p.NAMESPACE + "Patch", namespace_patch("team-b", labels))
+    )
+    assert urn == "urn:1"
+    assert "NamespacePatch team-b" in message and expected in message and "podSecurity" in message
+
+
+def test_namespace_patches_that_keep_the_labels_comply() -> None:
+    same = namespace_patch("team-b", {ENFORCE: "baseline", MANAGED_BY: "concurrent-infra", "team": "x"})
+    assert kept((p.NAMESPACE, namespace("team-b")), (p.NAMESPACE + "Patch", same)) == []
+    # Namespaces the stack does not manage, and unknown values, are not judged by this rule.
+    removal = namespace_patch("other", {ENFORCE: None})
+    assert kept((p.NAMESPACE, namespace("team-b")), (p.NAMESPACE + "Patch", removal)) == []
+    unmanaged = (p.NAMESPACE, namespace("other", managed=False))
+    assert kept(unmanaged, (p.NAMESPACE + "Patch", removal)) == []
+    for patch in (
+        namespace_patch("team-b", p.UNKNOWN),
+        namespace_patch(p.UNKNOWN, {ENFORCE: None}),
+        namespace_patch("team-b", {ENFORCE: p.UNKNOWN}),
+        {"metadata": p.UNKNOWN},
+    ):
+        assert kept((p.NAMESPACE, namespace("team-b")), (p.NAMESPACE + "Patch", patch)) == []
+    unknown_level = namespace("team-b")
+    unknown_level["metadata"]["labels"][ENFORCE] = p.UNKNOWN
+    assert (
+        kept(
+            (p.NAMESPACE, unknown_level), (p.NAMESPACE + "Patch", namespace_patch("team-b", {ENFORCE: None}))
+        )
+        == []
+    )
+
+
 # ---- workload-identity-only-on-user-service-accounts ---------------------------------------------
 
 

@@ -8,14 +8,19 @@ always carries it (concurrent_infra.kube.pod_security), and ``privileged`` is an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from concurrent_infra.kube.labels import MANAGED_BY_LABEL
-from concurrent_infra.kube.pod_security import DEFAULT_POD_SECURITY, ENFORCE_LABEL, POD_SECURITY_LEVELS
+from concurrent_infra.kube.pod_security import (
+    DEFAULT_POD_SECURITY,
+    ENFORCE_LABEL,
+    LABEL_PREFIX,
+    POD_SECURITY_LEVELS,
+)
 
-from ..props import MANAGED_BY_VALUE, NAMESPACE, UNKNOWN, Obj, is_managed, labels, mapping
-from ..rule import ConfigKey, ResourceRule, config_list
+from ..props import MANAGED_BY_VALUE, NAMESPACE, UNKNOWN, Obj, is_managed, labels, mapping, metadata
+from ..rule import ConfigKey, ResourceRule, StackResource, StackRule, config_list, stack_objects
 
 UNPROTECTED_NAMESPACES = ConfigKey(
     "unprotectedNamespaces", "Namespaces that may be unprotected (explicit opt-out, e.g. to delete one)."
@@ -85,6 +90,54 @@ def managed_namespaces_pod_security(obj: Obj, config: Mapping[str, Any]) -> list
     return []
 
 
+def _is_kept_label(key: str) -> bool:
+    return key == MANAGED_BY_LABEL or key.startswith(LABEL_PREFIX)
+
+
+def managed_namespace_labels_kept(
+    resources: Sequence[StackResource], config: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """A NamespacePatch of a namespace the stack manages leaves its Pod Security labels
+    (``pod-security.kubernetes.io/*``) and its managed-by label as the Namespace sets them: a patch
+    that removes one (``null``) or sets another value is a violation. Unknown values are not judged."""
+    objects = stack_objects(resources)
+    managed: dict[str, Mapping[str, Any]] = {}
+    for _, obj in objects:
+        namespace_name = metadata(obj.props).get("name")
+        if (
+            obj.type == NAMESPACE
+            and not obj.patch
+            and is_managed(obj.props)
+            and isinstance(namespace_name, str)
+        ):
+            managed[namespace_name] = labels(obj.props)
+    violations = []
+    for urn, obj in objects:
+        namespace_name = metadata(obj.props).get("name")
+        if obj.type != NAMESPACE or not obj.patch or not isinstance(namespace_name, str):
+            continue
+        if namespace_name not in managed:
+            continue
+        patch_labels = mapping(metadata(obj.props).get("labels"))
+        for key, value in patch_labels.items():
+            expected = managed[namespace_name].get(key)
+            if not _is_kept_label(key) or UNKNOWN in (value, expected) or value == expected:
+                continue
+            change = "removes" if value is None else f"sets {key}={value!r} over"
+            kept = f"{key}={expected}" if expected is not None else f"no {key} label"
+            violations.append(
+                (
+                    urn,
+                    f"{obj.where}NamespacePatch {namespace_name} {change} the label that the managed "
+                    f"Namespace {namespace_name} sets ({kept}). The Pod Security labels decide what its "
+                    f"pods may do, and {MANAGED_BY_LABEL} puts it under the namespace guard: change them "
+                    "only through the stack config (the namespace's podSecurity), and remove this label "
+                    "from the patch.",
+                )
+            )
+    return violations
+
+
 RULES: tuple[ResourceRule, ...] = (
     ResourceRule(
         "managed-namespaces-protected",
@@ -99,5 +152,14 @@ RULES: tuple[ResourceRule, ...] = (
         f"privileged only if listed in the policy config {PRIVILEGED_NAMESPACES.name}.",
         managed_namespaces_pod_security,
         (PRIVILEGED_NAMESPACES,),
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "managed-namespace-labels-kept",
+        "A NamespacePatch of a namespace the stack manages neither removes nor changes its Pod Security "
+        f"labels ({LABEL_PREFIX}*) or its {MANAGED_BY_LABEL} label.",
+        managed_namespace_labels_kept,
     ),
 )
