@@ -118,6 +118,8 @@ def test_the_package_objects_with_workload_identity_comply() -> None:
         r for r in resources if p.annotations_of(r.props).get("iam.gke.io/gcp-service-account") == email
     ]
     assert [p.name(r.props) for r in annotated] == [TEAM_A.user_service_account]
+    [grant] = [r for r in resources if r.resource_type == p.SERVICE_ACCOUNT_IAM_MEMBER]
+    assert grant.props["role"] == "roles/iam.workloadIdentityUser"  # escalating, but this grant is allowed
     assert check_stack(resources) == []
 
 
@@ -268,6 +270,98 @@ BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
 @pytest.mark.parametrize("bypass", list(BYPASSES))
 def test_each_bypass_of_issue_8_is_a_violation(bypass: str) -> None:
     resource_type, props, expected = BYPASSES[bypass]
+    resources = [*package_stack(), StackResource(resource_type, props, "urn:bypass", protect=True)]
+    violations = check_stack(resources)
+    assert policies_of(violations) == expected
+    assert {violation.urn for violation in violations} == {"urn:bypass"}
+
+
+# ---- every policy bypass of the attacker review stops the stack ---------------------------------------
+
+REVIEW_BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
+    "2: system service account bound to cluster-admin in its own namespace": (
+        p.ROLE_BINDING,
+        extra_binding("ClusterRole", "cluster-admin", [sa(TEAM_A.system_service_account, "team-a")]),
+        {"system-bindings-system-role-only"},
+    ),
+    "2: RoleBinding of Group system:authenticated to admin": (
+        p.ROLE_BINDING,
+        extra_binding("ClusterRole", "admin", [group("system:authenticated")]),
+        {"no-bindings-to-everyone"},
+    ),
+    "2: RoleBinding of Group system:unauthenticated to admin": (
+        p.ROLE_BINDING,
+        extra_binding("ClusterRole", "admin", [group("system:unauthenticated")]),
+        {"no-bindings-to-everyone"},
+    ),
+    "2: RoleBinding of User system:anonymous to admin": (
+        p.ROLE_BINDING,
+        extra_binding("ClusterRole", "admin", [user("system:anonymous")]),
+        {"no-bindings-to-everyone"},
+    ),
+    **{
+        f"3: project grant of {role}": (
+            p.PROJECT_IAM_MEMBER,
+            {"project": "p", "role": role, "member": "serviceAccount:a@p.iam.gserviceaccount.com"},
+            {"gcp-no-primitive-or-admin-roles"},
+        )
+        for role in (
+            "roles/iam.serviceAccountTokenCreator",
+            "roles/compute.instanceAdmin.v1",
+            "roles/container.developer",
+            "roles/iam.serviceAccountUser",
+            "roles/iam.serviceAccountKeyAdmin",
+        )
+    },
+    "3: organization grant of roles/owner": (
+        "gcp:organizations/iAMMember:IAMMember",
+        {"orgId": "1", "role": "roles/owner", "member": "user:x@example.com"},
+        {"gcp-no-primitive-or-admin-roles"},
+    ),
+    "3: folder grant of roles/owner": (
+        "gcp:folder/iAMMember:IAMMember",
+        {"folder": "folders/1", "role": "roles/owner", "member": "user:x@example.com"},
+        {"gcp-no-primitive-or-admin-roles"},
+    ),
+    "3: bucket grant of roles/storage.admin": (
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        {"bucket": "b", "role": "roles/storage.admin", "member": "user:x@example.com"},
+        {"gcp-no-primitive-or-admin-roles"},
+    ),
+    "3: workloadIdentityUser on a Google service account for the system service account": (
+        p.SERVICE_ACCOUNT_IAM_MEMBER,
+        {
+            "serviceAccountId": "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com",
+            "role": "roles/iam.workloadIdentityUser",
+            "member": f"serviceAccount:p.svc.id.goog[team-a/{TEAM_A.system_service_account}]",
+        },
+        {"gcp-no-primitive-or-admin-roles"},
+    ),
+    "8: authorized networks 0.0.0.0/1 and 128.0.0.0/1": (
+        p.GKE_CLUSTER,
+        hardened_cluster(
+            masterAuthorizedNetworksConfig={
+                "cidrBlocks": [{"cidrBlock": "0.0.0.0/1"}, {"cidrBlock": "128.0.0.0/1"}]
+            }
+        ),
+        {"gke-authorized-networks-not-public"},
+    ),
+    "9: NamespacePatch removing the enforce label of a managed namespace": (
+        p.NAMESPACE + "Patch",
+        {"metadata": {"name": "team-a", "labels": {"pod-security.kubernetes.io/enforce": None}}},
+        {"managed-namespace-labels-kept"},
+    ),
+    "9: NamespacePatch removing the managed-by label of a managed namespace": (
+        p.NAMESPACE + "Patch",
+        {"metadata": {"name": "team-a", "labels": {"app.kubernetes.io/managed-by": None}}},
+        {"managed-namespace-labels-kept"},
+    ),
+}
+
+
+@pytest.mark.parametrize("bypass", list(REVIEW_BYPASSES))
+def test_each_policy_bypass_of_the_review_is_a_violation(bypass: str) -> None:
+    resource_type, props, expected = REVIEW_BYPASSES[bypass]
     resources = [*package_stack(), StackResource(resource_type, props, "urn:bypass", protect=True)]
     violations = check_stack(resources)
     assert policies_of(violations) == expected
