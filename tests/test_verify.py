@@ -13,6 +13,8 @@ from typing import Any, cast
 import pytest
 
 from concurrent_infra import verify
+from concurrent_infra.kube.guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
+from concurrent_infra.kube.labels import MANAGED_BY_LABEL
 from concurrent_infra.kube.names import (
     NAMESPACE_GUARD_POLICY,
     SYSTEM_CLUSTER_ROLE,
@@ -122,6 +124,119 @@ def test_forged_default_label_is_flagged() -> None:
     )
     [row] = failed(cluster)
     assert row.area == "bindings" and "system:sneaky" in row.check
+
+
+DEFAULTS_LABEL = {"kubernetes.io/bootstrapping": "rbac-defaults"}
+
+
+def group(name: str) -> dict[str, str]:
+    return {"apiGroup": RBAC_API_GROUP, "kind": "Group", "name": name}
+
+
+def user(name: str) -> dict[str, str]:
+    return {"apiGroup": RBAC_API_GROUP, "kind": "User", "name": name}
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "subject"),
+    [
+        # A made-up system: name and role with the defaults' label (the review's repro).
+        ("system:agg", "system:controller:clusterrole-aggregation-controller", "system:authenticated"),
+        ("system:gc-helper", "system:controller:generic-garbage-collector", "system:serviceaccounts"),
+        # A default's name, recreated with another role.
+        ("system:discovery", "system:controller:clusterrole-aggregation-controller", "system:authenticated"),
+        ("system:basic-user", "cluster-admin", "system:unauthenticated"),
+    ],
+)
+def test_forged_default_binding_is_flagged(name: str, role: str, subject: str) -> None:
+    """Only Kubernetes' exact (name, roleRef) default pairs are accepted, whatever the label says."""
+    cluster = clean_cluster()
+    cluster.objects.pop(("ClusterRoleBinding", "", name), None)
+    cluster.add(
+        "ClusterRoleBinding",
+        "",
+        name,
+        {
+            "metadata": {"labels": dict(DEFAULTS_LABEL)},
+            "roleRef": role_ref(role),
+            "subjects": [group(subject)],
+        },
+    )
+    rows = [r for r in failed(cluster) if r.area == "bindings"]
+    assert [r.check for r in rows] == [f"ClusterRoleBinding {name} (ClusterRole/{role})"]
+
+
+def test_default_binding_with_an_extra_subject_is_not_a_default() -> None:
+    cluster = clean_cluster()
+    binding = cluster.objects[("ClusterRoleBinding", "", "system:discovery")]
+    binding["subjects"].append(sa_subject(B.user_service_account, "team-b"))
+    [row] = failed(cluster)
+    assert row.check == "ClusterRoleBinding system:discovery (ClusterRole/system:discovery)"
+
+
+def test_the_defaults_of_an_old_cluster_pass() -> None:
+    """Clusters created before Kubernetes 1.14 kept system:unauthenticated on these two."""
+    cluster = clean_cluster()
+    for name in ("system:basic-user", "system:discovery"):
+        cluster.objects[("ClusterRoleBinding", "", name)]["subjects"].append(group("system:unauthenticated"))
+    assert failed(cluster) == []
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        user("system:anonymous"),
+        group("system:unauthenticated"),
+        group("system:authenticated"),
+        group("system:masters"),
+        user("system:serviceaccount:kube-system:default"),
+        group("system:serviceaccounts:other"),
+    ],
+)
+def test_system_identity_in_a_verified_namespace_is_flagged(subject: dict[str, str]) -> None:
+    cluster = clean_cluster()
+    cluster.add("RoleBinding", "team-a", "open-door", {"roleRef": role_ref("admin"), "subjects": [subject]})
+    [row] = failed(cluster)
+    assert (row.area, row.check) == ("bindings", "RoleBinding team-a/open-door (ClusterRole/admin)")
+    assert subject["name"] in row.actual
+
+
+def test_system_identity_outside_the_verified_namespaces_is_not_flagged() -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "RoleBinding",
+        "monitoring",
+        "scrapers",
+        {"roleRef": role_ref("view"), "subjects": [group("system:serviceaccounts:monitoring")]},
+    )
+    assert failed(cluster) == []
+
+
+@pytest.mark.parametrize("subject", [user("system:anonymous"), group("system:unauthenticated")])
+def test_cluster_wide_grant_to_everyone_is_flagged(subject: dict[str, str]) -> None:
+    cluster = clean_cluster()
+    cluster.add(
+        "ClusterRoleBinding", "", "anonymous-view", {"roleRef": role_ref("view"), "subjects": [subject]}
+    )
+    [row] = failed(cluster)
+    assert row.check == "ClusterRoleBinding anonymous-view (ClusterRole/view)"
+    assert f"{subject['name']} (everyone)" in row.actual
+
+
+def test_kubernetes_own_bindings_of_its_components_are_not_flagged() -> None:
+    cluster = clean_cluster()
+    for name, subject in (
+        ("cluster-admin", group("system:masters")),
+        ("system:kube-controller-manager", user("system:kube-controller-manager")),
+        ("system:node-proxier", user("system:kube-proxy")),
+    ):
+        cluster.add(
+            "ClusterRoleBinding",
+            "",
+            name,
+            {"metadata": {"labels": dict(DEFAULTS_LABEL)}, "roleRef": role_ref(name), "subjects": [subject]},
+        )
+    assert failed(cluster) == []
 
 
 # ---- the tampers of issue 8 ----
@@ -320,8 +435,11 @@ def test_configured_system_role_users_and_groups_are_allowed(capsys: pytest.Capt
     # Without the flags, the same binding has unexpected subjects.
     status, output = run_verify(cluster, capsys)
     assert status == verify.EXIT_MISMATCH
-    [row] = failures(output)
-    assert "User ops@example.com" in row and "Group platform" in row
+    [binding, guard] = failures(output)
+    assert "User ops@example.com" in binding and "Group platform" in binding
+    # ... and the guard holds back subjects it was not told about.
+    assert f"[guard] ValidatingAdmissionPolicy {NAMESPACE_GUARD_POLICY} spec" in guard
+    assert "matchConditions[0].expression=" in guard
 
 
 def test_system_subject_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -397,17 +515,157 @@ def test_pod_security_labels_are_checked() -> None:
 def test_missing_pod_security_labels_fail() -> None:
     cluster = clean_cluster()
     cluster.objects[("Namespace", "", "team-a")]["metadata"]["labels"] = {}
-    [row] = failed(cluster)
-    assert row.actual == "(none)"
+    rows = failed(cluster)
+    assert [r.check for r in rows] == [
+        "Namespace team-a Pod Security labels",
+        f"Namespace team-a label {MANAGED_BY_LABEL} (the guard selects it)",
+    ]
+    assert all(r.actual == "(none)" for r in rows)
 
 
-def test_guard_binding_must_deny() -> None:
+@pytest.mark.parametrize("value", [None, "someone-else"])
+def test_managed_by_label_removed_or_changed_fails(value: str | None) -> None:
+    """Without the label the namespace leaves the guard's selector: its service accounts could
+    then relabel it privileged."""
     cluster = clean_cluster()
-    cluster.objects[("ValidatingAdmissionPolicyBinding", "", NAMESPACE_GUARD_POLICY)]["spec"][
-        "validationActions"
-    ] = ["Audit"]
+    labels = cluster.objects[("Namespace", "", "team-a")]["metadata"]["labels"]
+    if value is None:
+        del labels[MANAGED_BY_LABEL]
+    else:
+        labels[MANAGED_BY_LABEL] = value
     [row] = failed(cluster)
-    assert row.area == "guard" and "actions Audit" in row.actual
+    assert row.area == "pod-security"
+    assert row.check == f"Namespace team-a label {MANAGED_BY_LABEL} (the guard selects it)"
+    assert (row.expected, row.actual) == ("concurrent-infra", value or "(none)")
+
+
+def guard_spec(kind: str, cluster: FakeCluster) -> dict[str, Any]:
+    spec: dict[str, Any] = cluster.objects[(kind, "", NAMESPACE_GUARD_POLICY)]["spec"]
+    return spec
+
+
+POLICY, BINDING = "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"
+
+
+def test_the_guard_specs_are_the_packages_in_the_apis_spelling() -> None:
+    rows = {r.check: r for r in results(clean_cluster()) if r.area == "guard"}
+    assert rows[f"{POLICY} {NAMESPACE_GUARD_POLICY} spec"].ok
+    assert rows[f"{BINDING} {NAMESPACE_GUARD_POLICY} spec"].ok
+    policy = checks.api_form(namespace_guard_policy_spec(["u@example.com"], ["g"]))
+    assert policy["failurePolicy"] == "Fail"
+    assert policy["matchConstraints"]["objectSelector"] == {
+        "matchLabels": {MANAGED_BY_LABEL: "concurrent-infra"}
+    }
+    assert policy["matchConstraints"]["resourceRules"][0]["apiVersions"] == ["v1"]
+    assert '"u@example.com"' in policy["matchConditions"][0]["expression"]
+    assert checks.api_form(namespace_guard_binding_spec()) == {
+        "policyName": NAMESPACE_GUARD_POLICY,
+        "validationActions": ["Deny"],
+    }
+
+
+def test_server_defaults_of_the_guard_are_tolerated() -> None:
+    cluster = clean_cluster()
+    policy, binding = guard_spec(POLICY, cluster), guard_spec(BINDING, cluster)
+    policy["matchConstraints"]["objectSelector"]["matchExpressions"] = []
+    policy["matchConstraints"]["resourceRules"][0]["operations"] = ["DELETE", "UPDATE"]
+    policy["auditAnnotations"] = []
+    binding["matchResources"] = {"namespaceSelector": {}, "objectSelector": {}, "matchPolicy": "Equivalent"}
+    assert failed(cluster) == []
+
+
+def _gut_validations(spec: dict[str, Any]) -> None:
+    spec["validations"] = [{"expression": "true"}]
+
+
+def _replace_one_validation(spec: dict[str, Any]) -> None:
+    spec["validations"][1]["expression"] = "true"
+
+
+def _ignore_failures(spec: dict[str, Any]) -> None:
+    spec["failurePolicy"] = "Ignore"
+
+
+def _never_match(spec: dict[str, Any]) -> None:
+    spec["matchConditions"] = [{"name": "never", "expression": "false"}]
+
+
+def _no_match_condition(spec: dict[str, Any]) -> None:
+    del spec["matchConditions"]
+
+
+def _only_deletes(spec: dict[str, Any]) -> None:
+    spec["matchConstraints"]["resourceRules"][0]["operations"] = ["DELETE"]
+
+
+def _namespaced_scope(spec: dict[str, Any]) -> None:
+    spec["matchConstraints"]["resourceRules"][0]["scope"] = "Namespaced"
+
+
+def _other_selector(spec: dict[str, Any]) -> None:
+    spec["matchConstraints"]["objectSelector"] = {"matchLabels": {"nothing": "has-this"}}
+
+
+def _exclude_namespaces(spec: dict[str, Any]) -> None:
+    spec["matchConstraints"]["excludeResourceRules"] = [
+        {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["namespaces"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "found"),
+    [
+        (_gut_validations, "validations="),
+        (_replace_one_validation, 'validations[1].expression="true"'),
+        (_ignore_failures, 'failurePolicy="Ignore"'),
+        (_never_match, 'matchConditions[0].expression="false"'),
+        (_no_match_condition, "matchConditions missing"),
+        (_only_deletes, 'matchConstraints.resourceRules[0].operations=["DELETE"]'),
+        (_namespaced_scope, 'matchConstraints.resourceRules[0].scope="Namespaced"'),
+        (_other_selector, "matchConstraints.objectSelector.matchLabels"),
+        (_exclude_namespaces, "matchConstraints.excludeResourceRules="),
+    ],
+)
+def test_a_gutted_guard_policy_fails(tamper: Any, found: str) -> None:
+    cluster = clean_cluster()
+    tamper(guard_spec(POLICY, cluster))
+    [row] = failed(cluster)
+    assert (row.area, row.check) == ("guard", f"{POLICY} {NAMESPACE_GUARD_POLICY} spec")
+    assert found in row.actual
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        ({"validationActions": ["Audit"]}, 'validationActions=["Audit"] (expected ["Deny"])'),
+        ({"validationActions": ["Warn"]}, "validationActions="),
+        (
+            {"matchResources": {"namespaceSelector": {"matchLabels": {"nope": "x"}}}},
+            "matchResources=",
+        ),
+        ({"matchResources": {"objectSelector": {"matchLabels": {"nope": "x"}}}}, "matchResources="),
+        ({"paramRef": {"name": "p", "parameterNotFoundAction": "Allow"}}, "paramRef="),
+        ({"policyName": "something-else"}, 'policyName="something-else"'),
+    ],
+)
+def test_a_narrowed_guard_binding_fails(change: dict[str, Any], found: str) -> None:
+    cluster = clean_cluster()
+    guard_spec(BINDING, cluster).update(change)
+    [row] = failed(cluster)
+    assert (row.area, row.check) == ("guard", f"{BINDING} {NAMESPACE_GUARD_POLICY} spec")
+    assert found in row.actual
+
+
+def test_guard_spec_differences_fit_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = clean_cluster()
+    _gut_validations(guard_spec(POLICY, cluster))
+    _ignore_failures(guard_spec(POLICY, cluster))
+    _never_match(guard_spec(POLICY, cluster))
+    status, output = run_verify(cluster, capsys)
+    assert status == verify.EXIT_MISMATCH
+    assert max(len(line) for line in output.splitlines()) <= WIDTH
+    [row] = failures(output)
+    assert "failurePolicy" in row and "matchConditions" in row and "validations" in row
 
 
 # ---- SubjectAccessReviews ----

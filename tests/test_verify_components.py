@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from concurrent_infra import verify
-from concurrent_infra.kube.names import RESOURCE_QUOTA, namespace_object_names
+from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY, RESOURCE_QUOTA, namespace_object_names
 from concurrent_infra.stack import main as stack_main
 from concurrent_infra.verify import expectations_from_stack_file
 from tests.harness import run_program
@@ -72,6 +72,12 @@ def test_the_stack_programs_objects_pass_verify(objects: dict[Key, dict[str, Any
     checked = {r.check for r in results}
     assert f"ResourceQuota team-b/{RESOURCE_QUOTA} hard limits" in checked
     assert "Namespace team-a Pod Security labels" in checked
+    # The guard's specs as registered (pulumi's own spelling of the arguments) are what verify
+    # expects: the policy names the configured system role user in its match condition.
+    assert f"ValidatingAdmissionPolicy {NAMESPACE_GUARD_POLICY} spec" in checked
+    assert f"ValidatingAdmissionPolicyBinding {NAMESPACE_GUARD_POLICY} spec" in checked
+    policy = objects[("ValidatingAdmissionPolicy", "", NAMESPACE_GUARD_POLICY)]
+    assert '"ops@example.com"' in policy["spec"]["matchConditions"][0]["expression"]
 
 
 def test_a_tamper_of_the_registered_objects_fails(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from concurrent_infra.kube.guardrails import namespace_guard_policy_spec
 from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.names import (
     DIND_NAME,
@@ -27,7 +28,7 @@ from concurrent_infra.kube.names import (
 from concurrent_infra.kube.pod_security import pod_security_labels
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
 from concurrent_infra.verify import AccessReview, ClusterExpectation, ExpectedAccess
-from concurrent_infra.verify.checks import WORKLOAD_IDENTITY_ANNOTATION
+from concurrent_infra.verify.checks import WORKLOAD_IDENTITY_ANNOTATION, api_form
 
 Key = tuple[str, str, str]  # kind, namespace ("" if cluster-scoped), name
 
@@ -76,6 +77,27 @@ def kubernetes_defaults() -> dict[Key, dict[str, Any]]:
     return defaults
 
 
+def guard_objects(users: Sequence[str] = (), groups: Sequence[str] = ()) -> dict[Key, dict[str, Any]]:
+    """The namespace guard policy and binding as a kube-apiserver (v1.36) returns them: the
+    package's spec in the API's spelling plus the fields the server defaults (``matchPolicy``,
+    an empty ``namespaceSelector``, each rule's ``scope``)."""
+    policy = api_form(namespace_guard_policy_spec(users, groups))
+    constraints = policy["matchConstraints"]
+    constraints.update(matchPolicy="Equivalent", namespaceSelector={})
+    for rule in constraints["resourceRules"]:
+        rule["scope"] = "*"
+    return {
+        ("ValidatingAdmissionPolicy", "", NAMESPACE_GUARD_POLICY): {
+            "metadata": _metadata(NAMESPACE_GUARD_POLICY),
+            "spec": policy,
+        },
+        ("ValidatingAdmissionPolicyBinding", "", NAMESPACE_GUARD_POLICY): {
+            "metadata": _metadata(NAMESPACE_GUARD_POLICY),
+            "spec": {"policyName": NAMESPACE_GUARD_POLICY, "validationActions": ["Deny"]},
+        },
+    }
+
+
 def clean_objects(expectation: ClusterExpectation) -> dict[Key, dict[str, Any]]:
     """Every object of a cluster the package prepared as ``expectation`` says, plus Kubernetes'
     own default bindings."""
@@ -98,12 +120,8 @@ def clean_objects(expectation: ClusterExpectation) -> dict[Key, dict[str, Any]]:
             "roleRef": role_ref(SYSTEM_CLUSTER_ROLE),
             "subjects": subjects,
         }
-        for kind in ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"):
-            objects[(kind, "", NAMESPACE_GUARD_POLICY)] = {"metadata": _metadata(NAMESPACE_GUARD_POLICY)}
-        objects[("ValidatingAdmissionPolicyBinding", "", NAMESPACE_GUARD_POLICY)]["spec"] = {
-            "policyName": NAMESPACE_GUARD_POLICY,
-            "validationActions": ["Deny"],
-        }
+        if expectation.namespace_guard:
+            objects.update(guard_objects(expectation.system_role_users, expectation.system_role_groups))
     for ns in expectation.namespaces:
         names = namespace_object_names(ns.name)
         labels = {**COMMON_LABELS, **pod_security_labels(ns.pod_security)}  # type: ignore[arg-type]

@@ -10,14 +10,18 @@ Areas, in report order:
   ClusterRoleBinding exactly Group ``k8s-role-for-parallels-lambda-group`` plus the configured
   users and groups, and never a ``system:`` subject or a ServiceAccount.
 - ``bindings``: every RoleBinding (all namespaces) and ClusterRoleBinding that names a package
-  service account, or a group containing it, is the package's own (see :func:`binding_scan`).
-- ``pod-security``, ``guard``, ``tenancy``: Namespace labels, the namespace guard policy, quota,
-  LimitRange, NetworkPolicy, Workload Identity annotation, DinD.
+  service account, or a group containing it, is the package's own; no binding in a verified
+  namespace names a ``system:`` user or group, and no ClusterRoleBinding but Kubernetes' own
+  defaults names an identity everyone has (see :func:`binding_scan`).
+- ``pod-security``, ``guard``, ``tenancy``: Namespace labels (Pod Security and managed-by), the
+  namespace guard policy and binding (their specs exactly), quota, LimitRange, NetworkPolicy,
+  Workload Identity annotation, DinD.
 - ``access``: SubjectAccessReviews of both service accounts (see :func:`expected_access`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..kube.guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
+from ..kube.labels import COMMON_LABELS, MANAGED_BY_LABEL
 from ..kube.names import (
     DIND_NAME,
     LIMIT_RANGE,
@@ -47,6 +53,28 @@ BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
 BOOTSTRAP_VALUE = "rbac-defaults"
 BROAD_GROUPS = frozenset({"system:authenticated", "system:serviceaccounts"})
 """Groups that contain every service account of every namespace."""
+EVERYONE: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Group", "system:authenticated"),
+        ("Group", "system:unauthenticated"),
+        ("Group", "system:serviceaccounts"),
+        ("User", "system:anonymous"),
+    }
+)
+"""Subjects that every caller (or every workload) is: a grant to one is a grant to all."""
+KUBERNETES_DEFAULT_BINDINGS: frozenset[tuple[str, str]] = frozenset(
+    (name, f"ClusterRole/{name}")
+    for name in (
+        "system:basic-user",
+        "system:discovery",
+        "system:public-info-viewer",
+        "system:service-account-issuer-discovery",
+    )
+)
+"""``(ClusterRoleBinding name, roleRef)`` of Kubernetes' default bindings to :data:`EVERYONE`
+(see :func:`is_kubernetes_default`)."""
+DEFAULT_GROUPS = frozenset({"system:authenticated", "system:unauthenticated", "system:serviceaccounts"})
+"""The only subjects of those default bindings."""
 
 AREAS: tuple[str, ...] = (
     "objects",
@@ -351,34 +379,66 @@ def subject_reaches(subject: Subject, accounts: frozenset[tuple[str, str]]) -> l
     return [f"every service account of {namespace}"] if namespace in namespaces else []
 
 
-def is_kubernetes_default(binding: KubeObject, accounts: frozenset[tuple[str, str]]) -> bool:
-    """A binding of Kubernetes' own default policy, which every cluster has.
+def is_kubernetes_default(binding: KubeObject) -> bool:
+    """A ClusterRoleBinding of Kubernetes' own default policy that binds the groups everyone is in.
 
-    The API server creates (and reconciles at start) bindings such as ``system:basic-user``,
-    ``system:discovery``, ``system:public-info-viewer`` (to Group ``system:authenticated``) and
-    ``system:service-account-issuer-discovery`` (to ``system:serviceaccounts``), labelled
-    ``kubernetes.io/bootstrapping=rbac-defaults``. They let every identity discover the API and
-    review its own access, nothing of a namespace's data, so they are not flagged (the CIS GKE
-    Benchmark likewise accepts only ``system:basic-user``, ``system:discovery`` and
-    ``system:public-info-viewer`` as bindings of ``system:authenticated``). The label alone
-    could be forged, so a default binding must also be named ``system:*``, refer to a ``system:*``
-    ClusterRole and reach package service accounts only through the broad groups, never by name.
-    Whatever such a binding really grants is still seen by the SubjectAccessReviews.
+    Kubernetes' bootstrap policy (``ClusterRoleBindings()`` in
+    ``plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go``, and its fixture
+    ``testdata/cluster-role-bindings.yaml``) creates, and reconciles at every API server start,
+    exactly four bindings to ``system:authenticated`` / ``system:unauthenticated`` /
+    ``system:serviceaccounts``, each to the ClusterRole of its own name, labelled
+    ``kubernetes.io/bootstrapping=rbac-defaults``: ``system:basic-user`` and ``system:discovery``
+    (``system:authenticated``; clusters from before 1.14 also kept ``system:unauthenticated``),
+    ``system:public-info-viewer`` (both) and ``system:service-account-issuer-discovery``
+    (``system:serviceaccounts``). They let an identity discover the API, read the version and the
+    OIDC issuer, and review its own access: nothing of a namespace's data (the CIS GKE Benchmark
+    likewise accepts only ``system:basic-user``, ``system:discovery`` and
+    ``system:public-info-viewer`` as bindings of ``system:authenticated``).
+
+    The label alone is forgeable, so only these exact ``(name, roleRef)`` pairs
+    (:data:`KUBERNETES_DEFAULT_BINDINGS`) qualify, cluster-scoped, with no subject but the three
+    groups (:data:`DEFAULT_GROUPS`). A binding ``system:agg`` labelled ``rbac-defaults`` that gives
+    ``system:authenticated`` ``system:controller:clusterrole-aggregation-controller`` is not a
+    default. Whatever the default roles really grant (a person may add rules to them) is still
+    seen by the SubjectAccessReviews.
     """
     metadata = binding.get("metadata") or {}
     labels = metadata.get("labels") or {}
     role_ref = binding.get("roleRef") or {}
+    pair = (str(metadata.get("name", "")), role_ref_of(binding))
     return (
-        labels.get(BOOTSTRAP_LABEL) == BOOTSTRAP_VALUE
-        and str(metadata.get("name", "")).startswith(RESERVED_PREFIX)
-        and role_ref.get("kind") == "ClusterRole"
-        and str(role_ref.get("name", "")).startswith(RESERVED_PREFIX)
+        not metadata.get("namespace")
+        and labels.get(BOOTSTRAP_LABEL) == BOOTSTRAP_VALUE
+        and pair in KUBERNETES_DEFAULT_BINDINGS
+        and role_ref.get("apiGroup", RBAC_API_GROUP) == RBAC_API_GROUP
         and all(
-            subject.kind == "Group" and subject.name in BROAD_GROUPS
+            subject.kind == "Group" and subject.name in DEFAULT_GROUPS
             for subject in binding_subjects(binding)
-            if subject_reaches(subject, accounts)
         )
     )
+
+
+def exposed_identities(
+    kind: str,
+    namespace: str,
+    subject: Subject,
+    verified: frozenset[str],
+    accounts: frozenset[tuple[str, str]],
+) -> list[str]:
+    """What a binding's ``subject`` exposes: the package service accounts it names or contains
+    (:func:`subject_reaches`); in a RoleBinding of a verified namespace, any ``system:`` user or
+    group (``system:anonymous``, ``system:unauthenticated``, another namespace's service account:
+    Kubernetes identities the package never binds there); in a ClusterRoleBinding, an identity
+    everyone is (:data:`EVERYONE`), whose grant covers the verified namespaces too."""
+    reached = subject_reaches(subject, accounts)
+    if reached:
+        return reached
+    reserved = subject.kind in ("User", "Group") and subject.name.lower().startswith(RESERVED_PREFIX)
+    if kind == "RoleBinding" and namespace in verified and reserved:
+        return [f"{subject.kind} {subject.name} in {namespace}"]
+    if kind == "ClusterRoleBinding" and (subject.kind, subject.name.lower()) in EVERYONE:
+        return [f"{subject.kind} {subject.name} (everyone)"]
+    return []
 
 
 def binding_scan(
@@ -386,11 +446,14 @@ def binding_scan(
     role_bindings: Sequence[KubeObject],
     cluster_role_bindings: Sequence[KubeObject],
 ) -> list[CheckResult]:
-    """Every binding in the cluster that names a package service account, or a group containing
-    it, flagged unless it is exactly one the package creates (kind, namespace, name, roleRef) or a
-    Kubernetes default (:func:`is_kubernetes_default`). This is what catches a grant to a package
-    service account anywhere in the cluster, whichever namespace or role it uses."""
+    """Every binding in the cluster that exposes something (:func:`exposed_identities`: names a
+    package service account or a group containing it; a ``system:`` user or group in a verified
+    namespace; everyone, cluster-wide), flagged unless it is exactly one the package creates
+    (kind, namespace, name, roleRef) or a Kubernetes default (:func:`is_kubernetes_default`). This
+    is what catches a grant to a package service account anywhere in the cluster, whichever
+    namespace or role it uses, and a grant of a verified namespace to anonymous callers."""
     accounts = package_service_accounts(expectation)
+    verified = frozenset(ns.name for ns in expectation.namespaces)
     own = package_bindings(expectation)
     results: list[CheckResult] = []
     foreign = 0
@@ -399,7 +462,11 @@ def binding_scan(
             metadata = binding.get("metadata") or {}
             namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
             reached = sorted(
-                {who for subject in binding_subjects(binding) for who in subject_reaches(subject, accounts)}
+                {
+                    who
+                    for subject in binding_subjects(binding)
+                    for who in exposed_identities(kind, namespace, subject, verified, accounts)
+                }
             )
             if not reached:
                 continue
@@ -407,7 +474,7 @@ def binding_scan(
             role_ref = role_ref_of(binding)
             if (kind, namespace, name, role_ref) in own:
                 continue
-            if is_kubernetes_default(binding, accounts):
+            if kind == "ClusterRoleBinding" and is_kubernetes_default(binding):
                 results.append(
                     CheckResult(
                         "bindings", f"{label} ({role_ref})", "Kubernetes default", "Kubernetes default", True
@@ -419,7 +486,7 @@ def binding_scan(
                 CheckResult(
                     "bindings",
                     f"{label} ({role_ref})",
-                    "no package service account (not a binding of the package)",
+                    "no package service account nor system: identity (not a binding of the package)",
                     f"names {', '.join(reached)}",
                     False,
                 )
@@ -429,7 +496,8 @@ def binding_scan(
         results.append(
             CheckResult(
                 "bindings",
-                f"only the package's bindings name its service accounts ({scanned} scanned)",
+                f"only the package's bindings name its service accounts or expose its namespaces "
+                f"({scanned} scanned)",
                 "none other",
                 "none other",
                 True,
@@ -446,12 +514,15 @@ def _show_labels(labels: Mapping[str, str]) -> str:
 
 
 def pod_security_results(expected: NamespaceExpectation, namespace: KubeObject | None) -> list[CheckResult]:
-    """The four Pod Security labels of the Namespace, exactly."""
+    """The four Pod Security labels of the Namespace, exactly, and its managed-by label: without
+    it the namespace guard (which selects ``app.kubernetes.io/managed-by=concurrent-infra``) no
+    longer holds the namespace, so its service accounts could relabel it ``privileged``."""
     if namespace is None:
         return []
     want = pod_security_labels(expected.pod_security)  # type: ignore[arg-type]
     labels = (namespace.get("metadata") or {}).get("labels") or {}
     have = {key: str(labels[key]) for key in want if key in labels}
+    managed_by = labels.get(MANAGED_BY_LABEL)
     return [
         CheckResult(
             "pod-security",
@@ -459,40 +530,127 @@ def pod_security_results(expected: NamespaceExpectation, namespace: KubeObject |
             _show_labels(want),
             _show_labels(have) or "(none)",
             have == want,
-        )
+        ),
+        CheckResult(
+            "pod-security",
+            f"Namespace {expected.name} label {MANAGED_BY_LABEL} (the guard selects it)",
+            COMMON_LABELS[MANAGED_BY_LABEL],
+            str(managed_by) if managed_by is not None else "(none)",
+            managed_by == COMMON_LABELS[MANAGED_BY_LABEL],
+        ),
     ]
 
 
-def guard_results(api: ClusterApi) -> list[CheckResult]:
-    """The ValidatingAdmissionPolicy and its binding (same name) that guard managed namespaces."""
+_LABEL_MAPS = frozenset({"match_labels"})
+"""Argument names whose map keys are label keys, kept as they are by :func:`api_form`."""
+
+
+def api_form(value: Any, key: str = "") -> Any:
+    """``value`` with pulumi_kubernetes argument names (``failure_policy``) spelled as the API
+    spells them (``failurePolicy``), recursively; label keys under ``match_labels`` unchanged."""
+    if isinstance(value, Mapping):
+        if key in _LABEL_MAPS:
+            return {str(k): api_form(v) for k, v in value.items()}
+        return {_camel(str(k)): api_form(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [api_form(item) for item in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+SERVER_DEFAULTS: Mapping[str, str] = {"matchPolicy": "Equivalent", "scope": "*"}
+"""Fields the API server sets on an admission policy or binding when they are unset (the
+package sets neither): ``matchConstraints.matchPolicy`` and a resource rule's ``scope``."""
+
+
+def without_defaults(value: Any) -> Any:
+    """``value`` as it means: :data:`SERVER_DEFAULTS` and empty values (``namespaceSelector: {}``
+    matches everything, as unset does; an empty ``auditAnnotations`` is none) dropped, and lists
+    of strings (``operations``, ``validationActions``) sorted, their order meaning nothing."""
+    if isinstance(value, Mapping):
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            item = without_defaults(item)
+            if item is None or item == {} or item == [] or SERVER_DEFAULTS.get(str(key)) == item:
+                continue
+            kept[str(key)] = item
+        return kept
+    if isinstance(value, (list, tuple)):
+        items = [without_defaults(item) for item in value]
+        return sorted(items) if all(isinstance(item, str) for item in items) else items
+    return value
+
+
+def _brief(value: Any, width: int = 48) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def spec_differences(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where ``actual`` differs from ``expected``, as paths (``validations[0].expression="true"``)."""
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        differences: list[str] = []
+        for key in sorted(expected.keys() | actual.keys()):
+            where = f"{path}.{key}" if path else key
+            if key not in actual:
+                differences.append(f"{where} missing")
+            elif key not in expected:
+                differences.append(f"{where}={_brief(actual[key])} (not the package's)")
+            else:
+                differences += spec_differences(expected[key], actual[key], where)
+        return differences
+    if isinstance(expected, list) and isinstance(actual, list) and expected != actual:
+        if all(isinstance(item, str) for item in (*expected, *actual)):
+            return [f"{path}={_brief(actual)} (expected {_brief(expected)})"]
+        if len(expected) != len(actual):
+            return [f"{path}={_brief(actual)} ({len(actual)} item(s), expected {len(expected)})"]
+        return [
+            difference
+            for index, (want, have) in enumerate(zip(expected, actual, strict=True))
+            for difference in spec_differences(want, have, f"{path}[{index}]")
+        ]
+    return [] if expected == actual else [f"{path or 'spec'}={_brief(actual)}"]
+
+
+def guard_results(api: ClusterApi, expectation: ClusterExpectation) -> list[CheckResult]:
+    """The ValidatingAdmissionPolicy and its binding (same name) that guard managed namespaces,
+    each spec exactly as :mod:`concurrent_infra.kube.guardrails` builds it for the system role's
+    users and groups (in the API's spelling; :data:`SERVER_DEFAULTS` and empty fields tolerated):
+    a policy whose ``failurePolicy`` is ``Ignore``, whose match condition or validation is
+    ``true``/``false``, or a binding narrowed by ``matchResources`` or given a ``paramRef``, guards
+    nothing while it exists."""
     policy = api.get_object("ValidatingAdmissionPolicy", NAMESPACE_GUARD_POLICY, None)
     binding = api.get_object("ValidatingAdmissionPolicyBinding", NAMESPACE_GUARD_POLICY, None)
-    results = [
-        CheckResult(
-            "guard",
-            f"{kind} {NAMESPACE_GUARD_POLICY} exists",
-            "exists",
-            "exists" if obj is not None else "missing",
-            obj is not None,
-        )
-        for kind, obj in (
-            ("ValidatingAdmissionPolicy", policy),
-            ("ValidatingAdmissionPolicyBinding", binding),
-        )
-    ]
-    if binding is not None:
-        spec = binding.get("spec") or {}
-        actions = sorted(map(str, spec.get("validationActions") or ()))
-        actual = f"policy {spec.get('policyName')}, actions {','.join(actions) or '(none)'}"
-        ok = spec.get("policyName") == NAMESPACE_GUARD_POLICY and "Deny" in actions
+    results: list[CheckResult] = []
+    for kind, obj, spec in (
+        (
+            "ValidatingAdmissionPolicy",
+            policy,
+            namespace_guard_policy_spec(expectation.system_role_users, expectation.system_role_groups),
+        ),
+        ("ValidatingAdmissionPolicyBinding", binding, namespace_guard_binding_spec()),
+    ):
+        label = f"{kind} {NAMESPACE_GUARD_POLICY}"
         results.append(
             CheckResult(
                 "guard",
-                f"ValidatingAdmissionPolicyBinding {NAMESPACE_GUARD_POLICY} enforces its policy",
-                f"policy {NAMESPACE_GUARD_POLICY}, actions include Deny",
-                actual,
-                ok,
+                f"{label} exists",
+                "exists",
+                "exists" if obj is not None else "missing",
+                obj is not None,
             )
+        )
+        if obj is None:
+            continue
+        want = without_defaults(api_form(spec))
+        differences = spec_differences(want, without_defaults(obj.get("spec") or {}))
+        summary = f"exactly the package's spec ({', '.join(sorted(want))})"
+        results.append(
+            CheckResult("guard", f"{label} spec", summary, "; ".join(differences) or summary, not differences)
         )
     return results
 
@@ -779,7 +937,7 @@ def run_checks(
     for namespace in expectation.namespaces:
         results += pod_security_results(namespace, fetched[("Namespace", None, namespace.name)])
     if expectation.include_system_role and expectation.namespace_guard:
-        results += guard_results(api)
+        results += guard_results(api, expectation)
     for namespace in expectation.namespaces:
         results += tenancy_results(api, namespace, api.list_objects("ServiceAccount", namespace.name))
     checks = expected_access(expectation)
