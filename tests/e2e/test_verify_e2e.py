@@ -1,8 +1,10 @@
 """End to end: ``verify`` on a real API server after a real ``pulumi up`` of two namespaces.
 
-The clean cluster passes (Kubernetes' own default bindings included); each tamper of issue 8
-("verify misses extra grants"), made with kubectl as the cluster administrator, fails with exit
-status 1 and names what is wrong; undone, the cluster passes again.
+The clean cluster passes (Kubernetes' own default bindings and the server's defaults of the guard
+policy included); each tamper of issue 8 ("verify misses extra grants") and of the attacker
+review (a gutted or narrowed namespace guard, a removed managed-by label, a grant to anonymous
+callers), made with kubectl as the cluster administrator, fails with exit status 1 and names what
+is wrong; undone, the cluster passes again.
 
 The local cluster does not run the ClusterRole aggregation controller, so the built-in ``view``
 and ``admin`` roles have no rules there and the SubjectAccessReviews see nothing: the bindings to
@@ -16,12 +18,20 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE_BINDING, namespace_object_names
+from concurrent_infra.kube.guardrails import namespace_guard_policy_spec
+from concurrent_infra.kube.labels import COMMON_LABELS, MANAGED_BY_LABEL
+from concurrent_infra.kube.names import (
+    NAMESPACE_GUARD_POLICY,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    namespace_object_names,
+)
 from concurrent_infra.kube.pod_security import ENFORCE_LABEL
 from concurrent_infra.kube.rbac import USER_RULES
+from concurrent_infra.verify.checks import api_form
 from tests.e2e.conftest import Cluster
 from tests.e2e.pulumi_project import PulumiProject
 
@@ -29,6 +39,8 @@ pytestmark = pytest.mark.e2e
 
 B = namespace_object_names("team-b")
 USER_SA = f"team-b:{B.user_service_account}"
+GUARD_SPEC: dict[str, Any] = api_form(namespace_guard_policy_spec())
+"""The guard policy's spec in the API's spelling (to undo a tamper)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,85 @@ TAMPERS = (
         (("label", "namespace", "team-a", f"{ENFORCE_LABEL}=privileged", "--overwrite"),),
         ("[pod-security] Namespace team-a Pod Security labels: expected audit=restricted, enforce=baseline",),
         (("label", "namespace", "team-a", f"{ENFORCE_LABEL}=baseline", "--overwrite"),),
+    ),
+    Tamper(
+        "namespace guard gutted: failures ignored, the delete validation always true",
+        (
+            json_patch(
+                "validatingadmissionpolicy",
+                NAMESPACE_GUARD_POLICY,
+                [
+                    {"op": "replace", "path": "/spec/failurePolicy", "value": "Ignore"},
+                    {"op": "replace", "path": "/spec/validations/0/expression", "value": "true"},
+                ],
+            ),
+        ),
+        (
+            f"[guard] ValidatingAdmissionPolicy {NAMESPACE_GUARD_POLICY} spec: expected exactly",
+            'failurePolicy="Ignore"',
+            'validations[0].expression="true"',
+        ),
+        (
+            json_patch(
+                "validatingadmissionpolicy",
+                NAMESPACE_GUARD_POLICY,
+                [
+                    {"op": "replace", "path": "/spec/failurePolicy", "value": GUARD_SPEC["failurePolicy"]},
+                    {
+                        "op": "replace",
+                        "path": "/spec/validations/0/expression",
+                        "value": GUARD_SPEC["validations"][0]["expression"],
+                    },
+                ],
+            ),
+        ),
+    ),
+    Tamper(
+        "namespace guard binding narrowed to namespaces no one has",
+        (
+            json_patch(
+                "validatingadmissionpolicybinding",
+                NAMESPACE_GUARD_POLICY,
+                [
+                    {
+                        "op": "add",
+                        "path": "/spec/matchResources",
+                        "value": {"namespaceSelector": {"matchLabels": {"nothing": "has-this"}}},
+                    }
+                ],
+            ),
+        ),
+        (f"[guard] ValidatingAdmissionPolicyBinding {NAMESPACE_GUARD_POLICY} spec", "matchResources="),
+        (
+            json_patch(
+                "validatingadmissionpolicybinding",
+                NAMESPACE_GUARD_POLICY,
+                [{"op": "remove", "path": "/spec/matchResources"}],
+            ),
+        ),
+    ),
+    Tamper(
+        "managed-by label removed (the namespace leaves the guard's selector)",
+        (("label", "namespace", "team-a", f"{MANAGED_BY_LABEL}-"),),
+        (f"[pod-security] Namespace team-a label {MANAGED_BY_LABEL} (the guard selects it)",),
+        (("label", "namespace", "team-a", f"{MANAGED_BY_LABEL}={COMMON_LABELS[MANAGED_BY_LABEL]}"),),
+    ),
+    Tamper(
+        "admin for anonymous callers in a managed namespace",
+        (
+            (
+                "create",
+                "rolebinding",
+                "open-door",
+                "-n",
+                "team-a",
+                "--clusterrole=admin",
+                "--user=system:anonymous",
+                "--group=system:unauthenticated",
+            ),
+        ),
+        ("[bindings] RoleBinding team-a/open-door (ClusterRole/admin)", "User system:anonymous in team-a"),
+        (("delete", "rolebinding", "open-door", "-n", "team-a"),),
     ),
 )
 
