@@ -129,6 +129,31 @@ def test_the_narrower_scope_passes_verify_and_a_cluster_wide_binding_fails(tmp_p
         ],
     }
     failed = [r.check for r in verify.run_checks(cluster, expectation) if not r.ok]
-    assert failed == [
+    assert (
         "ClusterRoleBinding k8s-role-for-parallels-lambda-binding is absent (systemRoleScope: namespaces)"
-    ]
+        in failed
+    )
+    # The binding scan sees it too: it binds the system role's subjects, and is not the package's here.
+    assert any(
+        check.startswith("ClusterRoleBinding k8s-role-for-parallels-lambda-binding (") for check in failed
+    )
+
+
+def test_a_binding_of_the_system_group_to_another_role_fails(
+    objects: dict[Key, dict[str, Any]], stack_file: Path
+) -> None:
+    cluster = FakeCluster(objects)
+    cluster.objects[("ClusterRoleBinding", "", "ops-admin")] = {
+        "metadata": {"name": "ops-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [
+            {
+                "kind": "Group",
+                "name": "k8s-role-for-parallels-lambda-group",
+                "apiGroup": "rbac.authorization.k8s.io",
+            }
+        ],
+    }
+    failed = [r for r in verify.run_checks(cluster, expectations_from_stack_file(stack_file)) if not r.ok]
+    assert [r.check for r in failed] == ["ClusterRoleBinding ops-admin (ClusterRole/cluster-admin)"]
+    assert "a subject of the system role" in failed[0].actual

@@ -341,21 +341,35 @@ def package_service_accounts(expectation: ClusterExpectation) -> frozenset[tuple
     return frozenset(accounts)
 
 
-def package_bindings(expectation: ClusterExpectation) -> frozenset[tuple[str, str, str, str]]:
-    """``(kind, namespace, name, roleRef)`` of every binding the package creates for its service accounts."""
-    bindings = set()
+def system_subject_exposure(kind: str, name: str) -> str:
+    """How the binding scan names a subject of the system role."""
+    return f"{kind} {name} (a subject of the system role)"
+
+
+def package_bindings(expectation: ClusterExpectation) -> dict[tuple[str, str, str, str], frozenset[str]]:
+    """Every binding the package creates, ``(kind, namespace, name, roleRef)``, with what it may
+    expose (as :func:`exposed_identities` names it): each service account's RoleBinding that
+    account, the system role's binding its own subjects. Anything more it names is flagged."""
+    system_role = f"ClusterRole/{SYSTEM_CLUSTER_ROLE}"
+    system_subjects = frozenset(
+        system_subject_exposure(subject.kind, subject.name)
+        for subject in system_binding_subjects(expectation)
+    )
+    bindings: dict[tuple[str, str, str, str], frozenset[str]] = {}
+    if expectation.system_role_scope == "cluster":  # this stack's, or the one creating the system role
+        bindings[("ClusterRoleBinding", "", SYSTEM_CLUSTER_ROLE_BINDING, system_role)] = system_subjects
     for namespace in expectation.namespaces:
         names = namespace_object_names(namespace.name)
-        bindings |= {
-            ("RoleBinding", namespace.name, names.system_role_binding, f"ClusterRole/{SYSTEM_CLUSTER_ROLE}"),
-            (
-                "RoleBinding",
-                namespace.name,
-                names.user_role_binding,
-                f"ClusterRole/{names.user_cluster_role}",
-            ),
-        }
-    return frozenset(bindings)
+        ns = namespace.name
+        if expectation.system_role_scope == "namespaces":
+            bindings[("RoleBinding", ns, SYSTEM_CLUSTER_ROLE_BINDING, system_role)] = system_subjects
+        bindings[("RoleBinding", ns, names.system_role_binding, system_role)] = frozenset(
+            {f"{ns}/{names.system_service_account}"}
+        )
+        bindings[("RoleBinding", ns, names.user_role_binding, f"ClusterRole/{names.user_cluster_role}")] = (
+            frozenset({f"{ns}/{names.user_service_account}"})
+        )
+    return bindings
 
 
 def subject_reaches(subject: Subject, accounts: frozenset[tuple[str, str]]) -> list[str]:
@@ -424,15 +438,20 @@ def exposed_identities(
     subject: Subject,
     verified: frozenset[str],
     accounts: frozenset[tuple[str, str]],
+    system_subjects: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[str]:
     """What a binding's ``subject`` exposes: the package service accounts it names or contains
-    (:func:`subject_reaches`); in a RoleBinding of a verified namespace, any ``system:`` user or
-    group (``system:anonymous``, ``system:unauthenticated``, another namespace's service account:
-    Kubernetes identities the package never binds there); in a ClusterRoleBinding, an identity
-    everyone is (:data:`EVERYONE`), whose grant covers the verified namespaces too."""
+    (:func:`subject_reaches`); the system role's own subjects (its group, the extra users and
+    groups: ``system_subjects``, as ``(kind, name)``), which the package binds to nothing else;
+    in a RoleBinding of a verified namespace, any ``system:`` user or group (``system:anonymous``,
+    ``system:unauthenticated``, another namespace's service account: Kubernetes identities the
+    package never binds there); in a ClusterRoleBinding, an identity everyone is
+    (:data:`EVERYONE`), whose grant covers the verified namespaces too."""
     reached = subject_reaches(subject, accounts)
     if reached:
         return reached
+    if (subject.kind, subject.name) in system_subjects:
+        return [system_subject_exposure(subject.kind, subject.name)]
     reserved = subject.kind in ("User", "Group") and subject.name.lower().startswith(RESERVED_PREFIX)
     if kind == "RoleBinding" and namespace in verified and reserved:
         return [f"{subject.kind} {subject.name} in {namespace}"]
@@ -455,6 +474,9 @@ def binding_scan(
     accounts = package_service_accounts(expectation)
     verified = frozenset(ns.name for ns in expectation.namespaces)
     own = package_bindings(expectation)
+    system_subjects = frozenset(
+        (subject.kind, subject.name) for subject in system_binding_subjects(expectation)
+    )
     results: list[CheckResult] = []
     foreign = 0
     for kind, bindings in (("ClusterRoleBinding", cluster_role_bindings), ("RoleBinding", role_bindings)):
@@ -465,14 +487,17 @@ def binding_scan(
                 {
                     who
                     for subject in binding_subjects(binding)
-                    for who in exposed_identities(kind, namespace, subject, verified, accounts)
+                    for who in exposed_identities(
+                        kind, namespace, subject, verified, accounts, system_subjects
+                    )
                 }
             )
             if not reached:
                 continue
             label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
             role_ref = role_ref_of(binding)
-            if (kind, namespace, name, role_ref) in own:
+            expected = own.get((kind, namespace, name, role_ref))
+            if expected is not None and set(reached) <= expected:
                 continue
             if kind == "ClusterRoleBinding" and is_kubernetes_default(binding):
                 results.append(
