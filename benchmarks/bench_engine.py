@@ -36,9 +36,11 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +70,27 @@ BINARIES = (
 )
 ENGINE_CASES = ("up", "preview", "add", "remove")
 TIMEOUT = 3 * 3600.0
+PROFILED_MAIN = """import cProfile, os, threading, time
+
+_profile = cProfile.Profile()
+_out = f"{os.environ['BENCH_PROFILE_OUT']}-{int(time.time())}.prof"
+
+
+def _dump_every_second():  # the host may end the process before atexit: keep a recent dump
+    while True:
+        time.sleep(1)
+        _profile.disable()
+        _profile.dump_stats(_out)
+        _profile.enable()
+
+
+threading.Thread(target=_dump_every_second, daemon=True).start()
+_profile.enable()
+
+from concurrent_infra.stack import main
+
+main()
+"""
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -119,18 +142,91 @@ def namespace_yaml(namespace: str) -> str:
 class Timing:
     wall: float
     cpu: float  # user + system time of the child processes
+    by_process: dict[str, float] = field(default_factory=dict)  # CPU seconds per program (--cpu-breakdown)
+
+
+PROGRAMS = {  # command-line fragment -> name in the CPU breakdown
+    "pulumi-language-python-exec": "python program",
+    "pulumi-resource-kubernetes": "kubernetes provider",
+    "pulumi-language-python ": "language host",
+    "kube-apiserver": "kube-apiserver",
+    "etcd": "etcd",
+    "kube-controller-manager": "controller-manager",
+    "pulumi ": "pulumi CLI (engine)",
+}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler:
+    """CPU time per program of the processes that run during a case, from /proc, sampled."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope  # only processes run in, or naming, this directory (not other users' runs)
+        self.seen: dict[int, tuple[str, float, float]] = {}  # pid -> (program, cpu at start, last cpu)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                cwd = os.readlink(Path(entry.path, "cwd"))
+            except OSError:
+                continue
+            if self.scope not in cmdline and not cwd.startswith(self.scope):
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            program = next((name for key, name in PROGRAMS.items() if key in cmdline), None)
+            if program is None:
+                continue
+            _, start, _ = self.seen.get(pid, (program, cpu, cpu))
+            self.seen[pid] = (program, start, cpu)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def __enter__(self) -> CpuSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def totals(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for program, start, last in self.seen.values():
+            totals[program] = totals.get(program, 0.0) + last - start
+        return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
+
+CPU_BREAKDOWN: list[str] = []  # --cpu-breakdown: the benchmark's temporary directory
 
 
 @contextlib.contextmanager
 def timed(into: dict[str, Timing], case: str) -> Iterator[None]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sampler = CpuSampler(CPU_BREAKDOWN[0]) if CPU_BREAKDOWN else contextlib.nullcontext()
     start = time.monotonic()
-    yield
+    with sampler:
+        yield
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    into[case] = Timing(wall, cpu)
+    by_process = sampler.totals() if isinstance(sampler, CpuSampler) else {}
+    into[case] = Timing(wall, cpu, by_process)
     print(f"    {case:<14} {wall:8.1f} s wall {cpu:8.1f} s cpu", flush=True)
+    if by_process:
+        print(
+            "      " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in by_process.items()),
+            flush=True,
+        )
 
 
 class Kubectl:
@@ -191,7 +287,8 @@ def measure_kubectl(bin_dir: Path, workdir: Path, count: int) -> dict[str, Timin
 class EngineRun:
     timings: dict[str, Timing] = field(default_factory=dict)
     resources: int = 0
-    state_bytes: int = 0  # `pulumi stack export`, uncompressed JSON
+    state_bytes: int = 0  # `pulumi stack export`, as compact JSON
+    capped: list[str] = field(default_factory=list)  # cases stopped at --cap
     stored_bytes: int = 0  # the stack's file in the backend (gzip in the large-stack mode)
 
 
@@ -212,27 +309,52 @@ def measure_engine(
     extra_args: Sequence[str],
     tracing: Path | None,
     label: str,
+    cap: float,
+    profile: Path | None = None,
 ) -> EngineRun:
     run = EngineRun()
     with LocalCluster(bin_dir, workdir / "cluster") as cluster:
         with mock.patch.dict(os.environ, env):  # the project's environment, stack init included
             project = PulumiProject(workdir, bin_dir, cluster.kubeconfig_path, cluster.context)
+        if profile is not None:  # the copy's __main__.py under cProfile (the program's main thread)
+            (project.dir / "__main__.py").write_text(PROFILED_MAIN)
+            project.env["BENCH_PROFILE_OUT"] = str(profile / label)
 
-        def pulumi(case: str, *args: str) -> None:
+        def pulumi(case: str, *args: str) -> bool:
+            """Run and time one case; False when it hit ``cap`` (then killed, with its plugins)."""
             trace = ["--tracing", f"file:{tracing / f'{label}-{case}.trace'}"] if tracing else []
-            with timed(run.timings, case):
-                result = project.run(*args, *extra_args, *trace, timeout=TIMEOUT)
-            if not result.ok:
-                raise RuntimeError(f"pulumi {' '.join(args)} failed:\n{result.output[-4000:]}")
+            log = workdir / f"{case}.log"
+            command = ["pulumi", *args, *extra_args, *trace, "--non-interactive", "--color", "never"]
+            with timed(run.timings, case), log.open("wb") as out:
+                process = subprocess.Popen(
+                    command,
+                    cwd=project.dir,
+                    env=project.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                try:
+                    returncode = process.wait(timeout=cap)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                    run.capped.append(case)
+                    return False
+            if returncode != 0:
+                raise RuntimeError(f"pulumi {' '.join(args)} failed:\n{log.read_text()[-4000:]}")
+            return True
 
         project.configure(stack_config(count))
-        pulumi("up", "up", "--yes", "--skip-preview")
+        if not pulumi("up", "up", "--yes", "--skip-preview"):
+            print(f"    up capped at {cap} s: the other cases skipped", flush=True)
+            return run
         exported = project.run("stack", "export", check=True).output
         state = json.loads(exported[exported.index("{") :])
         run.resources = len(state["deployment"].get("resources") or [])
-        run.state_bytes = len(exported.encode())
+        run.state_bytes = len(json.dumps(state, separators=(",", ":")).encode())
         stacks = workdir / "backend" / ".pulumi" / "stacks"
-        stored = [p for p in stacks.rglob("*") if p.name.endswith((".json", ".json.gz"))]
+        stored = [p for p in stacks.rglob("*") if p.name.endswith((".json", ".json.gz", ".json.zst"))]
         run.stored_bytes = sum(p.stat().st_size for p in stored)
         if "preview" in cases:
             pulumi("preview", "preview", "--expect-no-changes")
@@ -251,8 +373,8 @@ def ratio(a: Timing | None, b: Timing | None) -> str:
     return f"{a.wall / b.wall:.2f}" if a and b and b.wall else "-"
 
 
-def seconds(t: Timing | None) -> str:
-    return f"{t.wall:.1f} s" if t else "-"
+def seconds(t: Timing | None, capped: bool = False) -> str:
+    return "-" if t is None else f"> {t.wall:.0f} s" if capped else f"{t.wall:.1f} s"
 
 
 def report(results: dict[str, Any], sizes: Sequence[int], modes: Sequence[str]) -> None:
@@ -271,7 +393,7 @@ def report(results: dict[str, Any], sizes: Sequence[int], modes: Sequence[str]) 
             per = max(run.resources, 1)
             print(
                 f"| {size} | {mode} | {seconds(kube.get('manual'))} | {seconds(kube.get('apply'))} "
-                f"| {seconds(t.get('up'))} | {ratio(t.get('up'), kube.get('manual'))} "
+                f"| {seconds(t.get('up'), 'up' in run.capped)} | {ratio(t.get('up'), kube.get('manual'))} "
                 f"| {ratio(t.get('up'), kube.get('apply'))} | {seconds(t.get('preview'))} "
                 f"| {ratio(t.get('preview'), t.get('up'))} | {seconds(t.get('add'))} "
                 f"| {ratio(t.get('add'), t.get('up'))} | {seconds(t.get('remove'))} "
@@ -314,7 +436,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, help="pulumi --parallel")
     parser.add_argument("--tracing", type=Path, help="write engine traces (--tracing file:...) to this dir")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=TIMEOUT,
+        help="stop a pulumi command after this many seconds (reported as '> cap')",
+    )
+    parser.add_argument("--cpu-breakdown", action="store_true", help="CPU seconds per program, from /proc")
+    parser.add_argument(
+        "--profile-program", type=Path, help="cProfile the program's main thread into this dir"
+    )
     args = parser.parse_args(argv)
+    if args.profile_program:
+        args.profile_program.mkdir(parents=True, exist_ok=True)
 
     modes = dict(parse_mode(m) for m in [*args.modes, *args.mode])
     extra_args = ["--parallel", str(args.parallel)] if args.parallel else []
@@ -323,6 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bin_dir = find_bin_dir(BINARIES)
     results: dict[str, Any] = {"kubectl": {}, "engine": {}}
     with tempfile.TemporaryDirectory(prefix="concurrent-bench-") as tmp:
+        if args.cpu_breakdown:
+            CPU_BREAKDOWN.append(tmp)
         for size in args.sizes:
             print(f"== {size} namespaces", flush=True)
             if not args.no_kubectl:
@@ -333,7 +469,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir = Path(tmp) / f"engine-{size}-{name}"
                 workdir.mkdir()
                 results["engine"][(size, name)] = run = measure_engine(
-                    bin_dir, workdir, size, env, args.cases, extra_args, args.tracing, f"{name}-{size}"
+                    bin_dir,
+                    workdir,
+                    size,
+                    env,
+                    args.cases,
+                    extra_args,
+                    args.tracing,
+                    f"{name}-{size}",
+                    args.cap,
+                    args.profile_program,
                 )
                 print(
                     f"    {run.resources} resources, state {run.state_bytes} B, stored {run.stored_bytes} B",
