@@ -536,3 +536,14 @@ def test_patches_of_bindings_are_judged_on_the_fields_they_set() -> None:
     assert len(violations) == 1 and "Group system:serviceaccounts:team-b" in violations[0]
     crb_patch = {"metadata": {"name": SYSTEM_CLUSTER_ROLE_BINDING}, "subjects": [user("system:anonymous")]}
     assert len(check("no-cluster-wide-system-subjects", CRB + "Patch", crb_patch)) == 1
+
+
+@pytest.mark.parametrize("resource_type", [RB, CRB])
+def test_the_system_group_bound_to_another_role_is_a_violation(resource_type: str) -> None:
+    subjects = [group("k8s-role-for-parallels-lambda-group")]
+    namespace = "team-b" if resource_type == RB else None
+    bad = binding("ops", "ClusterRole", "cluster-admin", subjects, namespace)
+    good = binding("ops", "ClusterRole", "k8s-role-for-parallels-lambda", subjects, namespace)
+    [message] = check("system-group-system-role-only", resource_type, bad)
+    assert "k8s-role-for-parallels-lambda-group" in message and "cluster-admin" in message
+    assert check("system-group-system-role-only", resource_type, good) == []

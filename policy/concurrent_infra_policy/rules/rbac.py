@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, namespace_object_names
+from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP, namespace_object_names
 from concurrent_infra.kube.rbac import READ_VERBS, USER_RULES, PolicyRule, grants
 from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
 
@@ -283,6 +283,27 @@ def system_bindings_system_role_only(obj: Obj, config: Mapping[str, Any]) -> lis
     return violations
 
 
+def system_group_system_role_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """Group ``k8s-role-for-parallels-lambda-group`` (the system role's subjects: Concurrent's
+    control plane) is bound only to ClusterRole ``k8s-role-for-parallels-lambda``."""
+    if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
+        return []
+    role_ref = mapping(obj.props.get("roleRef"))
+    role_kind, role = role_ref.get("kind"), role_ref.get("name")
+    if (obj.patch and "roleRef" not in obj.props) or UNKNOWN in (role_kind, role):
+        return []
+    if role_kind == "ClusterRole" and role == SYSTEM_CLUSTER_ROLE:
+        return []
+    kind = "ClusterRoleBinding" if obj.type == CLUSTER_ROLE_BINDING else "RoleBinding"
+    return [
+        f"{kind} {obj.name} binds Group {SYSTEM_GROUP}, the system role's group, to {text(role_kind)} "
+        f"{text(role)}. Its members (Concurrent's control plane) get ClusterRole {SYSTEM_CLUSTER_ROLE} "
+        "only, from the binding SystemRole creates: remove the group from this binding."
+        for subject in subjects(obj.props)
+        if subject.kind == "Group" and subject.name == SYSTEM_GROUP
+    ]
+
+
 def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A RoleBinding names neither Group ``system:authenticated`` or ``system:unauthenticated`` nor
     User ``system:anonymous`` (a ClusterRoleBinding naming them is no-cluster-wide-system-subjects')."""
@@ -442,6 +463,11 @@ RULES: tuple[ResourceRule, ...] = (
         f"A system service account ({SYSTEM_SERVICE_ACCOUNT_PREFIX}<namespace>) is bound only to "
         f"ClusterRole {SYSTEM_CLUSTER_ROLE}.",
         system_bindings_system_role_only,
+    ),
+    ResourceRule(
+        "system-group-system-role-only",
+        f"Group {SYSTEM_GROUP} is bound only to ClusterRole {SYSTEM_CLUSTER_ROLE}.",
+        system_group_system_role_only,
     ),
     ResourceRule(
         "no-bindings-to-everyone",
