@@ -18,15 +18,25 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+LARGE_STACK_ENV = REPO_ROOT / "scripts" / "large-stack.env"
 
 from tests.e2e.localcluster import LocalCluster, find_bin_dir  # noqa: E402
 from tests.e2e.pulumi_project import PulumiProject  # noqa: E402
+
+
+def large_stack_env() -> dict[str, str]:
+    """The large-stack mode's variables (README, "Scale"): the local backend is a DIY one."""
+    lines = (line.strip() for line in LARGE_STACK_ENV.read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stack", default="dev", help="the stack file to apply (stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--no-wait", action="store_true", help="tear down right after the checks")
+    parser.add_argument(
+        "--default-mode", action="store_true", help="Pulumi's defaults instead of the large-stack mode"
+    )
     args = parser.parse_args()
 
     stack_config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{args.stack}.yaml").read_text())["config"]
@@ -48,6 +58,8 @@ def main() -> int:
         workdir = Path(tmp)
         print(f"local cluster up: export KUBECONFIG={cluster.kubeconfig_path}")
         project = PulumiProject(workdir, bin_dir, cluster.kubeconfig_path, cluster.context)
+        if not args.default_mode:
+            project.env.update(large_stack_env())
         project.configure(project_config)
         status = project.run_live("up", "--yes")
         if status != 0:
