@@ -135,6 +135,26 @@ def claim_namespace(namespace: str, resource_name: str, opts: pulumi.ResourceOpt
     claims[key] = resource_name
 
 
+_ROLE_REFERENCES: "weakref.WeakKeyDictionary[object, dict[int, tuple[object, pulumi.Output[str]]]]" = (
+    weakref.WeakKeyDictionary()
+)
+"""Per program run: each system_role_name Output given, and the reference made of it."""
+
+
+def system_role_reference(given: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    """The name the system RoleBinding refers to: always the system role. A plain value was checked
+    by :func:`namespace_settings`; an Output (SystemRole's ``cluster_role_name``) only carries the
+    dependency on the role, its value is never used. The reference is made once per Output, since
+    a program passes the same one to every namespace."""
+    if not isinstance(given, pulumi.Output):
+        return SYSTEM_CLUSTER_ROLE
+    monitor = pulumi.runtime.settings.get_monitor()
+    made = _ROLE_REFERENCES.setdefault(monitor, {}) if monitor is not None else {}
+    if id(given) not in made:
+        made[id(given)] = (given, given.apply(lambda _: SYSTEM_CLUSTER_ROLE))  # keeps ``given`` alive
+    return made[id(given)][1]
+
+
 class ConcurrentNamespace(pulumi.ComponentResource):
     """A namespace with Concurrent's system and user service accounts, each bound to its role.
 
@@ -180,11 +200,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         )
         # Namespaced objects take the name from the Namespace's output, so they wait for it.
         namespace = name_of(self.namespace.metadata)
-        # The system service account is bound to the system role and nothing else: an Output
-        # (SystemRole's cluster_role_name) only carries the dependency, its value is never used.
-        system_role_name = pulumi.Output.from_input(args.get("system_role_name", SYSTEM_CLUSTER_ROLE)).apply(
-            lambda _: SYSTEM_CLUSTER_ROLE
-        )
+        system_role_name = system_role_reference(args.get("system_role_name"))
 
         self.system_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-system-service-account",
