@@ -48,7 +48,8 @@ TENANCY_TYPES = (
     RESOURCE_QUOTA_TYPE, LIMIT_RANGE_TYPE, NETWORK_POLICY_TYPE, DEPLOYMENT_TYPE, SERVICE_TYPE,
     PRIORITY_CLASS_TYPE, SA_IAM_MEMBER, PROJECT_IAM_MEMBER,
 )  # fmt: skip
-UPSTREAM_DIND = Path(__file__).resolve().parents[2] / "shared" / "reference" / "upstream" / "latest"
+UPSTREAM_DIND = Path(__file__).resolve().parent / "fixtures" / "upstream" / "latest"
+"""The upstream manifests, copied into the repository's test fixtures (tests/fixtures/README.md)."""
 
 USER_SA = "k8s-serviceaccount-for-users-team-a"
 SYSTEM_SA = "k8s-serviceaccount-for-parallels-team-a"
@@ -189,7 +190,6 @@ def upstream_dind() -> dict[str, dict[str, Any]]:
     return {document["kind"]: document for document in documents if document}
 
 
-@pytest.mark.skipif(not UPSTREAM_DIND.exists(), reason="the upstream reference is not on this machine")
 def test_dind_is_the_upstream_deployment_and_service_in_the_namespace() -> None:
     _, run = namespace_run(pod_security="privileged", dind=True)
     assert tenancy_objects(run) == [
