@@ -230,16 +230,24 @@ def package_service_accounts_in_own_namespace(obj: Obj, config: Mapping[str, Any
     return violations
 
 
+def _judged_role_ref(obj: Obj) -> tuple[object, object] | None:
+    """``(kind, name)`` of a binding's roleRef, or None when it cannot be judged yet: a patch that
+    sets no roleRef, or a value unknown during the preview."""
+    role_ref = mapping(obj.props.get("roleRef"))
+    role_kind, role = role_ref.get("kind"), role_ref.get("name")
+    if (obj.patch and "roleRef" not in obj.props) or UNKNOWN in (role_kind, role):
+        return None
+    return role_kind, role
+
+
 def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A package user service account is bound only to its own user role ``k8s-role-for-users-<ns>``."""
     if obj.type != ROLE_BINDING:
         return []
-    role_ref = mapping(obj.props.get("roleRef"))
-    role_kind, role = role_ref.get("kind"), role_ref.get("name")
-    if obj.patch and "roleRef" not in obj.props:
+    judged = _judged_role_ref(obj)
+    if judged is None:
         return []
-    if UNKNOWN in (role_kind, role):
-        return []
+    role_kind, role = judged
     violations = []
     for subject in subjects(obj.props, namespace(obj.props)):
         if subject.package_service_account != "user":
@@ -262,10 +270,10 @@ def system_bindings_system_role_only(obj: Obj, config: Mapping[str, Any]) -> lis
     ClusterRole ``k8s-role-for-parallels-lambda`` (the binding ConcurrentNamespace creates)."""
     if obj.type != ROLE_BINDING:
         return []
-    role_ref = mapping(obj.props.get("roleRef"))
-    role_kind, role = role_ref.get("kind"), role_ref.get("name")
-    if (obj.patch and "roleRef" not in obj.props) or UNKNOWN in (role_kind, role):
+    judged = _judged_role_ref(obj)
+    if judged is None:
         return []
+    role_kind, role = judged
     if role_kind == "ClusterRole" and role == SYSTEM_CLUSTER_ROLE:
         return []
     violations = []
@@ -288,10 +296,10 @@ def system_group_system_role_only(obj: Obj, config: Mapping[str, Any]) -> list[s
     control plane) is bound only to ClusterRole ``k8s-role-for-parallels-lambda``."""
     if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
         return []
-    role_ref = mapping(obj.props.get("roleRef"))
-    role_kind, role = role_ref.get("kind"), role_ref.get("name")
-    if (obj.patch and "roleRef" not in obj.props) or UNKNOWN in (role_kind, role):
+    judged = _judged_role_ref(obj)
+    if judged is None:
         return []
+    role_kind, role = judged
     if role_kind == "ClusterRole" and role == SYSTEM_CLUSTER_ROLE:
         return []
     kind = "ClusterRoleBinding" if obj.type == CLUSTER_ROLE_BINDING else "RoleBinding"
