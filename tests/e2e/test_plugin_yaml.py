@@ -23,6 +23,7 @@ from concurrent_infra.kube.names import (
 from tests.e2e.conftest import E2E_BINARIES, Cluster
 from tests.e2e.localcluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
 from tests.e2e.pulumi_project import STACK, PulumiProject
+from tests.e2e.test_e2e import assert_namespace_objects
 from tests.test_plugin_schema import (
     NAMESPACE,
     PLUGIN_DIR,
@@ -144,23 +145,7 @@ def test_yaml_program_creates_the_reference_objects_and_exports_the_names(
     namespace_object = cluster.get("namespace", namespace)
     assert namespace_object is not None
     assert namespace_object["metadata"]["labels"]["team"] == namespace
-    for service_account in (names.system_service_account, names.user_service_account):
-        assert cluster.get("serviceaccount", service_account, "-n", namespace) is not None
-    assert cluster.get("clusterrole", names.user_cluster_role) is not None
-    for role_binding, role, service_account in (
-        (names.system_role_binding, SYSTEM_CLUSTER_ROLE, names.system_service_account),
-        (names.user_role_binding, names.user_cluster_role, names.user_service_account),
-    ):
-        found = cluster.get("rolebinding", role_binding, "-n", namespace)
-        assert found is not None, role_binding
-        assert found["roleRef"] == {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": role,
-        }
-        assert found["subjects"] == [
-            {"kind": "ServiceAccount", "name": service_account, "namespace": namespace}
-        ]
+    assert_namespace_objects(cluster, namespace)
 
     # The components' children are in the YAML stack's state under the component, through the
     # explicit provider: a second preview has nothing to do.

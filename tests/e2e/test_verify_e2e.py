@@ -34,6 +34,7 @@ from concurrent_infra.kube.rbac import USER_RULES
 from concurrent_infra.verify.checks import api_form
 from tests.e2e.conftest import Cluster
 from tests.e2e.pulumi_project import PulumiProject
+from tests.test_verify import failures as failure_entries
 
 pytestmark = pytest.mark.e2e
 
@@ -238,17 +239,6 @@ def run_verify(cluster: Cluster, project: PulumiProject, *extra: str) -> subproc
         "--context", cluster.context, "--stack-file", str(project.stack_file), *extra,
     ]  # fmt: skip
     return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
-
-
-def failure_entries(output: str) -> list[str]:
-    """The report's failure entries, continuation lines joined."""
-    entries: list[str] = []
-    for line in output.splitlines():
-        if line.startswith("FAIL  "):
-            entries.append(line)
-        elif line.startswith("      ") and entries:
-            entries[-1] += " " + line.strip()
-    return entries
 
 
 def test_verify_catches_each_tamper(cluster: Cluster, project: PulumiProject) -> None:
