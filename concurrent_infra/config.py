@@ -22,6 +22,7 @@ from .kube.namespace_settings import (
 )
 from .kube.pod_security import DEFAULT_POD_SECURITY, as_level, pod_security_level_problem
 from .kube.system_role import read_system_role_subjects
+from .stack_files import stack_name_problem
 from .validation import PROJECT, KeyStyle, ObjectReader, Problems, decode
 from .validation import ConfigError as ConfigError
 
@@ -49,13 +50,15 @@ KNOWN_KEYS: Mapping[str, str] = {
     "containerDefaults": "Default container requests and limits of every namespace (a LimitRange).",
     "networkIsolation": "Default of every namespace's networkIsolation (ingress only from its own pods).",
     "cluster": "A GKE cluster to create: {name, location, project?, nodePools?, ...} (README, GKE).",
+    "shards": "The stacks that split this cluster's namespaces, this one included (README, Scale): "
+    "each lists the same stacks, exactly one creates the system role, no namespace is in two.",
 }
 """Every config key of this project, with what it is for (the booleans are also in Pulumi.yaml)."""
 
 TOP_LEVEL_FIELDS = (
     "namespaces", "create_system_role", "adopt_existing", "protect_namespaces", "system_role_users",
     "system_role_groups", "system_role_scope", "pod_security", "quota", "container_defaults",
-    "network_isolation", "cluster",
+    "network_isolation", "cluster", "shards",
 )  # fmt: skip
 
 
@@ -73,6 +76,9 @@ class StackConfig:
     cluster: Any = None
     """A GKE cluster to create and deploy onto (GkeCluster's args); None deploys onto the
     ``kubernetes:*`` cluster."""
+    shards: tuple[str, ...] = ()
+    """The stacks of this project that split the cluster's namespaces, this one included
+    (:mod:`concurrent_infra.shards`); empty: this stack holds all of them."""
 
     @property
     def namespace_args(self) -> "list[ConcurrentNamespaceArgs]":
@@ -150,6 +156,14 @@ def _cluster_project(cluster: Any) -> str | None:
     return project if isinstance(project, str) else None
 
 
+def _read_shards(reader: ObjectReader) -> tuple[str, ...]:
+    shards = reader.strings("shards", example="prod, prod-2", check=stack_name_problem)
+    for index, stack in enumerate(shards):
+        if stack in shards[:index]:
+            reader.problems.add(f"shards[{index}]", stack, "listed twice", "list each stack once")
+    return shards
+
+
 def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -> StackConfig:
     """Validate the raw config of this project (key without project prefix -> raw string value).
 
@@ -192,6 +206,7 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
         system_role_scope=scope or "cluster",
         adopt_existing=reader.boolean("adopt_existing", False),
         cluster=cluster,
+        shards=_read_shards(reader),
     )
     problems.raise_if_any()
     return config

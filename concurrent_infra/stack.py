@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -14,6 +15,8 @@ from .kube.names import DIND_PRIORITY_CLASS
 from .kube.namespace import ConcurrentNamespace
 from .kube.system_role import SystemRole, SystemRoleArgs
 from .mlflow_command import mlflow_test_command
+from .shards import load_environment
+from .stack_files import stack_config_dir
 from .validation import PROJECT, ConfigError
 
 if TYPE_CHECKING:
@@ -35,9 +38,14 @@ def project_config_values(project: str = PROJECT) -> dict[str, str]:
 
 
 def load_stack_config() -> StackConfig:
-    """Parse this stack's config; a mistake stops the program before anything is registered."""
+    """Parse this stack's config, and check it against the other shards' stack files when it lists
+    ``shards``; a mistake stops the program before anything is registered."""
     try:
-        return parse_stack_config(project_config_values(), gcp_project=pulumi.Config("gcp").get("project"))
+        config = parse_stack_config(project_config_values(), gcp_project=pulumi.Config("gcp").get("project"))
+        if config.shards:
+            directory = stack_config_dir(Path(pulumi.get_root_directory()))
+            config = load_environment(pulumi.get_stack(), config, directory)
+        return config
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
@@ -198,9 +206,9 @@ def refuse_render_with_a_cluster() -> None:
 
 def warn_about_a_missing_priority_class(config: StackConfig) -> None:
     """DinD pods need the PriorityClass the system role's stack creates; say so when this stack
-    does not create it."""
+    does not create it and is not a shard (the shard with the system role creates it for all)."""
     dind = [settings.namespace for settings in config.namespaces if settings.dind]
-    if dind and config.system_role is None:
+    if dind and config.system_role is None and not config.shards:
         pulumi.log.warn(
             f"Docker-in-Docker in {', '.join(dind)} needs PriorityClass {DIND_PRIORITY_CLASS}, which "
             "the stack that creates the system role makes when one of its namespaces has dind; "

@@ -8,17 +8,19 @@ builds it from ``--namespace`` flags (default settings) or from a stack file
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..kube.names import namespace_name_problem
 from ..kube.pod_security import DEFAULT_POD_SECURITY, pod_security_level_problem
 from ..kube.subjects import cluster_subject_problem
 from ..syntax import google_service_account_email_problem, quantity_problem
-from ..validation import CONFIG_PREFIX
+
+if TYPE_CHECKING:
+    from ..config import StackConfig
+    from ..kube.namespace_settings import NamespaceSettings
 
 
 class ExpectationError(ValueError):
@@ -131,16 +133,6 @@ def default_expectation(
 # ---- stack files ----
 
 
-def _raw_values(config: Mapping[str, Any]) -> dict[str, str]:
-    """The ``concurrent-infra:*`` values as Pulumi hands them to a program: strings as they are,
-    everything else as JSON (key without the project prefix)."""
-    raw: dict[str, str] = {}
-    for key, value in config.items():
-        if isinstance(key, str) and key.startswith(CONFIG_PREFIX):
-            raw[key.removeprefix(CONFIG_PREFIX)] = value if isinstance(value, str) else json.dumps(value)
-    return raw
-
-
 def expectations_from_raw(raw: Mapping[str, str], gcp_project: str | None = None) -> ClusterExpectation:
     """The expectations of a stack's ``concurrent-infra:*`` raw values, parsed by the stack
     program's own parser (:func:`concurrent_infra.config.parse_stack_config`): the same defaults
@@ -149,69 +141,74 @@ def expectations_from_raw(raw: Mapping[str, str], gcp_project: str | None = None
     from ..config import ConfigError, parse_stack_config
 
     try:
-        config = parse_stack_config(raw, gcp_project)
+        return expectations_from_configs([parse_stack_config(raw, gcp_project)])
     except ConfigError as error:
         raise ExpectationError(str(error)) from error
-    namespaces = []
-    for settings in config.namespaces:
-        identity = settings.workload_identity
-        namespaces.append(
-            NamespaceExpectation(
-                name=settings.namespace,
-                pod_security=settings.pod_security,
-                quota=dict(settings.quota) or None,
-                container_defaults=settings.container_defaults is not None,
-                network_isolation=settings.network_isolation,
-                workload_identity_email=identity.google_service_account if identity else None,
-                dind=settings.dind,
-            )
-        )
-    role = config.system_role
-    users: tuple[str, ...] = tuple(role.get("extra_users", ())) if role else ()
-    groups: tuple[str, ...] = tuple(role.get("extra_groups", ())) if role else ()
-    bindings = [settings.namespaced_system_binding for settings in config.namespaces]
-    if config.system_role_scope == "namespaces" and bindings and bindings[0] is not None:
-        users, groups = bindings[0].users, bindings[0].groups
+
+
+def _namespace_expectation(settings: NamespaceSettings) -> NamespaceExpectation:
+    identity = settings.workload_identity
+    return NamespaceExpectation(
+        name=settings.namespace,
+        pod_security=settings.pod_security,
+        quota=dict(settings.quota) or None,
+        container_defaults=settings.container_defaults is not None,
+        network_isolation=settings.network_isolation,
+        workload_identity_email=identity.google_service_account if identity else None,
+        dind=settings.dind,
+    )
+
+
+def expectations_from_configs(configs: Sequence[StackConfig]) -> ClusterExpectation:
+    """The expectations of the stacks ``configs`` on one cluster: one stack, or every shard of a
+    sharded environment (checked by :func:`concurrent_infra.shards.join_environment`)."""
+    from ..shards import system_role_subjects
+
+    namespaces = tuple(_namespace_expectation(ns) for config in configs for ns in config.namespaces)
+    holder = next((config for config in configs if config.system_role is not None), configs[0])
+    role = holder.system_role
+    users, groups = system_role_subjects(holder)
     return ClusterExpectation(
-        namespaces=tuple(namespaces),
+        namespaces=namespaces,
         include_system_role=role is not None,
         system_role_users=users,
         system_role_groups=groups,
         namespace_guard=role.get("namespace_guard", True) if role else False,
-        system_role_scope=config.system_role_scope,
+        system_role_scope=holder.system_role_scope,
     )
 
 
 def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
     """The expectations of a stack file (``stacks/Pulumi.<stack>.yaml``): its ``concurrent-infra:*``
     keys, read by the stack program's own parser (``gcp:project`` is the default project of
-    ``workloadIdentity``). A GKE stack also binds its control-plane Google service account to the
-    system role (the stack output ``controlPlaneServiceAccountEmail``): pass it with
-    ``--system-role-user``.
+    ``workloadIdentity``). When it lists ``shards``, the whole environment: every shard's
+    namespaces, from the stack files beside it, checked as the program checks them. A GKE stack
+    also binds its control-plane Google service account to the system role (the stack output
+    ``controlPlaneServiceAccountEmail``): pass it with ``--system-role-user``.
 
-    Needs PyYAML (a development dependency), imported here so ``verify --namespace`` works without it.
+    Needs PyYAML (a dependency of the Pulumi SDK, and of the ``verify`` extra), imported when
+    needed so ``verify --namespace`` works without it.
     """
+    from ..config import ConfigError, parse_stack_config
+    from ..shards import environment_configs
+    from ..stack_files import StackFileError, read_stack_file
+
+    path = Path(path)
     try:
-        import yaml
+        import yaml  # noqa: F401
     except ImportError as error:
         raise ExpectationError(
             "--stack-file needs PyYAML: pip install pyyaml (or give the namespaces with --namespace NS)"
         ) from error
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ExpectationError(f"--stack-file {str(path)!r}: cannot read it: {error}") from error
-    except yaml.YAMLError as error:
-        raise ExpectationError(f"--stack-file {str(path)!r}: not valid YAML: {error}") from error
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise ExpectationError(
-            f"--stack-file {str(path)!r}: no 'config:' map; give a Pulumi stack file (Pulumi.<stack>.yaml)"
-        )
-    try:
-        gcp_project = config.get("gcp:project")
-        return expectations_from_raw(
-            _raw_values(config), gcp_project if isinstance(gcp_project, str) else None
-        )
-    except ExpectationError as error:
+        stack_file = read_stack_file(path)
+        config = parse_stack_config(stack_file.raw, stack_file.gcp_project)
+        if not config.shards:
+            return expectations_from_configs([config])
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        configs = environment_configs(stack, config, path.parent)
+        return expectations_from_configs(list(configs.values()))
+    except StackFileError as error:  # its message starts with the path
+        raise ExpectationError(f"--stack-file {error}") from error
+    except (ConfigError, ExpectationError) as error:
         raise ExpectationError(f"--stack-file {str(path)!r}: {error}") from error
