@@ -101,15 +101,20 @@ def environment_problems(
                 f"shard {other.stack!r} uses {other.config.system_role_scope!r}",
                 "use the same systemRoleScope in every shard",
             )
-        elif this.system_role_scope == "namespaces" and system_role_subjects(other.config) != subjects:
-            problems.add(
-                "systemRoleUsers",
-                list(subjects[0]),
-                f"shard {other.stack!r} binds other users or groups to the system role "
-                f"({show(list(system_role_subjects(other.config)[0]))}, "
-                f"{show(list(system_role_subjects(other.config)[1]))})",
-                "give every shard the same systemRoleUsers and systemRoleGroups",
-            )
+        elif this.system_role_scope == "namespaces":
+            theirs = system_role_subjects(other.config)
+            for key, mine, their in (
+                ("systemRoleUsers", subjects[0], theirs[0]),
+                ("systemRoleGroups", subjects[1], theirs[1]),
+            ):
+                if set(mine) != set(their):
+                    problems.add(
+                        key,
+                        list(mine),
+                        f"shard {other.stack!r} binds {show(list(their))} in its namespaces",
+                        f"give every shard the same {key} (systemRoleScope: namespaces binds them "
+                        "in each shard's own namespaces)",
+                    )
 
 
 def join_environment(this_stack: str, this: StackConfig, others: Sequence[Shard]) -> StackConfig:

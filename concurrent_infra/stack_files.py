@@ -14,6 +14,9 @@ from typing import Any
 
 from .validation import CONFIG_PREFIX
 
+MAX_STACK_FILE_BYTES = 4 * 1024 * 1024
+"""Larger stack files are refused: the config of a stack is at most a few hundred KB."""
+
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """A stack name as Pulumi allows it (without an organisation or project)."""
 
@@ -51,15 +54,36 @@ def raw_values(config: Mapping[str, Any]) -> dict[str, str]:
     return raw
 
 
+def _load_yaml_without_aliases(text: str) -> Any:
+    """``yaml.safe_load``, refusing aliases (``*name``): an alias of an alias of ... expands
+    exponentially once the values are turned into JSON; stack files do not need them."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not supported", mark)
+            return super().compose_node(parent, index)
+
+    return yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader without aliases
+
+
 def read_stack_file(path: Path) -> StackFile:
     """Read ``path``; :class:`StackFileError` says what is wrong with it."""
     import yaml
 
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_STACK_FILE_BYTES:
+            raise StackFileError(
+                f"{str(path)!r}: {size} bytes; a stack file of this project is at most "
+                f"{MAX_STACK_FILE_BYTES} bytes (split its namespaces across more shards)"
+            )
+        document = _load_yaml_without_aliases(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise StackFileError(f"{str(path)!r}: cannot read it: {error.strerror or error}") from error
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise StackFileError(f"{str(path)!r}: not valid YAML: {error}") from error
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
@@ -73,6 +97,16 @@ def read_stack_file(path: Path) -> StackFile:
 def stack_file_path(directory: Path, stack: str) -> Path:
     """Where Pulumi keeps the config of ``stack`` in ``directory`` (the project's stackConfigDir)."""
     return directory / f"Pulumi.{stack}.yaml"
+
+
+def stack_of_file(path: Path) -> str | None:
+    """The stack whose file ``path`` is (``Pulumi.<stack>.yaml``), or None for another name."""
+    name = path.name
+    for suffix in (".yaml", ".yml"):
+        if name.startswith("Pulumi.") and name.endswith(suffix):
+            stack = name.removeprefix("Pulumi.").removesuffix(suffix)
+            return stack if stack_name_problem(stack) is None else None
+    return None
 
 
 def stack_config_dir(project_root: Path) -> Path:

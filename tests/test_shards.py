@@ -12,7 +12,7 @@ import pytest
 from concurrent_infra.config import ConfigError, StackConfig, parse_stack_config
 from concurrent_infra.shards import Shard, environment_configs, join_environment, load_environment
 from concurrent_infra.stack import main
-from concurrent_infra.stack_files import stack_config_dir
+from concurrent_infra.stack_files import StackFileError, read_stack_file, stack_config_dir, stack_of_file
 from concurrent_infra.verify import ExpectationError, expectations_from_stack_file
 from tests.harness import Mocks, RecordingMonitor, Run, run_program
 
@@ -88,7 +88,16 @@ def test_every_shard_binds_the_system_role_the_same_way() -> None:
     )
     this = parsed(["team-a"], systemRoleScope="namespaces", systemRoleUsers=["a@example.com"])
     [users] = problems_of(this, other(["team-c"], systemRoleScope="namespaces"))
-    assert users.startswith("concurrent-infra:systemRoleUsers = [\"a@example.com\"]: shard 'prod-2'")
+    assert users == (
+        "concurrent-infra:systemRoleUsers = [\"a@example.com\"]: shard 'prod-2' binds [] in its "
+        "namespaces; fix: give every shard the same systemRoleUsers (systemRoleScope: namespaces "
+        "binds them in each shard's own namespaces)"
+    )
+    groups = other(
+        ["team-c"], systemRoleScope="namespaces", systemRoleUsers=["a@example.com"], systemRoleGroups=["ml"]
+    )
+    [group] = problems_of(this, groups)
+    assert group.startswith("concurrent-infra:systemRoleGroups = []: shard 'prod-2' binds [\"ml\"]")
     same = other(["team-c"], systemRoleScope="namespaces", systemRoleUsers=["a@example.com"])
     assert join_environment("prod", this, [same]) == this
 
@@ -202,3 +211,28 @@ def test_verify_of_one_shard_file_expects_the_whole_environment(tmp_path: Path) 
     write_stack(tmp_path, "prod", {"shards": SHARDS, "namespaces": ["team-a", "team-c"]})
     with pytest.raises(ExpectationError, match=r"also in shard 'prod'"):
         expectations_from_stack_file(path)
+
+
+def test_stack_files_refuse_aliases_huge_and_binary_files(tmp_path: Path) -> None:
+    bomb = tmp_path / "Pulumi.bomb.yaml"
+    bomb.write_text("a: &a [x, x]\nb: &b [*a, *a]\nconfig: {concurrent-infra:namespaces: [*b, *b]}\n")
+    with pytest.raises(StackFileError, match=r"not valid YAML: YAML aliases \(\*name\) are not supported"):
+        read_stack_file(bomb)
+    huge = tmp_path / "Pulumi.huge.yaml"
+    huge.write_text("config:\n  concurrent-infra:namespaces: [" + "a," * (3 * 1024 * 1024) + "a]\n")
+    with pytest.raises(StackFileError, match=r"bytes; a stack file of this project is at most 4194304 bytes"):
+        read_stack_file(huge)
+    binary = tmp_path / "Pulumi.binary.yaml"
+    binary.write_bytes(b"config: \xff\xfe\n")
+    with pytest.raises(StackFileError, match="not valid YAML"):
+        read_stack_file(binary)
+    assert stack_of_file(tmp_path / "Pulumi.prod-2.yaml") == "prod-2"
+    assert stack_of_file(tmp_path / "prod.yaml") is None
+
+
+def test_verify_needs_the_shard_file_under_its_stack_name(tmp_path: Path) -> None:
+    copy = write_stack(tmp_path, "prod", {"shards": SHARDS, "namespaces": ["team-a"]}).rename(
+        tmp_path / "prod.yaml"
+    )
+    with pytest.raises(ExpectationError, match=r"it lists shards, so it must be named Pulumi\.<stack>\.yaml"):
+        expectations_from_stack_file(copy)

@@ -191,7 +191,7 @@ def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
     """
     from ..config import ConfigError, parse_stack_config
     from ..shards import environment_configs
-    from ..stack_files import StackFileError, read_stack_file
+    from ..stack_files import StackFileError, read_stack_file, stack_of_file
 
     path = Path(path)
     try:
@@ -205,7 +205,12 @@ def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
         config = parse_stack_config(stack_file.raw, stack_file.gcp_project)
         if not config.shards:
             return expectations_from_configs([config])
-        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        stack = stack_of_file(path)
+        if stack is None:
+            raise ExpectationError(
+                "it lists shards, so it must be named Pulumi.<stack>.yaml, as Pulumi names it: the "
+                "other shards list it by its stack's name; give the stack file itself"
+            )
         configs = environment_configs(stack, config, path.parent)
         return expectations_from_configs(list(configs.values()))
     except StackFileError as error:  # its message starts with the path
