@@ -13,7 +13,7 @@ from concurrent_infra.config import ConfigError, StackConfig, parse_stack_config
 from concurrent_infra.shards import Shard, environment_configs, join_environment, load_environment
 from concurrent_infra.stack import main
 from concurrent_infra.stack_files import StackFileError, read_stack_file, stack_config_dir, stack_of_file
-from concurrent_infra.verify import ExpectationError, expectations_from_stack_file
+from concurrent_infra.verify import ExpectationError, expectation_of, expectations_from_stack_file, parse_args
 from tests.harness import Mocks, RecordingMonitor, Run, run_program
 
 SHARDS = ["prod", "prod-2"]
@@ -205,6 +205,12 @@ def test_verify_of_one_shard_file_expects_the_whole_environment(tmp_path: Path) 
     expectation = expectations_from_stack_file(path)
     assert [ns.name for ns in expectation.namespaces] == ["team-c", "team-a", "team-b"]
     assert expectation.include_system_role is True
+    shard_only = expectations_from_stack_file(path, whole_environment=False)
+    assert [ns.name for ns in shard_only.namespaces] == ["team-c"]
+    assert shard_only.include_system_role is False
+    args = ["--context", "c", "--stack-file", str(path)]
+    assert [ns.name for ns in expectation_of(parse_args([*args, "--shard-only"])).namespaces] == ["team-c"]
+    assert len(expectation_of(parse_args(args)).namespaces) == 3
     assert set(environment_configs("prod-2", parse_stack_config({"namespaces": '["team-c"]'}), tmp_path)) == {
         "prod-2"
     }

@@ -3,7 +3,7 @@
 Usage::
 
     python -m concurrent_infra.verify --context CTX (--namespace NS ... | --stack-file FILE)
-        [--kubeconfig PATH] [--skip-system-role] [--system-role-user U ...]
+        [--kubeconfig PATH] [--shard-only] [--skip-system-role] [--system-role-user U ...]
         [--system-role-group G ...] [--cross-namespace-sample K] [--verbose] [--json]
 
 Checks (``checks`` module): exact object names and ``roleRef``; role rules compared exactly with
@@ -81,6 +81,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="verify the namespaces and settings of a stack file (stacks/Pulumi.<stack>.yaml)",
     )
     parser.add_argument(
+        "--shard-only",
+        action="store_true",
+        help="with the stack file of a shard (concurrent-infra:shards): only that shard's objects "
+        "(default: every shard's namespaces, the whole cluster's environment)",
+    )
+    parser.add_argument(
         "--skip-system-role",
         action="store_true",
         help=f"do not check ClusterRole {SYSTEM_CLUSTER_ROLE}, its binding and the namespace guard "
@@ -123,7 +129,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def expectation_of(args: argparse.Namespace) -> ClusterExpectation:
     """The expectation the flags describe (:class:`ExpectationError` if they cannot be checked)."""
     if args.stack_file:
-        base = expectations_from_stack_file(args.stack_file)
+        base = expectations_from_stack_file(args.stack_file, whole_environment=not args.shard_only)
     else:
         base = default_expectation(args.namespaces)
     return ClusterExpectation(

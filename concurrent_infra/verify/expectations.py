@@ -178,11 +178,12 @@ def expectations_from_configs(configs: Sequence[StackConfig]) -> ClusterExpectat
     )
 
 
-def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
+def expectations_from_stack_file(path: str | Path, whole_environment: bool = True) -> ClusterExpectation:
     """The expectations of a stack file (``stacks/Pulumi.<stack>.yaml``): its ``concurrent-infra:*``
     keys, read by the stack program's own parser (``gcp:project`` is the default project of
     ``workloadIdentity``). When it lists ``shards``, the whole environment: every shard's
-    namespaces, from the stack files beside it, checked as the program checks them. A GKE stack
+    namespaces, from the stack files beside it, checked as the program checks them (with
+    ``whole_environment`` false: checked the same, but only this shard's objects). A GKE stack
     also binds its control-plane Google service account to the system role (the stack output
     ``controlPlaneServiceAccountEmail``): pass it with ``--system-role-user``.
 
@@ -212,7 +213,7 @@ def expectations_from_stack_file(path: str | Path) -> ClusterExpectation:
                 "other shards list it by its stack's name; give the stack file itself"
             )
         configs = environment_configs(stack, config, path.parent)
-        return expectations_from_configs(list(configs.values()))
+        return expectations_from_configs(list(configs.values()) if whole_environment else [configs[stack]])
     except StackFileError as error:  # its message starts with the path
         raise ExpectationError(f"--stack-file {error}") from error
     except (ConfigError, ExpectationError) as error:
