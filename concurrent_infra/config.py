@@ -158,9 +158,11 @@ def _cluster_project(cluster: Any) -> str | None:
 
 def _read_shards(reader: ObjectReader) -> tuple[str, ...]:
     shards = reader.strings("shards", example="prod, prod-2", check=stack_name_problem)
-    for index, stack in enumerate(shards):
-        if stack in shards[:index]:
-            reader.problems.add(f"shards[{index}]", stack, "listed twice", "list each stack once")
+    listed = reader.raw("shards")
+    if shards and isinstance(listed, list):  # indexes of the list as written
+        for index, stack in enumerate(listed):
+            if stack in listed[:index]:
+                reader.problems.add(f"shards[{index}]", stack, "listed twice", "list each stack once")
     return shards
 
 

@@ -16,7 +16,7 @@ from .kube.namespace import ConcurrentNamespace
 from .kube.system_role import SystemRole, SystemRoleArgs
 from .mlflow_command import mlflow_test_command
 from .shards import load_environment
-from .stack_files import stack_config_dir
+from .stack_files import TARGET_KEYS, project_key, stack_config_dir
 from .validation import PROJECT, ConfigError
 
 if TYPE_CHECKING:
@@ -28,11 +28,9 @@ if TYPE_CHECKING:
 def project_config_values(project: str = PROJECT) -> dict[str, str]:
     """Every config value set for ``project`` (key without the ``project:`` prefix)."""
     everything = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    prefix = f"{project}:"
     values: dict[str, str] = {}
     for full_key, value in everything.items():
-        if full_key.startswith(prefix):
-            key = full_key[len(prefix) :].removeprefix("config:")
+        if (key := project_key(full_key, project)) is not None:
             values[key] = value
     return values
 
@@ -44,7 +42,9 @@ def load_stack_config() -> StackConfig:
         config = parse_stack_config(project_config_values(), gcp_project=pulumi.Config("gcp").get("project"))
         if config.shards:
             directory = stack_config_dir(Path(pulumi.get_root_directory()))
-            config = load_environment(pulumi.get_stack(), config, directory)
+            kubernetes = project_config_values("kubernetes")
+            target = {key: kubernetes[key] for key in TARGET_KEYS if key in kubernetes}
+            config = load_environment(pulumi.get_stack(), config, directory, target)
         return config
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
@@ -229,6 +229,7 @@ def main() -> None:
         refuse_render_with_a_cluster()
         # pulumi-gcp only for stacks that need it
         from .gke.cluster import GkeCluster
+        from .gke.cluster_config import control_plane_email
         from .gke.control_plane import ControlPlaneAccount
 
         gke_args: GkeClusterArgs = config.cluster.args
@@ -240,7 +241,7 @@ def main() -> None:
             # Same resource names as when GkeCluster owned the account, plus an alias to that
             # parent: stacks created by earlier releases keep their account, grants and key.
             control_plane = ControlPlaneAccount("gke-control-plane", account, moved_from=gke)
-            users = (f"{account['account_id']}@{account['project']}.iam.gserviceaccount.com",)
+            users = (control_plane_email(account),)
         deployment = deploy(config, gke.provider, kube_context=config.cluster.name, extra_system_users=users)
         outputs = {**gke_outputs(gke, control_plane), **deployment.outputs}
     for key, value in outputs.items():

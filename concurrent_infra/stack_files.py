@@ -6,19 +6,25 @@ the Pulumi SDK, so the stack program has it; ``verify`` lists it in its extra.
 """
 
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .validation import CONFIG_PREFIX
+from .validation import MAX_RAW_CONFIG_BYTES, PROJECT
 
-MAX_STACK_FILE_BYTES = 4 * 1024 * 1024
-"""Larger stack files are refused: the config of a stack is at most a few hundred KB."""
+MAX_STACK_FILE_BYTES = MAX_RAW_CONFIG_BYTES
+"""Larger stack files are refused: one config value may be at most this large anyway."""
 
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """A stack name as Pulumi allows it (without an organisation or project)."""
+
+TARGET_KEYS = ("context", "cluster")
+"""The ``kubernetes:*`` keys that name the target cluster, compared between shards."""
 
 
 class StackFileError(ValueError):
@@ -35,6 +41,8 @@ class StackFile:
     they are, everything else as JSON)."""
     gcp_project: str | None = None
     """``gcp:project``: the default project of ``cluster`` and ``workloadIdentity``."""
+    target: dict[str, str] = field(default_factory=dict)
+    """The plain ``kubernetes:context`` and ``kubernetes:cluster`` values (:data:`TARGET_KEYS`)."""
 
 
 def stack_name_problem(name: str) -> str | None:
@@ -44,54 +52,111 @@ def stack_name_problem(name: str) -> str | None:
     return None
 
 
-def raw_values(config: Mapping[str, Any]) -> dict[str, str]:
-    """The ``concurrent-infra:*`` values of a stack file's ``config:`` map, as Pulumi hands them to a
+def project_key(full_key: str, project: str = PROJECT) -> str | None:
+    """``project:key`` (or Pulumi's older ``project:config:key``) -> ``key``; None for another
+    project's key."""
+    prefix = f"{project}:"
+    return full_key[len(prefix) :].removeprefix("config:") if full_key.startswith(prefix) else None
+
+
+def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, str]:
+    """The ``project:*`` values of a stack file's ``config:`` map, as Pulumi hands them to a
     program: strings as they are, everything else as JSON (key without the project prefix)."""
     raw: dict[str, str] = {}
-    for key, value in config.items():
-        if isinstance(key, str) and key.startswith(CONFIG_PREFIX):
-            raw[key.removeprefix(CONFIG_PREFIX)] = value if isinstance(value, str) else json.dumps(value)
+    for full_key, value in config.items():
+        key = project_key(full_key, project) if isinstance(full_key, str) else None
+        if key is None:
+            continue
+        if isinstance(value, Mapping) and "secure" in value:
+            raise StackFileError(
+                f"{full_key} is encrypted (secure:), and only its own stack can decrypt it; keep "
+                f"the {project}:* keys of a shard in plain text (none of them is a secret)"
+            )
+        try:
+            raw[key] = value if isinstance(value, str) else json.dumps(value)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise StackFileError(
+                f"{full_key} holds a value Pulumi cannot hand to a program ({type(error).__name__}: "
+                f"{str(error)[:200]}); write strings, numbers, booleans, lists and maps"
+            ) from None
     return raw
 
 
-def _load_yaml_without_aliases(text: str) -> Any:
-    """``yaml.safe_load``, refusing aliases (``*name``): an alias of an alias of ... expands
-    exponentially once the values are turned into JSON; stack files do not need them."""
+@cache
+def _stack_file_loader() -> Any:
+    """A SafeLoader that reads scalars as Pulumi's YAML 1.2 reader does (``2027-01-31`` and
+    ``yes`` stay strings) and refuses aliases (``*name``): an alias of an alias of ... expands
+    exponentially once the values are turned into JSON, and stack files do not need them."""
     import yaml
 
-    class NoAliasLoader(yaml.SafeLoader):
+    class StackFileLoader(yaml.SafeLoader):
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not supported", mark)
             return super().compose_node(parent, index)
 
-    return yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader without aliases
+    yaml_1_1_only = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    StackFileLoader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag not in yaml_1_1_only]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    StackFileLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return StackFileLoader
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file (not a link, device or pipe) of at most
+    :data:`MAX_STACK_FILE_BYTES`."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if path.is_symlink():
+            raise StackFileError(f"{str(path)!r}: a symbolic link; give the stack file itself") from None
+        raise StackFileError(f"{str(path)!r}: cannot read it: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise StackFileError(f"{str(path)!r}: not a regular file; give the stack file itself")
+        data = file.read(MAX_STACK_FILE_BYTES + 1)
+    if len(data) > MAX_STACK_FILE_BYTES:
+        raise StackFileError(
+            f"{str(path)!r}: larger than {MAX_STACK_FILE_BYTES} bytes, the most a stack file of this "
+            "project may hold (split its namespaces across more shards)"
+        )
+    return data
 
 
 def read_stack_file(path: Path) -> StackFile:
     """Read ``path``; :class:`StackFileError` says what is wrong with it."""
     import yaml
 
+    data = _read_regular_file(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_STACK_FILE_BYTES:
-            raise StackFileError(
-                f"{str(path)!r}: {size} bytes; a stack file of this project is at most "
-                f"{MAX_STACK_FILE_BYTES} bytes (split its namespaces across more shards)"
-            )
-        document = _load_yaml_without_aliases(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise StackFileError(f"{str(path)!r}: cannot read it: {error.strerror or error}") from error
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise StackFileError(f"{str(path)!r}: not valid YAML: {error}") from error
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StackFileError(
+            f"{str(path)!r}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+    try:
+        document = yaml.load(text, Loader=_stack_file_loader())  # a SafeLoader, see above
+    except (yaml.YAMLError, RecursionError) as error:
+        why = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise StackFileError(f"{str(path)!r}: not valid YAML: {why}") from None
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise StackFileError(
             f"{str(path)!r}: no 'config:' map; give a Pulumi stack file (Pulumi.<stack>.yaml)"
         )
+    try:
+        raw = raw_values(config)
+    except StackFileError as error:
+        raise StackFileError(f"{str(path)!r}: {error}") from None
     gcp_project = config.get("gcp:project")
-    return StackFile(path, raw_values(config), gcp_project if isinstance(gcp_project, str) else None)
+    target = {key: value for key in TARGET_KEYS if isinstance(value := config.get(f"kubernetes:{key}"), str)}
+    return StackFile(path, raw, gcp_project if isinstance(gcp_project, str) else None, target)
 
 
 def stack_file_path(directory: Path, stack: str) -> Path:
@@ -102,11 +167,10 @@ def stack_file_path(directory: Path, stack: str) -> Path:
 def stack_of_file(path: Path) -> str | None:
     """The stack whose file ``path`` is (``Pulumi.<stack>.yaml``), or None for another name."""
     name = path.name
-    for suffix in (".yaml", ".yml"):
-        if name.startswith("Pulumi.") and name.endswith(suffix):
-            stack = name.removeprefix("Pulumi.").removesuffix(suffix)
-            return stack if stack_name_problem(stack) is None else None
-    return None
+    if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
+        return None
+    stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return stack if stack_name_problem(stack) is None else None
 
 
 def stack_config_dir(project_root: Path) -> Path:

@@ -82,6 +82,15 @@ class Problems:
         """Record that ``key`` holds ``value``, wrong because ``why``; ``fix`` says how to mend it."""
         self.messages.append(f"{self.prefix}{key} = {show(value)}: {why}; fix: {fix}")
 
+    def add_unprefixed(self, key: str, value: Any, why: str, fix: str) -> None:
+        """:meth:`add` for a key outside this project, written in full (``kubernetes:context``)."""
+        self.messages.append(f"{key} = {show(value)}: {why}; fix: {fix}")
+
+    def add_from(self, where: str, messages: Iterable[str]) -> None:
+        """Record the problems another input reported (each already names its key, value and
+        fix), each after ``where``, which says whose they are."""
+        self.messages.extend(f"{where}: {message}" for message in messages)
+
     def unknown_keys(self, key: str, value: Mapping[str, Any], known: Iterable[str], what: str) -> None:
         """Report each key of ``value`` not in ``known`` (typos get a did-you-mean)."""
         known = sorted(known)

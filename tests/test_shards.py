@@ -2,6 +2,7 @@
 program (before anything is registered) and by ``verify --stack-file``."""
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,10 @@ def problems_of(this: StackConfig, *others: Shard, stack: str = "prod") -> list[
 
 def test_disjoint_shards_with_one_system_role_are_accepted() -> None:
     this = parsed(["team-a", "team-b"])
-    assert join_environment("prod", this, [other(["team-c"])]) == this
-    assert join_environment("prod-2", other(["team-c"]).config, [Shard("prod", this, "x")]).shards == (
-        "prod",
-        "prod-2",
-    )
+    assert join_environment("prod", this, [other(["team-c"])]) is this  # nothing to add
+    shard = other(["team-c"]).config
+    joined = join_environment("prod-2", shard, [Shard("prod", this, "x")])
+    assert joined.system_role is None and [ns.namespace for ns in joined.namespaces] == ["team-c"]
 
 
 def test_a_namespace_in_two_shards_is_refused_naming_both() -> None:
@@ -139,14 +139,16 @@ def test_a_missing_or_refused_shard_file_is_named(tmp_path: Path) -> None:
         load_environment("prod", parsed(["team-a"]), tmp_path)
     [missing] = caught.value.problems
     assert missing.startswith('concurrent-infra:shards[1] = "prod-2":')
-    assert "Pulumi.prod-2.yaml" in missing and "cannot read it" in missing
-    assert "fix: create it (pulumi stack init prod-2, then its namespaces)" in missing
-    write_stack(tmp_path, "prod-2", {"shards": SHARDS, "namespaces": ["Team_C"]})
+    assert "Pulumi.prod-2.yaml': cannot read it: No such file or directory" in missing
+    assert "fix: give stack prod-2 its stack file (pulumi stack init prod-2, then its namespaces)" in missing
+    write_stack(tmp_path, "prod-2", {"shards": SHARDS, "namespaces": ["Team_C", "x y"]})
     with pytest.raises(ConfigError) as caught:
         load_environment("prod", parsed(["team-a"]), tmp_path)
-    [refused] = caught.value.problems
-    assert 'is refused: concurrent-infra:namespaces[0] = "Team_C"' in refused
-    assert "fix: mend it (pulumi preview --stack prod-2 shows the same problems)" in refused
+    first, second = caught.value.problems  # one line per problem of prod-2, each with its own fix
+    where = f"shard 'prod-2' ('{tmp_path}/Pulumi.prod-2.yaml', shards[1]): "
+    assert first.startswith(where + 'concurrent-infra:namespaces[0] = "Team_C": not a valid namespace name')
+    assert second.startswith(where + 'concurrent-infra:namespaces[1] = "x y"')
+    assert first.count("fix:") == 1
 
 
 def test_stack_config_dir_follows_the_project(tmp_path: Path) -> None:
@@ -219,20 +221,95 @@ def test_verify_of_one_shard_file_expects_the_whole_environment(tmp_path: Path) 
         expectations_from_stack_file(path)
 
 
-def test_stack_files_refuse_aliases_huge_and_binary_files(tmp_path: Path) -> None:
-    bomb = tmp_path / "Pulumi.bomb.yaml"
-    bomb.write_text("a: &a [x, x]\nb: &b [*a, *a]\nconfig: {concurrent-infra:namespaces: [*b, *b]}\n")
-    with pytest.raises(StackFileError, match=r"not valid YAML: YAML aliases \(\*name\) are not supported"):
-        read_stack_file(bomb)
-    huge = tmp_path / "Pulumi.huge.yaml"
-    huge.write_text("config:\n  concurrent-infra:namespaces: [" + "a," * (3 * 1024 * 1024) + "a]\n")
-    with pytest.raises(StackFileError, match=r"bytes; a stack file of this project is at most 4194304 bytes"):
-        read_stack_file(huge)
-    binary = tmp_path / "Pulumi.binary.yaml"
-    binary.write_bytes(b"config: \xff\xfe\n")
-    with pytest.raises(StackFileError, match="not valid YAML"):
-        read_stack_file(binary)
+def refused(path: Path, text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    with pytest.raises(StackFileError) as caught:
+        read_stack_file(path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "a: &a [x, x]\nb: &b [*a, *a]\nconfig: {concurrent-infra:namespaces: [*b, *b]}\n",
+            "not valid YAML: YAML aliases (*name) are not supported",
+            id="aliases",
+        ),
+        pytest.param(
+            "config:\n  concurrent-infra:namespaces: [" + "a," * (600 * 1024) + "a]\n",
+            "larger than 1048576 bytes, the most a stack file of this project may hold",
+            id="huge",
+        ),
+        pytest.param(b"config: \xff\xfe\n", "not UTF-8 text (invalid start byte at byte 8)", id="binary"),
+        pytest.param(
+            "config:\n  concurrent-infra:namespaces: " + "[" * 5000 + "]" * 5000 + "\n",
+            "not valid YAML: nested too deeply",
+            id="deep",
+        ),
+        pytest.param(
+            "config:\n  concurrent-infra:namespaces: !!binary aGVsbG8=\n",
+            "concurrent-infra:namespaces holds a value Pulumi cannot hand to a program (TypeError",
+            id="binary-tag",
+        ),
+        pytest.param(
+            "config:\n  concurrent-infra:shards: !!set {prod, prod-2}\n",
+            "concurrent-infra:shards holds a value Pulumi cannot hand to a program",
+            id="set-tag",
+        ),
+        pytest.param(
+            "config:\n  concurrent-infra:namespaces: !!python/object:os.system [ls]\n",
+            "not valid YAML: could not determine a constructor",
+            id="python-tag",
+        ),
+        pytest.param(
+            "config:\n  concurrent-infra:createSystemRole:\n    secure: v1:abc\n",
+            "concurrent-infra:createSystemRole is encrypted (secure:), and only its own stack can decrypt it",
+            id="secure",
+        ),
+        pytest.param("config: [a]\n", "no 'config:' map", id="config-list"),
+    ],
+)
+def test_stack_files_are_refused_with_a_message_never_a_traceback(
+    tmp_path: Path, text: str | bytes, message: str
+) -> None:
+    problem = refused(tmp_path / "Pulumi.x.yaml", text)
+    assert problem.startswith(f"'{tmp_path}/Pulumi.x.yaml': ")
+    assert message in problem
+
+
+def test_stack_files_read_scalars_as_pulumi_does(tmp_path: Path) -> None:
+    """YAML 1.2 like Pulumi's reader: dates and yes/no stay strings; the older key form counts."""
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(
+        "config:\n"
+        "  concurrent-infra:namespaces: [{name: team-a, annotations: {example.com/expires: 2027-01-31}}]\n"
+        "  concurrent-infra:config:createSystemRole: false\n"
+        "  concurrent-infra:protectNamespaces: yes\n"
+        "  kubernetes:context: kind-prod\n"
+        "  kubernetes:kubeconfig:\n    secure: v1:abc\n"
+    )
+    stack_file = read_stack_file(path)
+    assert json.loads(stack_file.raw["namespaces"])[0]["annotations"] == {"example.com/expires": "2027-01-31"}
+    assert stack_file.raw["createSystemRole"] == "false"
+    assert stack_file.raw["protectNamespaces"] == "yes"
+    assert stack_file.target == {"context": "kind-prod"}
+
+
+def test_links_and_special_files_are_not_read(tmp_path: Path) -> None:
+    link = tmp_path / "Pulumi.link.yaml"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(StackFileError, match="a symbolic link; give the stack file itself"):
+        read_stack_file(link)
+    fifo = tmp_path / "Pulumi.fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(StackFileError, match="not a regular file"):
+        read_stack_file(fifo)
     assert stack_of_file(tmp_path / "Pulumi.prod-2.yaml") == "prod-2"
+    assert stack_of_file(tmp_path / "Pulumi.prod-2.yml") is None
     assert stack_of_file(tmp_path / "prod.yaml") is None
 
 
@@ -242,3 +319,84 @@ def test_verify_needs_the_shard_file_under_its_stack_name(tmp_path: Path) -> Non
     )
     with pytest.raises(ExpectationError, match=r"it lists shards, so it must be named Pulumi\.<stack>\.yaml"):
         expectations_from_stack_file(copy)
+
+
+CLUSTER = {
+    "name": "concurrent-zonal",
+    "location": "us-central1-c",
+    "project": "my-project",
+    "controlPlaneServiceAccount": {"accountId": "concurrent-ctl"},
+}
+CONTROL_PLANE = "concurrent-ctl@my-project.iam.gserviceaccount.com"
+
+
+def test_one_gke_cluster_created_by_the_shard_with_the_system_role() -> None:
+    [two] = problems_of(parsed(["team-a"], cluster=CLUSTER), other(["team-c"], cluster=CLUSTER))
+    assert two.startswith(
+        'concurrent-infra:cluster = "concurrent-zonal": shards ["prod", "prod-2"] each create'
+    )
+    assert "fix: create it in the shard with the system role only" in two
+    holder = Shard("prod", parsed(["team-a"]), "x")
+    [elsewhere] = problems_of(
+        parsed(["team-c"], createSystemRole=False, cluster=CLUSTER), holder, stack="prod-2"
+    )
+    assert "creates the GKE cluster but not the system role" in elsewhere
+    assert (
+        join_environment("prod", parsed(["team-a"], cluster=CLUSTER), [other(["team-c"])]).cluster is not None
+    )
+
+
+def test_with_namespaced_binding_every_shard_binds_the_control_plane_account() -> None:
+    holder = Shard("prod", parsed(["team-a"], cluster=CLUSTER, systemRoleScope="namespaces"), "x")
+    shard = parsed(["team-c"], createSystemRole=False, systemRoleScope="namespaces")
+    [joined] = join_environment("prod-2", shard, [holder]).namespaces
+    assert joined.namespaced_system_binding is not None
+    assert joined.namespaced_system_binding.users == (CONTROL_PLANE,)
+    cluster_wide = parsed(["team-c"], createSystemRole=False)  # the holder's ClusterRoleBinding has it
+    assert (
+        join_environment("prod-2", cluster_wide, [Shard("prod", parsed(["a"], cluster=CLUSTER), "x")])
+        is cluster_wide
+    )
+
+
+def test_every_shard_targets_the_same_cluster() -> None:
+    shard = Shard("prod-2", other(["team-c"]).config, "'f'", {"context": "kind-b"})
+    with pytest.raises(ConfigError) as caught:
+        join_environment("prod", parsed(["team-a"]), [shard], {"context": "kind-a", "cluster": "c"})
+    assert caught.value.problems == [
+        "kubernetes:context = \"kind-a\": shard 'prod-2' targets 'kind-b'; the shards of an environment "
+        "share a cluster; fix: target the same cluster from every shard, or use separate environments "
+        "(no shards key)"
+    ]
+    assert join_environment("prod", parsed(["team-a"]), [shard], {"cluster": "c"}).shards == tuple(SHARDS)
+
+
+def test_duplicate_shards_are_named_by_their_index_as_written() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parsed(["team-a"], shards=["bad/x", "prod", "prod"])
+    assert (
+        'concurrent-infra:shards[2] = "prod": listed twice; fix: list each stack once'
+        in caught.value.problems
+    )
+
+
+def test_verify_names_the_shard_whose_problem_it_is(tmp_path: Path) -> None:
+    three = ["prod", "prod-2", "prod-3"]
+    write_stack(tmp_path, "prod", {"shards": three, "namespaces": ["team-a"]})
+    write_stack(tmp_path, "prod-3", {"shards": three, "namespaces": ["team-a"], "createSystemRole": False})
+    path = write_stack(tmp_path, "prod-2", {"shards": three, "namespaces": ["b"], "createSystemRole": False})
+    with pytest.raises(ExpectationError) as caught:
+        expectations_from_stack_file(path)
+    assert (
+        f"shard 'prod' ('{tmp_path}/Pulumi.prod.yaml'): "
+        "concurrent-infra:namespaces[0] = \"team-a\": also in shard 'prod-3'" in str(caught.value)
+    )
+
+
+def test_verify_of_a_namespaced_environment_expects_its_subjects(tmp_path: Path) -> None:
+    keys = {"shards": SHARDS, "systemRoleScope": "namespaces", "systemRoleGroups": ["ml-admins"]}
+    write_stack(tmp_path, "prod", {**keys, "namespaces": ["team-a"]})
+    path = write_stack(tmp_path, "prod-2", {**keys, "namespaces": ["team-c"], "createSystemRole": False})
+    expectation = expectations_from_stack_file(path)
+    assert expectation.system_role_scope == "namespaces"
+    assert expectation.system_role_groups == ("ml-admins",) and expectation.include_system_role

@@ -756,6 +756,11 @@ def read_cluster(
     )
 
 
+def control_plane_email(account: ControlPlaneAccountArgs) -> str:
+    """The email of the control-plane Google service account ``account`` creates."""
+    return f"{account['account_id']}@{account['project']}.iam.gserviceaccount.com"
+
+
 def read_control_plane(
     value: Mapping[str, Any],
     key: str,

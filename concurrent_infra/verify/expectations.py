@@ -133,19 +133,6 @@ def default_expectation(
 # ---- stack files ----
 
 
-def expectations_from_raw(raw: Mapping[str, str], gcp_project: str | None = None) -> ClusterExpectation:
-    """The expectations of a stack's ``concurrent-infra:*`` raw values, parsed by the stack
-    program's own parser (:func:`concurrent_infra.config.parse_stack_config`): the same defaults
-    (stack-wide ``podSecurity``, ``quota``, ``containerDefaults``, ``networkIsolation``), and a
-    config the program would refuse is refused here too."""
-    from ..config import ConfigError, parse_stack_config
-
-    try:
-        return expectations_from_configs([parse_stack_config(raw, gcp_project)])
-    except ConfigError as error:
-        raise ExpectationError(str(error)) from error
-
-
 def _namespace_expectation(settings: NamespaceSettings) -> NamespaceExpectation:
     identity = settings.workload_identity
     return NamespaceExpectation(
