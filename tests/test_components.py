@@ -157,14 +157,16 @@ def test_namespace_is_protected_and_retained_by_default() -> None:
     _, run = namespace_run()
     namespace = run.named(NAMESPACE, "parallelsns")
     assert namespace.protect and namespace.retain_on_delete
-    others = [r for r in run.registrations if r.custom and r.type != NAMESPACE]
-    assert not any(r.protect for r in others), "only the Namespace holds data worth protecting"
+    others = [r for r in run.registrations if r.type != NAMESPACE]
+    assert len(others) == 6 and all(r.protect for r in others), "the component and all its objects"
+    assert not any(r.retain_on_delete for r in others)
 
 
 def test_protection_is_an_explicit_opt_out() -> None:
     _, run = namespace_run(protect=False)
     namespace = run.named(NAMESPACE, "parallelsns")
     assert not namespace.protect and not namespace.retain_on_delete
+    assert not any(r.protect for r in run.registrations)
 
 
 def test_a_provider_passed_to_a_component_reaches_every_child() -> None:

@@ -68,8 +68,8 @@ class ConcurrentNamespaceArgs(TypedDict):
     annotations: NotRequired[dict[str, str]]
     """Annotations for the Namespace object."""
     protect: NotRequired[bool]
-    """Protect the Namespace and retain it on delete, so its jobs and secrets are never lost
-    (default true)."""
+    """Protect the namespace's objects and retain the Namespace on delete, so its jobs, secrets
+    and service accounts are never lost (default true)."""
     system_role_name: NotRequired[pulumi.Input[str]]
     """The system ClusterRole's name (default ``k8s-role-for-parallels-lambda``); pass
     SystemRole's ``clusterRoleName`` so the system RoleBinding waits for the role."""
@@ -182,7 +182,16 @@ class ConcurrentNamespace(pulumi.ComponentResource):
     ) -> None:
         settings = namespace_settings(args, name)
         claim_namespace(settings.namespace, name, opts)
-        super().__init__("concurrent-infra:index:ConcurrentNamespace", name, None, opts)
+        # Protected as a whole: every child inherits it. Removing a protected namespace then fails
+        # at its first object, before any is deleted (the engine deletes the children before the
+        # Namespace they depend on, so protecting the Namespace alone lost its service accounts).
+        protected = pulumi.ResourceOptions(protect=settings.protect)
+        super().__init__(
+            "concurrent-infra:index:ConcurrentNamespace",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, protected),
+        )
         self.settings = settings
         self.names = names = namespace_object_names(settings.namespace)
         child = pulumi.ResourceOptions(parent=self)

@@ -182,8 +182,8 @@ def test_namespaces_are_protected_unless_opted_out(cluster: Cluster, project: Pu
     project.configure({"namespaces": ["keep"]})
     refused = project.preview()
     assert not refused.ok and "protected" in refused.output
-    assert not project.up(check=False).ok
-    assert cluster.get("namespace", "drop") is not None
+    assert not project.up(check=False).ok  # --skip-preview, as a deploy job runs it
+    assert_namespace_objects(cluster, "drop")  # the namespace and every object of it
 
     project.configure({"namespaces": ["keep", {"name": "drop", "protect": False}]})
     project.up()
@@ -195,9 +195,7 @@ def test_namespaces_are_protected_unless_opted_out(cluster: Cluster, project: Pu
     assert not destroy.ok and "protected" in destroy.output
     assert cluster.get("namespace", "keep") is not None
     project.run("destroy", "--yes", "--exclude-protected", check=True)
-    assert cluster.get("namespace", "keep") is not None, "pulumi destroy leaves protected namespaces in place"
-    keep = namespace_object_names("keep")
-    assert cluster.get("serviceaccount", keep.system_service_account, "-n", "keep") is None
+    assert_namespace_objects(cluster, "keep")  # pulumi destroy leaves protected namespaces in place
 
 
 def test_api_server_failure_mid_update_then_recovery(
