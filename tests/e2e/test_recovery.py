@@ -3,8 +3,8 @@
 A CI runner that dies takes `pulumi`, its language host, the program and the provider with it:
 the test starts `pulumi up` of 50 namespaces in its own process group and SIGKILLs the group once
 the API server holds ``KILL_AFTER`` of the namespaces. Then it runs the recovery the README's
-"Scale" section documents (`pulumi cancel --yes`, then `pulumi up` with ``adoptExisting``; in the
-large-stack mode both through ``scripts/pulumi-large-stack recover``) and checks that every
+"Scale" section documents (``scripts/pulumi-large-stack recover``: repair a file backend's cut
+sidecars, `pulumi cancel --yes`, then `pulumi up` with ``adoptExisting``) and checks that every
 reference object exists, ``verify`` passes and a following preview has nothing to do.
 """
 
@@ -100,19 +100,51 @@ def assert_locked_by_the_killed_process(project: PulumiProject) -> None:
     assert not refused.ok and "locked" in refused.output, refused.output
 
 
-def test_killed_update_in_the_default_mode_recovers_with_cancel_and_up(
+def stack_files(project: PulumiProject) -> Path:
+    return project.dir.parent / "backend" / ".pulumi" / "stacks" / "concurrent-infra"
+
+
+def recover(project: PulumiProject) -> None:
+    """The README's recovery command."""
+    recovered = subprocess.run(
+        [str(LARGE_STACK), "recover"], cwd=project.dir, env=project.env,
+        capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+
+
+def test_killed_update_in_the_default_mode_recovers_with_one_command(
     cluster: Cluster, project: PulumiProject, tmp_path: Path
 ) -> None:
     project.configure({"namespaces": NAMESPACES})
     kill_update_part_way(cluster, project, tmp_path / "up.log")
-    # Default mode: the state was written after every step, so it holds what was created.
-    in_state = {r["urn"].rsplit("::", 1)[1] for r in state_resources(project)}
+    # Default mode: the state was written after every step, so it holds what was created. Read
+    # from the file: the kill may also have cut its .attrs sidecar (see the next test).
+    checkpoint = json.loads((stack_files(project) / "e2e.json").read_text())["checkpoint"]
+    in_state = {r["urn"].rsplit("::", 1)[1] for r in checkpoint["latest"]["resources"]}
     assert f"{NAMESPACES[0]}-namespace" in in_state
-    assert_locked_by_the_killed_process(project)
+    refused = project.up(check=False)  # the dead process's lock, or its cut sidecar
+    assert not refused.ok and ("locked" in refused.output or "checkpoint: EOF" in refused.output)
 
-    project.run("cancel", "--yes", check=True)
-    project.run("up", "--yes", "--config", "concurrent-infra:adoptExisting=true", check=True)
+    recover(project)
     assert_converged(cluster, project)
+
+
+def test_a_sidecar_cut_by_a_kill_is_repaired(toolchain_bin: Path, tmp_path: Path) -> None:
+    """gocloud's fileblob rewrites a state file's .attrs sidecar in place; a kill at that moment
+    leaves it empty and every command fails. The recovery's repair-state step removes it."""
+    project = PulumiProject(tmp_path, toolchain_bin, kubeconfig="unused", context="unused")
+    sidecars = sorted(stack_files(project).glob("*.attrs"))
+    assert sidecars, "the file backend keeps a sidecar per state file"
+    sidecars[0].write_text("")
+    broken = project.run("stack", "export")
+    assert not broken.ok and "EOF" in broken.output, broken.output
+    repaired = subprocess.run(
+        [str(LARGE_STACK), "repair-state"], cwd=project.dir, env=project.env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert repaired.returncode == 0 and f"removing the damaged sidecar {sidecars[0]}" in repaired.stderr
+    project.run("stack", "export", check=True)
 
 
 def test_killed_update_in_the_large_stack_mode_recovers_with_one_command(
@@ -126,11 +158,7 @@ def test_killed_update_in_the_large_stack_mode_recovers_with_one_command(
     assert [r for r in state_resources(project) if not r["type"].startswith("pulumi:")] == []
     assert_locked_by_the_killed_process(project)
 
-    recover = subprocess.run(
-        [str(LARGE_STACK), "recover"], cwd=project.dir, env=project.env,
-        capture_output=True, text=True, check=False, timeout=900,
-    )  # fmt: skip
-    assert recover.returncode == 0, recover.stdout + recover.stderr
+    recover(project)
     assert_converged(cluster, project)
-    state = project.dir.parent / "backend" / ".pulumi" / "stacks" / "concurrent-infra" / "e2e.json.gz"
+    state = stack_files(project) / "e2e.json.gz"
     assert state.exists(), "the large-stack mode writes the state compressed"

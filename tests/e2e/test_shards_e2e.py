@@ -95,6 +95,14 @@ def test_a_namespace_moves_between_shards_without_being_deleted(
     assert namespace is not None
     cluster.kubectl("create", "configmap", "team-data", "-n", "moving", "--from-literal=keep=me")
 
+    # Without step 1, the old shard's up is refused (the Namespace is protected) and deletes nothing.
+    write_shard_b(project, ["shard-b-1"])
+    skipped = project.run("up", "--yes", "--skip-preview", "--stack", SHARD_B)
+    assert not skipped.ok and "protected" in skipped.output
+    assert_namespace_objects(cluster, "moving")
+    write_shard_b(project, ["shard-b-1", "moving"])
+    project.run("preview", "--expect-no-changes", "--stack", SHARD_B, check=True)
+
     component = f"urn:pulumi:{SHARD_B}::concurrent-infra::concurrent-infra:index:ConcurrentNamespace::moving"
     forget = ("state", "delete", "--stack", SHARD_B, "--force", "--target-dependents", "--yes", component)
     project.run(*forget, check=True)
