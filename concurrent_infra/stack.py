@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,20 @@ if TYPE_CHECKING:
     from .gke.cluster import GkeCluster
     from .gke.cluster_config import GkeClusterArgs
     from .gke.control_plane import ControlPlaneAccount
+
+
+GC_THRESHOLDS = (100_000, 50, 100)
+"""Python's garbage collector thresholds while the stack program runs (default 700, 10, 10)."""
+
+
+def tune_garbage_collector() -> None:
+    """Collect garbage less often in this short-lived program: with Python's default a young
+    collection runs every 700 allocations, and each one walks the thousands of live SDK objects of
+    a large stack. Measured at 200 namespaces (large-stack mode): a no-change preview 14.4 s
+    instead of 16.9-17.8 s, and under the mock engine at 500 namespaces 8.2 s instead of 13.3 s,
+    for 3% more memory (README, "Scale"). A program of its own that creates hundreds of components
+    can do the same."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def project_config_values(project: str = PROJECT) -> dict[str, str]:
@@ -218,6 +233,7 @@ def warn_about_a_missing_priority_class(config: StackConfig) -> None:
 
 def main() -> None:
     """The program of this project's stacks (``__main__.py`` calls it)."""
+    tune_garbage_collector()
     config = load_stack_config()
     warn_about_a_missing_priority_class(config)
     if config.cluster is None:

@@ -1,5 +1,6 @@
 """The stack program (``concurrent_infra.stack.main``) under the mock engine, driven by config."""
 
+import gc
 import json
 import pathlib
 
@@ -10,7 +11,7 @@ from pulumi.runtime import rpc
 
 from concurrent_infra.config import parse_stack_config
 from concurrent_infra.kube.adoption import take_over_fields
-from concurrent_infra.stack import main
+from concurrent_infra.stack import GC_THRESHOLDS, main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -175,3 +176,13 @@ def test_system_role_scope_namespaces_binds_users_in_each_namespace() -> None:
             "k8s-role-for-parallels-lambda-group",
             "ctrl@proj.iam.gserviceaccount.com",
         }
+
+
+def test_the_program_collects_garbage_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        run_main(namespaces=["parallelsns"])
+        assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[0] > 700
+    finally:
+        gc.set_threshold(*before)
