@@ -240,6 +240,15 @@ def _judged_role_ref(obj: Obj) -> tuple[object, object] | None:
     return role_kind, role
 
 
+def _role_ref_other_than_system_role(obj: Obj) -> tuple[object, object] | None:
+    """:func:`_judged_role_ref`, or None also when it is ClusterRole ``k8s-role-for-parallels-lambda``
+    (the only role the system service accounts and the system group may be bound to)."""
+    judged = _judged_role_ref(obj)
+    if judged is None or judged == ("ClusterRole", SYSTEM_CLUSTER_ROLE):
+        return None
+    return judged
+
+
 def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A package user service account is bound only to its own user role ``k8s-role-for-users-<ns>``."""
     if obj.type != ROLE_BINDING:
@@ -270,12 +279,10 @@ def system_bindings_system_role_only(obj: Obj, config: Mapping[str, Any]) -> lis
     ClusterRole ``k8s-role-for-parallels-lambda`` (the binding ConcurrentNamespace creates)."""
     if obj.type != ROLE_BINDING:
         return []
-    judged = _judged_role_ref(obj)
+    judged = _role_ref_other_than_system_role(obj)
     if judged is None:
         return []
     role_kind, role = judged
-    if role_kind == "ClusterRole" and role == SYSTEM_CLUSTER_ROLE:
-        return []
     violations = []
     for subject in subjects(obj.props, namespace(obj.props)):
         if subject.package_service_account != "system":
@@ -296,12 +303,10 @@ def system_group_system_role_only(obj: Obj, config: Mapping[str, Any]) -> list[s
     control plane) is bound only to ClusterRole ``k8s-role-for-parallels-lambda``."""
     if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
         return []
-    judged = _judged_role_ref(obj)
+    judged = _role_ref_other_than_system_role(obj)
     if judged is None:
         return []
     role_kind, role = judged
-    if role_kind == "ClusterRole" and role == SYSTEM_CLUSTER_ROLE:
-        return []
     kind = "ClusterRoleBinding" if obj.type == CLUSTER_ROLE_BINDING else "RoleBinding"
     return [
         f"{kind} {obj.name} binds Group {SYSTEM_GROUP}, the system role's group, to {text(role_kind)} "
