@@ -80,7 +80,7 @@ class Problems:
 
     def add(self, key: str, value: Any, why: str, fix: str) -> None:
         """Record that ``key`` holds ``value``, wrong because ``why``; ``fix`` says how to mend it."""
-        self.messages.append(f"{self.prefix}{key} = {show(value)}: {why}; fix: {fix}")
+        self.add_unprefixed(f"{self.prefix}{key}", value, why, fix)
 
     def add_unprefixed(self, key: str, value: Any, why: str, fix: str) -> None:
         """:meth:`add` for a key outside this project, written in full (``kubernetes:context``)."""
