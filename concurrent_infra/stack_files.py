@@ -61,12 +61,29 @@ def project_key(full_key: str, project: str = PROJECT) -> str | None:
 
 def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, str]:
     """The ``project:*`` values of a stack file's ``config:`` map, as Pulumi hands them to a
-    program: strings as they are, everything else as JSON (key without the project prefix)."""
+    program: strings as they are, everything else as JSON (key without the project prefix).
+
+    Pulumi also reads a key without ``:`` as the project's (pulumi/pulumi sdk v3.274.1,
+    sdk/go/common/workspace/loaders.go ``stackConfigNamespacedWithProject``), and ``project:config:x``
+    as ``project:x`` (sdk/go/common/resource/config/key.go ``ParseKey``). When one key is written in
+    two of these forms, Pulumi keeps whichever Go's random map order visits last
+    (config/map.go ``Map.UnmarshalYAML``; loaders.go too): no reading is right, so the file is
+    refused."""
     raw: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for full_key, value in config.items():
-        key = project_key(full_key, project) if isinstance(full_key, str) else None
+        if isinstance(full_key, str) and ":" not in full_key:
+            key: str | None = full_key
+        else:
+            key = project_key(full_key, project) if isinstance(full_key, str) else None
         if key is None:
             continue
+        if key in spelled:
+            raise StackFileError(
+                f"{spelled[key]} and {full_key} set the same key, and Pulumi keeps either one at "
+                f"random; keep one of them (write {project}:{key})"
+            )
+        spelled[key] = str(full_key)
         if isinstance(value, Mapping) and "secure" in value:
             raise StackFileError(
                 f"{full_key} is encrypted (secure:), and only its own stack can decrypt it; keep "
@@ -90,6 +107,21 @@ def _stack_file_loader() -> Any:
     import yaml
 
     class StackFileLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            """Refuse a key set twice in one map, as yaml.v3 does ("mapping key already defined");
+            PyYAML would keep the last."""
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | float | bool):
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"mapping key {key!r} is set twice", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]

@@ -13,9 +13,6 @@ _GOOGLE_SERVICE_ACCOUNT_EMAIL = re.compile(
     r"([a-z0-9.-]+\.)?(iam\.gserviceaccount\.com|developer\.gserviceaccount\.com)"
 )
 _PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
-_QUANTITY = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]{1,3})?")
-"""ASCII digits only (``\\d`` would take any Unicode digit, which the API server refuses), and an
-exponent of at most three digits."""
 _GCP_ROLE = re.compile(
     r"roles/[a-z][A-Za-z0-9_.]{2,127}|(projects|organizations)/[a-z0-9-]{1,40}/roles/[A-Za-z0-9_.]{3,64}"
 )
@@ -52,13 +49,6 @@ def project_id_problem(project: str) -> str | None:
     if _PROJECT_ID.fullmatch(project):
         return None
     return "not a Google Cloud project ID (6-30 lowercase letters, digits and '-', starting with a letter)"
-
-
-def quantity_problem(quantity: str) -> str | None:
-    """Why ``quantity`` is not a non-negative Kubernetes quantity (``500m``, ``4Gi``, ``2``), or None."""
-    if len(quantity) <= 64 and _QUANTITY.fullmatch(quantity):
-        return None
-    return "not a Kubernetes quantity: a number with an optional suffix such as m, Ki, Mi, Gi, k, M, G"
 
 
 def ipv4_cidr_problem(cidr: str) -> str | None:

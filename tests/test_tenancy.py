@@ -26,10 +26,10 @@ from concurrent_infra.kube.names import (
 from concurrent_infra.kube.namespace_settings import (
     ContainerDefaults,
     container_resource_problem,
-    quantity_value,
     quota_resource_problem,
     unset_quota_resources,
 )
+from concurrent_infra.quantity import quantity_value
 from concurrent_infra.stack import main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
 

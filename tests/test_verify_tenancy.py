@@ -15,8 +15,9 @@ from concurrent_infra.kube.names import (
     RESOURCE_QUOTA,
     namespace_object_names,
 )
+from concurrent_infra.quantity import quantity_value, same_quantity
 from concurrent_infra.verify import ClusterExpectation, NamespaceExpectation, expectations_from_stack_file
-from concurrent_infra.verify.checks import WORKLOAD_IDENTITY_ANNOTATION, quantity_value, same_quantity
+from concurrent_infra.verify.checks import WORKLOAD_IDENTITY_ANNOTATION
 from concurrent_infra.verify.expectations import ExpectationError
 from tests.test_verify_fakes import FakeCluster, clean_objects
 

@@ -9,15 +9,21 @@ with its Python args (``pod_security``); both get the same rules and messages, a
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from ..quantity import (
+    container_value_problem,
+    is_hugepages_resource,
+    is_overcommit_allowed,
+    parse_quantity,
+    quantity_problem,
+    quota_value_problem,
+)
 from ..syntax import (
     broad_role_problem,
     gcp_role_problem,
     google_service_account_email_problem,
     project_id_problem,
-    quantity_problem,
 )
 from ..validation import KeyStyle, ObjectReader, Problems, show
 from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
@@ -264,12 +270,16 @@ def container_resource_problem(name: str) -> str | None:
 
 
 def _check_keys(
-    reader: ObjectReader, name: str, value: Mapping[str, str], problem: Any, what: str
+    reader: ObjectReader, name: str, value: Mapping[str, str], problem: Any, what: str, value_problem: Any
 ) -> dict[str, str]:
+    """Drop (and report) the entries whose key is not ``what``, then those whose value Kubernetes
+    refuses for that key (``value_problem(key, value)``)."""
     good: dict[str, str] = {}
     for key, quantity in value.items():
         if why := problem(key):
             reader.problems.add(f"{reader.field(name)}.{key}", quantity, f"'{key}' is not {what}", why)
+        elif why := value_problem(key, quantity):
+            reader.problems.add(f"{reader.field(name)}.{key}", quantity, "Kubernetes refuses this value", why)
         else:
             good[key] = quantity
     return good
@@ -280,46 +290,22 @@ def read_quantities(reader: ObjectReader, name: str, example: str) -> dict[str, 
     if reader.raw(name) == {}:
         reader.problems.add(reader.field(name), {}, "it is empty", f"e.g. {name}: {example}, or leave it out")
     quantities = read_string_map(reader, name, value_problem=quantity_problem)
-    return _check_keys(reader, name, quantities, quota_resource_problem, "a resource a quota limits")
-
-
-_SUFFIXES: dict[str, Decimal | int] = {
-    "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
-    "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-}  # fmt: skip
-
-
-def quantity_value(quantity: str) -> Decimal | None:
-    """The value of a quantity that passed :func:`quantity_problem` (``1Gi`` == ``1024Mi``)."""
-    number = quantity.rstrip("KMGTPEikmn")
-    suffix = quantity[len(number) :]
-    try:
-        if suffix in _SUFFIXES:
-            return Decimal(number) * _SUFFIXES[suffix]
-        mantissa, _, exponent = quantity.lower().partition("e")
-        return Decimal(mantissa) * Decimal(10) ** int(exponent)
-    except (ArithmeticError, ValueError):  # InvalidOperation and Overflow are ArithmeticErrors
-        return None
+    return _check_keys(
+        reader, name, quantities, quota_resource_problem, "a resource a quota limits", quota_value_problem
+    )
 
 
 def read_container_defaults(reader: ObjectReader) -> ContainerDefaults | None:
     nested = reader.reader("container_defaults", CONTAINER_DEFAULTS_FIELDS)
     if nested is None:
         return None
-    requests = read_string_map(nested, "requests", value_problem=quantity_problem)
-    requests = _check_keys(nested, "requests", requests, container_resource_problem, "a container resource")
-    limits = read_string_map(nested, "limits", value_problem=quantity_problem)
-    limits = _check_keys(nested, "limits", limits, container_resource_problem, "a container resource")
-    for resource in sorted(set(requests) & set(limits)):
-        request, limit = quantity_value(requests[resource]), quantity_value(limits[resource])
-        if request is not None and limit is not None and request > limit:
-            reader.problems.add(
-                f"{nested.field('requests')}.{resource}",
-                requests[resource],
-                f"the default request is above the default limit ({limits[resource]}); "
-                "Kubernetes refuses such a LimitRange",
-                f"lower it to at most {limits[resource]}, or raise limits.{resource}",
-            )
+    found = {}
+    for kind in CONTAINER_DEFAULTS_FIELDS:
+        values = read_string_map(nested, kind, value_problem=quantity_problem)
+        found[kind] = _check_keys(
+            nested, kind, values, container_resource_problem, "a container resource", container_value_problem
+        )
+    requests, limits = found["requests"], found["limits"]
     if not requests and not limits:
         reader.problems.add(
             reader.field("container_defaults"),
@@ -328,7 +314,70 @@ def read_container_defaults(reader: ObjectReader) -> ContainerDefaults | None:
             "e.g. {requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 2Gi}}",
         )
         return None
+    for problem in limit_range_problems(requests, limits):
+        key, value, why, fix = problem
+        reader.problems.add(f"{nested.field(key.split('.')[0])}.{key.split('.', 1)[1]}", value, why, fix)
     return ContainerDefaults(requests=requests, limits=limits)
+
+
+def limit_range_problems(
+    requests: Mapping[str, str], limits: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
+    """What the API server refuses in a LimitRange's container ``defaultRequest`` (``requests``)
+    and ``default`` (``limits``), or in every pod that gets them: (``requests.<resource>`` or
+    ``limits.<resource>``, value, why, fix). Kubernetes v1.36.3 pkg/apis/core/validation/validation.go
+    ``ValidateLimitRange`` (a default request above the default limit; for resources that cannot be
+    overcommitted, default and default request differ) and ``validateResourceRequirements`` (such a
+    resource requested without a limit; hugepages without cpu or memory)."""
+    problems: list[tuple[str, str, str, str]] = []
+    for resource in sorted(set(requests) | set(limits)):
+        request, limit = requests.get(resource), limits.get(resource)
+        exact = not is_overcommit_allowed(resource)
+        if request is not None and limit is not None:
+            if exact and parse_quantity(request) != parse_quantity(limit):
+                problems.append(
+                    (
+                        f"requests.{resource}",
+                        request,
+                        f"{resource} cannot be overcommitted: Kubernetes refuses a default request other "
+                        f"than the default limit ({limit})",
+                        f"make them equal: requests.{resource}: {limit}, or drop requests.{resource}",
+                    )
+                )
+            elif parse_quantity(request) > parse_quantity(limit):
+                problems.append(
+                    (
+                        f"requests.{resource}",
+                        request,
+                        f"the default request is above the default limit ({limit}); Kubernetes refuses "
+                        "such a LimitRange",
+                        f"lower it to at most {limit}, or raise limits.{resource}",
+                    )
+                )
+        elif request is not None and exact:
+            problems.append(
+                (
+                    f"requests.{resource}",
+                    request,
+                    f"{resource} cannot be overcommitted: every pod given this default request without a "
+                    "limit would be refused (a limit must be set, equal to the request)",
+                    f"add limits.{resource}: {request} (a default limit is also the default request)",
+                )
+            )
+    hugepages = [resource for resource in {**requests, **limits} if is_hugepages_resource(resource)]
+    if hugepages and not {"cpu", "memory"} & (set(requests) | set(limits)):
+        where = "limits" if hugepages[0] in limits else "requests"
+        value = {**requests, **limits}[hugepages[0]]
+        problems.append(
+            (
+                f"{where}.{hugepages[0]}",
+                value,
+                "Kubernetes refuses a container with hugepages but neither cpu nor memory, which every "
+                "container that sets no resources would be",
+                "add a cpu or memory default too, e.g. limits.memory: 1Gi",
+            )
+        )
+    return problems
 
 
 def _read_workload_identity(reader: ObjectReader, default_project: str | None) -> WorkloadIdentity | None:

@@ -22,11 +22,9 @@ Areas, in report order:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..kube.guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
@@ -45,6 +43,7 @@ from ..kube.names import (
 from ..kube.pod_security import LABEL_PREFIX, pod_security_labels
 from ..kube.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, WRITE_VERBS, PolicyRule, grants
 from ..kube.subjects import RESERVED_PREFIX, names_service_accounts
+from ..quantity import same_quantity
 from .api import AccessReview, ClusterApi, ExpectedAccess, KubeObject
 from .expectations import ClusterExpectation, NamespaceExpectation
 
@@ -678,40 +677,6 @@ def guard_results(api: ClusterApi, expectation: ClusterExpectation) -> list[Chec
             CheckResult("guard", f"{label} spec", summary, "; ".join(differences) or summary, not differences)
         )
     return results
-
-
-_QUANTITY = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?")
-_SUFFIXES: Mapping[str, Decimal] = {
-    **{
-        suffix: Decimal(1024) ** power
-        for power, suffix in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))
-    },
-    **{suffix: Decimal(1000) ** power for power, suffix in enumerate(("", "k", "M", "G", "T", "P", "E"))},
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-}
-
-
-def quantity_value(text: str) -> Decimal | None:
-    """A Kubernetes quantity's value (``1Gi`` and ``1024Mi``, ``1`` and ``1000m`` are equal), or
-    None when ``text`` is not a quantity. The API server rewrites quantities in canonical form, so
-    a configured ``1024Mi`` reads back as ``1Gi``: quota limits are compared by value."""
-    match = _QUANTITY.fullmatch(text.strip())
-    if not match:
-        return None
-    number, suffix = match.group(1), match.group(2) or ""
-    try:
-        if suffix[:1] in ("e", "E"):
-            return Decimal(number) * Decimal(10) ** int(suffix[1:])
-        return Decimal(number) * _SUFFIXES[suffix]
-    except (InvalidOperation, ValueError, KeyError):
-        return None
-
-
-def same_quantity(left: str, right: str) -> bool:
-    a, b = quantity_value(left), quantity_value(right)
-    return a == b if a is not None and b is not None else left == right
 
 
 def _exists(kind: str, namespace: str, name: str, obj: KubeObject | None, want: bool = True) -> CheckResult:

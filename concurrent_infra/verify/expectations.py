@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from ..kube.names import namespace_name_problem
 from ..kube.pod_security import DEFAULT_POD_SECURITY, pod_security_level_problem
 from ..kube.subjects import cluster_subject_problem
-from ..syntax import google_service_account_email_problem, quantity_problem
+from ..quantity import quota_value_problem
+from ..syntax import google_service_account_email_problem
 
 if TYPE_CHECKING:
     from ..config import StackConfig
@@ -55,10 +56,10 @@ class NamespaceExpectation:
         if problem := pod_security_level_problem(self.pod_security):
             raise ExpectationError(f"{where}: podSecurity {self.pod_security!r}: expected {problem}")
         for resource, quantity in (self.quota or {}).items():
-            if not isinstance(quantity, str) or (problem := quantity_problem(quantity)):
+            if not isinstance(quantity, str) or (problem := quota_value_problem(resource, quantity)):
                 raise ExpectationError(
-                    f"{where}: quota {resource}={quantity!r}: {problem or 'expected a string'}; "
-                    "write a quantity such as '4', '500m' or '16Gi'"
+                    f"{where}: quota {resource}={quantity!r}: "
+                    f"{problem or 'expected a string; write a quantity such as 4, 500m or 16Gi'}"
                 )
         email = self.workload_identity_email
         if email is not None and (problem := google_service_account_email_problem(email)):
