@@ -291,8 +291,18 @@ def test_user_service_account_bound_to_another_role_is_a_violation(role_kind: st
 def test_user_service_account_bound_to_its_user_role_complies() -> None:
     _, props = package_bindings()[2]
     assert check("user-bindings-read-only", RB, props) == []
-    props = binding("again", "Role", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b")
+    props = binding(
+        "again", "ClusterRole", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b"
+    )
     assert check("user-bindings-read-only", RB, props) == []
+
+
+def test_user_service_account_bound_to_a_role_of_the_user_roles_name_is_a_violation() -> None:
+    # Issue 17: the Role team-b/k8s-role-for-users-team-b is not the user ClusterRole; it may be
+    # created outside the stack with any rules, where user-roles-read-only never sees it.
+    props = binding("again", "Role", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b")
+    [message] = check("user-bindings-read-only", RB, props)
+    assert f"to Role {NAMES.user_cluster_role} (a Role of the user role's name" in message
 
 
 def test_system_service_account_is_not_a_user_service_account() -> None:
@@ -435,6 +445,71 @@ def test_patch_of_user_role_without_rules_is_not_judged_on_rules() -> None:
     patch = {"metadata": {"name": NAMES.user_cluster_role, "annotations": {"a": "b"}}}
     assert check("user-roles-read-only", CR + "Patch", patch) == []
     assert len(check("user-roles-read-only", CR, patch)) == 1  # a full object with no rules lacks them
+
+
+# ---- system-role-grants-only-system-rules ----------------------------------------------------------
+
+
+def test_the_system_role_from_system_rules_complies() -> None:
+    for resource_type in (CR, CR + "Patch"):
+        props = role(SYSTEM_CLUSTER_ROLE, camel_rules(SYSTEM_RULES))
+        assert check("system-role-grants-only-system-rules", resource_type, props) == []
+    narrower = role(SYSTEM_CLUSTER_ROLE, [{**rule([""], ["secrets"], ["get"]), "resourceNames": ["x"]}])
+    assert check("system-role-grants-only-system-rules", CR, narrower) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (rule([""], ["users", "groups"], ["impersonate"]), "impersonate users (acts as any user)"),
+        (rule([""], ["serviceaccounts"], ["impersonate"]), "impersonate serviceaccounts"),
+        (
+            rule([RBAC_API_GROUP], ["clusterroles"], ["escalate"]),
+            "escalate rbac.authorization.k8s.io/clusterroles",
+        ),
+        (rule([RBAC_API_GROUP], ["clusterroles"], ["bind"]), "bind rbac.authorization.k8s.io/clusterroles"),
+        (rule([""], ["serviceaccounts/token"], ["create"]), "create serviceaccounts/token (mints tokens"),
+        (rule(["*"], ["*"], ["*"]), "* */* (its '*' covers impersonate, escalate, bind"),
+        (rule([""], ["pods"], ["*"]), "it also grants * pods"),
+        ({**rule([""], ["users"], ["impersonate"]), "resourceNames": ["admin"]}, "impersonate users"),
+        ({"nonResourceURLs": ["*"], "verbs": ["get"]}, "the non-resource URLs *"),
+        (rule([""], ["services"], ["get"]), "it also grants get services"),
+    ],
+)
+def test_a_patch_or_redefinition_of_the_system_role_that_adds_grants_is_a_violation(
+    extra: dict[str, Any], expected: str
+) -> None:
+    # Issue 17: a ClusterRolePatch (or another ClusterRole of the same name, or a list item) of
+    # k8s-role-for-parallels-lambda gave its subjects impersonate, escalate, bind or '*'.
+    props = role(SYSTEM_CLUSTER_ROLE, [*camel_rules(SYSTEM_RULES), extra], managed=False)
+    for resource_type in (CR, CR + "Patch", R):
+        [message] = check("system-role-grants-only-system-rules", resource_type, props)
+        assert expected in message and SYSTEM_GROUP in message and "SYSTEM_RULES" in message
+    listed = {
+        "metadata": {"name": "roles"},
+        "items": [{"apiVersion": f"{RBAC_API_GROUP}/v1", "kind": "ClusterRolePatch", **props}],
+    }
+    [message] = check("system-role-grants-only-system-rules", CR + "List", listed)
+    assert message.startswith("item 0 of ClusterRoleList roles: A patch of ClusterRole")
+
+
+def test_an_aggregation_rule_on_the_system_role_is_a_violation() -> None:
+    # Issue 17: an aggregationRule makes the controller copy in the rules of matching ClusterRoles
+    # (e.g. ones labelled to feed it that grant impersonate).
+    selectors = {"clusterRoleSelectors": [{"matchLabels": {"feeds-lambda": "true"}}]}
+    patch = {"metadata": {"name": SYSTEM_CLUSTER_ROLE}, "aggregationRule": selectors}
+    [message] = check("system-role-grants-only-system-rules", CR + "Patch", patch)
+    assert "aggregationRule" in message and "every ClusterRole whose labels match" in message
+
+
+def test_other_roles_and_unknown_rules_are_not_judged_as_the_system_role() -> None:
+    wild = [rule(["*"], ["*"], ["*"])]
+    assert check("system-role-grants-only-system-rules", CR, role("cluster-admin-copy", wild)) == []
+    assert check("system-role-grants-only-system-rules", CRB, role(SYSTEM_CLUSTER_ROLE, wild)) == []
+    unknown = role(SYSTEM_CLUSTER_ROLE, [rule([""], [p.UNKNOWN], ["impersonate"])])
+    assert check("system-role-grants-only-system-rules", CR, unknown) == []
+    labels_only = {"metadata": {"name": SYSTEM_CLUSTER_ROLE, "labels": {"a": "b"}}}
+    assert check("system-role-grants-only-system-rules", CR + "Patch", labels_only) == []
 
 
 # ---- no-wildcards-in-managed-roles ---------------------------------------------------------------

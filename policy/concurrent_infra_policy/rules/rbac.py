@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP, namespace_object_names
-from concurrent_infra.kube.rbac import READ_VERBS, USER_RULES, PolicyRule, grants
+from concurrent_infra.kube.rbac import (
+    ESCALATING_GRANTS,
+    READ_VERBS,
+    SYSTEM_RULES,
+    USER_RULES,
+    PolicyRule,
+    grants,
+)
 from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
 
 from ..props import (
@@ -250,7 +257,9 @@ def _role_ref_other_than_system_role(obj: Obj) -> tuple[object, object] | None:
 
 
 def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """A package user service account is bound only to its own user role ``k8s-role-for-users-<ns>``."""
+    """A package user service account is bound only to its own user role, ClusterRole
+    ``k8s-role-for-users-<ns>``: a namespaced Role of the same name is another object, which may be
+    created outside the stack with any rules, so a roleRef to it is refused too."""
     if obj.type != ROLE_BINDING:
         return []
     judged = _judged_role_ref(obj)
@@ -263,10 +272,11 @@ def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
             continue
         account_namespace, _ = subject.service_accounts
         own_role = USER_ROLE_PREFIX + str(account_namespace)
-        if role != own_role or role_kind not in ("ClusterRole", "Role"):
+        if role != own_role or role_kind != "ClusterRole":
+            same_name = " (a Role of the user role's name, not the user role)" if role == own_role else ""
             violations.append(
                 f"RoleBinding {obj.name} binds {subject.describe()}, the package's user service account "
-                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}. A user service "
+                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}{same_name}. A user service "
                 f"account is bound only to its own read-only user role, ClusterRole {own_role} (the "
                 f"RoleBinding {USER_SERVICE_ACCOUNT_PREFIX}{account_namespace}-binding that "
                 "ConcurrentNamespace creates): remove it from this binding."
@@ -426,6 +436,84 @@ def user_roles_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _covers(pattern: str, value: str) -> bool:
+    """Whether an RBAC rule's ``pattern`` (``*``, ``*/scale``, a name) matches ``value``."""
+    return pattern in ("*", value) or (pattern.startswith("*/") and value.endswith(pattern[1:]))
+
+
+def escalation_of(grant: tuple[str, str, str]) -> str | None:
+    """What ``(group, resource, verb)`` lets its holder gain beyond its role (an entry of
+    ``ESCALATING_GRANTS`` it equals or covers with a ``*``), or None."""
+    group, resource, verb = grant
+    covered = [
+        why
+        for (escalating_group, escalating_resource, escalating_verb), why in ESCALATING_GRANTS.items()
+        if _covers(group, escalating_group)
+        and _covers(resource, escalating_resource)
+        and _covers(verb, escalating_verb)
+    ]
+    if not covered:
+        return None
+    if len(covered) > 1:
+        return f"{_grant_text(grant)} (its '*' covers impersonate, escalate, bind and token requests)"
+    return f"{_grant_text(grant)} ({covered[0]})"
+
+
+def system_role_problems(props: Mapping[str, Any], patch: bool = False) -> list[str]:
+    """Why the system role's ``props`` grant more than ``SYSTEM_RULES`` (empty if they do not).
+
+    Every ``(apiGroup, resource, verb)`` a rule allows (with or without ``resourceNames``, which
+    only narrow it) must be one of the system rules' grants; ``nonResourceURLs`` and an
+    ``aggregationRule`` are more. Fewer grants are not judged here (``verify`` reports them).
+    """
+    problems = []
+    if props.get("aggregationRule") not in (None, UNKNOWN):
+        problems.append(
+            "it has an aggregationRule, so the aggregation controller replaces its rules with those of "
+            "every ClusterRole whose labels match (today's and any added later)"
+        )
+    rules = props.get("rules")
+    if (patch and "rules" not in props) or has_unknown(rules):
+        return problems
+    extra: set[tuple[str, str, str]] = set()
+    for index, rule in enumerate(map(mapping, items(rules))):
+        if strings(rule.get("nonResourceURLs")):
+            urls = ", ".join(strings(rule.get("nonResourceURLs")))
+            problems.append(f"rule {index} grants the non-resource URLs {urls}")
+        extra |= {
+            (group, resource, verb)
+            for group in strings(rule.get("apiGroups"))
+            for resource in strings(rule.get("resources"))
+            for verb in strings(rule.get("verbs"))
+        } - grants(SYSTEM_RULES)
+    escalating = sorted(filter(None, map(escalation_of, extra)))
+    if escalating:
+        problems.append(f"it lets its subjects escalate: {', '.join(escalating)}")
+    others = sorted(_grant_text(grant) for grant in extra if escalation_of(grant) is None)
+    if others:
+        problems.append(f"it also grants {', '.join(others)}")
+    return problems
+
+
+def system_role_grants_only_system_rules(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """A role named ``k8s-role-for-parallels-lambda`` (the package's ClusterRole, a patch of it,
+    another resource that redefines it, an item of a list) grants nothing beyond the system rules
+    and has no aggregationRule: the system group, the system service accounts of every Concurrent
+    namespace and the system role's users and groups get whatever it holds."""
+    if obj.type not in (CLUSTER_ROLE, ROLE) or obj.name != SYSTEM_CLUSTER_ROLE:
+        return []
+    problems = system_role_problems(obj.props, obj.patch)
+    if not problems:
+        return []
+    what = f"A patch of {obj.kind}" if obj.patch else obj.kind
+    return [
+        f"{what} {obj.name} is the system role, held by Group {SYSTEM_GROUP}, every system service "
+        f"account ({SYSTEM_SERVICE_ACCOUNT_PREFIX}<namespace>) and the system role's users and groups: "
+        f"{'; '.join(problems)}. Give it exactly the rules of concurrent_infra.kube.rbac.SYSTEM_RULES "
+        "(SystemRole creates it so): remove the extra rules, or this patch or redefinition."
+    ]
+
+
 def no_wildcards_in_managed_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A Role or ClusterRole with this package's managed-by label lists no ``*`` wildcard."""
     if obj.type not in (CLUSTER_ROLE, ROLE) or not is_managed(obj.props):
@@ -500,6 +588,14 @@ RULES: tuple[ResourceRule, ...] = (
         f"A user service account ({USER_SERVICE_ACCOUNT_PREFIX}<namespace>) is bound only to its own "
         f"read-only user role {USER_ROLE_PREFIX}<namespace>.",
         user_bindings_read_only,
+    ),
+    ResourceRule(
+        "system-role-grants-only-system-rules",
+        f"ClusterRole {SYSTEM_CLUSTER_ROLE}, however it is written (the package's ClusterRole, a "
+        "ClusterRolePatch, another resource of the same name, a list item), grants nothing beyond "
+        "the system rules (no impersonate, escalate, bind, serviceaccounts/token or '*') and has no "
+        "aggregationRule.",
+        system_role_grants_only_system_rules,
     ),
     ResourceRule(
         "no-wildcards-in-managed-roles",
