@@ -392,6 +392,7 @@ def test_policies_have_names_descriptions_and_mandatory_enforcement() -> None:
         "gke-node-pools-tainted": {"untaintedNodePools"},
         "gcp-no-primitive-or-admin-roles": {"allowedProjectRoles"},
         "dind-only-where-allowed": {"dindNamespaces"},
+        "workload-identity-grants-to-managed-namespaces": {"workloadIdentityPools"},
     }
 
 

@@ -276,8 +276,8 @@ def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
             same_name = " (a Role of the user role's name, not the user role)" if role == own_role else ""
             violations.append(
                 f"RoleBinding {obj.name} binds {subject.describe()}, the package's user service account "
-                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}{same_name}. A user service "
-                f"account is bound only to its own read-only user role, ClusterRole {own_role} (the "
+                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}{same_name}. A user "
+                f"service account is bound only to its own read-only user role, ClusterRole {own_role} (the "
                 f"RoleBinding {USER_SERVICE_ACCOUNT_PREFIX}{account_namespace}-binding that "
                 "ConcurrentNamespace creates): remove it from this binding."
             )
