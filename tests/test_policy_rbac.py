@@ -506,7 +506,9 @@ def test_other_roles_and_unknown_rules_are_not_judged_as_the_system_role() -> No
     wild = [rule(["*"], ["*"], ["*"])]
     assert check("system-role-grants-only-system-rules", CR, role("cluster-admin-copy", wild)) == []
     assert check("system-role-grants-only-system-rules", CRB, role(SYSTEM_CLUSTER_ROLE, wild)) == []
-    unknown = role(SYSTEM_CLUSTER_ROLE, [rule([""], [p.UNKNOWN], ["impersonate"])])
+    unknown = role(
+        SYSTEM_CLUSTER_ROLE, [{"apiGroups": [""], "resources": [p.UNKNOWN], "verbs": ["impersonate"]}]
+    )
     assert check("system-role-grants-only-system-rules", CR, unknown) == []
     labels_only = {"metadata": {"name": SYSTEM_CLUSTER_ROLE, "labels": {"a": "b"}}}
     assert check("system-role-grants-only-system-rules", CR + "Patch", labels_only) == []
