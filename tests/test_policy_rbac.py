@@ -482,7 +482,7 @@ def test_a_patch_or_redefinition_of_the_system_role_that_adds_grants_is_a_violat
     # Issue 17: a ClusterRolePatch (or another ClusterRole of the same name, or a list item) of
     # k8s-role-for-parallels-lambda gave its subjects impersonate, escalate, bind or '*'.
     props = role(SYSTEM_CLUSTER_ROLE, [*camel_rules(SYSTEM_RULES), extra], managed=False)
-    for resource_type in (CR, CR + "Patch", R):
+    for resource_type in (CR, CR + "Patch"):
         [message] = check("system-role-grants-only-system-rules", resource_type, props)
         assert expected in message and SYSTEM_GROUP in message and "SYSTEM_RULES" in message
     listed = {
@@ -502,10 +502,23 @@ def test_an_aggregation_rule_on_the_system_role_is_a_violation() -> None:
     assert "aggregationRule" in message and "every ClusterRole whose labels match" in message
 
 
+def test_an_aggregate_to_label_on_the_system_role_is_a_violation() -> None:
+    # Issue 17: the label copies the system role's rules into admin, edit or view.
+    patch = {
+        "metadata": {
+            "name": SYSTEM_CLUSTER_ROLE,
+            "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+        }
+    }
+    [message] = check("system-role-grants-only-system-rules", CR + "Patch", patch)
+    assert "its label rbac.authorization.k8s.io/aggregate-to-view=true" in message
+
+
 def test_other_roles_and_unknown_rules_are_not_judged_as_the_system_role() -> None:
     wild = [rule(["*"], ["*"], ["*"])]
     assert check("system-role-grants-only-system-rules", CR, role("cluster-admin-copy", wild)) == []
     assert check("system-role-grants-only-system-rules", CRB, role(SYSTEM_CLUSTER_ROLE, wild)) == []
+    assert check("system-role-grants-only-system-rules", R, role(SYSTEM_CLUSTER_ROLE, wild)) == []
     unknown = role(
         SYSTEM_CLUSTER_ROLE, [{"apiGroups": [""], "resources": [p.UNKNOWN], "verbs": ["impersonate"]}]
     )

@@ -31,6 +31,18 @@ def rule(groups: list[str], resources: list[str], verbs: list[str], **extra: Any
     return {"apiGroups": groups, "resources": resources, "verbs": verbs, **extra}
 
 
+# ---- the system role fed into other roles ----
+
+
+def test_an_aggregate_to_label_on_the_system_role_fails() -> None:
+    cluster = clean_cluster()
+    role = cluster.objects[("ClusterRole", "", SYSTEM_CLUSTER_ROLE)]
+    role["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] = "true"
+    [row] = failed(cluster)
+    assert row.check == f"ClusterRole {SYSTEM_CLUSTER_ROLE} is aggregated into no other role"
+    assert row.actual == "rbac.authorization.k8s.io/aggregate-to-view=true"
+
+
 # ---- bindings of the system role ----
 
 

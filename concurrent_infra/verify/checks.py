@@ -5,7 +5,8 @@ Areas, in report order:
 - ``objects``: every object exists with its exact name; bindings have their exact ``roleRef``.
 - ``rules``: the system ClusterRole's and each user ClusterRole's rules, flattened to
   ``(api group, resource, verb)``, equal ``rbac.SYSTEM_RULES`` / ``rbac.USER_RULES`` exactly; an
-  ``aggregationRule``, ``resourceNames`` or ``nonResourceURLs`` is an extra too.
+  ``aggregationRule``, ``resourceNames`` or ``nonResourceURLs`` is an extra too; the system role
+  carries no ``aggregate-to-*`` label (:func:`aggregation_label_results`).
 - ``subjects``: each per-namespace RoleBinding has exactly its ServiceAccount; the system
   ClusterRoleBinding exactly Group ``k8s-role-for-parallels-lambda-group`` plus the configured
   users and groups, and never a ``system:`` subject or a ServiceAccount.
@@ -328,6 +329,31 @@ def rules_results(label: str, role: KubeObject | None, expected: Sequence[Policy
             )
         )
     return results
+
+
+AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
+"""Labels that make the aggregation controller copy a ClusterRole's rules into ``admin``, ``edit``,
+``view`` (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles)."""
+
+
+def aggregation_label_results(label: str, role: KubeObject | None) -> list[CheckResult]:
+    """The role carries no ``aggregate-to-*`` label: the system role's rules (every namespace's
+    secrets and pods) would reach everyone bound to ``admin``, ``edit`` or ``view``."""
+    if role is None:
+        return []
+    labels = (role.get("metadata") or {}).get("labels") or {}
+    feeds = sorted(
+        f"{key}={value}" for key, value in labels.items() if str(key).startswith(AGGREGATE_TO_PREFIX)
+    )
+    return [
+        CheckResult(
+            "rules",
+            f"{label} is aggregated into no other role",
+            "no aggregate-to label",
+            ", ".join(feeds) or "none",
+            not feeds,
+        )
+    ]
 
 
 # ---- bindings that name the package's service accounts ----
@@ -1109,11 +1135,9 @@ def run_checks(
             )
         )
     if expectation.include_system_role:
-        results += rules_results(
-            f"ClusterRole {SYSTEM_CLUSTER_ROLE}",
-            fetched[("ClusterRole", None, SYSTEM_CLUSTER_ROLE)],
-            SYSTEM_RULES,
-        )
+        system_role = fetched[("ClusterRole", None, SYSTEM_CLUSTER_ROLE)]
+        results += rules_results(f"ClusterRole {SYSTEM_CLUSTER_ROLE}", system_role, SYSTEM_RULES)
+        results += aggregation_label_results(f"ClusterRole {SYSTEM_CLUSTER_ROLE}", system_role)
     for namespace in expectation.namespaces:
         role = namespace_object_names(namespace.name).user_cluster_role
         results += rules_results(f"ClusterRole {role}", fetched[("ClusterRole", None, role)], USER_RULES)

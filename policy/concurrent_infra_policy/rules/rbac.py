@@ -35,6 +35,7 @@ from ..props import (
     has_unknown,
     is_managed,
     items,
+    labels,
     mapping,
     namespace,
     strings,
@@ -56,6 +57,10 @@ EVERYONE_SUBJECTS: frozenset[tuple[str, str]] = frozenset(
 """Subjects that stand for every client: every authenticated identity (every service account of
 every tenant included), every unauthenticated request, and the user of an anonymous request
 (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects)."""
+
+AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
+"""The labels that feed a ClusterRole's rules into Kubernetes' ``admin``, ``edit`` and ``view`` (and
+any role that selects them): https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles."""
 
 DANGEROUS_SUBRESOURCES: frozenset[str] = frozenset({"exec", "attach", "portforward", "proxy"})
 """Subresources that run commands in, or open connections to, pods, services and nodes. Reading
@@ -472,6 +477,16 @@ def system_role_problems(props: Mapping[str, Any], patch: bool = False) -> list[
             "it has an aggregationRule, so the aggregation controller replaces its rules with those of "
             "every ClusterRole whose labels match (today's and any added later)"
         )
+    feeds = sorted(
+        f"{key}={value}"
+        for key, value in labels(props).items()
+        if key.startswith(AGGREGATE_TO_PREFIX) and value not in (None, UNKNOWN)
+    )
+    if feeds:
+        problems.append(
+            f"its label {', '.join(feeds)} makes the aggregation controller copy its rules (secrets, "
+            "pods, nodes of every namespace) into that role, and so to everyone bound to it"
+        )
     rules = props.get("rules")
     if (patch and "rules" not in props) or has_unknown(rules):
         return problems
@@ -496,11 +511,14 @@ def system_role_problems(props: Mapping[str, Any], patch: bool = False) -> list[
 
 
 def system_role_grants_only_system_rules(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """A role named ``k8s-role-for-parallels-lambda`` (the package's ClusterRole, a patch of it,
-    another resource that redefines it, an item of a list) grants nothing beyond the system rules
-    and has no aggregationRule: the system group, the system service accounts of every Concurrent
-    namespace and the system role's users and groups get whatever it holds."""
-    if obj.type not in (CLUSTER_ROLE, ROLE) or obj.name != SYSTEM_CLUSTER_ROLE:
+    """ClusterRole ``k8s-role-for-parallels-lambda`` (the package's, a patch of it, another resource
+    that redefines it, an item of a list) grants nothing beyond the system rules, has no
+    aggregationRule and no ``aggregate-to-*`` label: the system group, the system service accounts
+    of every Concurrent namespace and the system role's users and groups get whatever it holds, and
+    the holders of a role it is aggregated into get its rules. (A namespaced Role of that name is
+    not the system role: no package binding names it, and system-bindings-system-role-only refuses
+    a binding of the system subjects to it.)"""
+    if obj.type != CLUSTER_ROLE or obj.name != SYSTEM_CLUSTER_ROLE:
         return []
     problems = system_role_problems(obj.props, obj.patch)
     if not problems:
@@ -593,8 +611,8 @@ RULES: tuple[ResourceRule, ...] = (
         "system-role-grants-only-system-rules",
         f"ClusterRole {SYSTEM_CLUSTER_ROLE}, however it is written (the package's ClusterRole, a "
         "ClusterRolePatch, another resource of the same name, a list item), grants nothing beyond "
-        "the system rules (no impersonate, escalate, bind, serviceaccounts/token or '*') and has no "
-        "aggregationRule.",
+        "the system rules (no impersonate, escalate, bind, serviceaccounts/token or '*'), has no "
+        "aggregationRule and no rbac.authorization.k8s.io/aggregate-to-* label.",
         system_role_grants_only_system_rules,
     ),
     ResourceRule(
