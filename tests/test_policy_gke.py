@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from concurrent_infra.gke.workload_identity import impersonation_member
+from concurrent_infra.gke.workload_identity import impersonation_member, principal_member
 from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import namespace_object_names
 from policy.concurrent_infra_policy import props as p
@@ -606,3 +606,45 @@ def test_other_grants_and_unknown_members_are_not_judged_by_the_workload_identit
     unknown = account_grant(IMPERSONATION)
     unknown["member"] = unknown["members"] = p.UNKNOWN
     assert wi(wi_stack((p.SERVICE_ACCOUNT_IAM_MEMBER, other), (p.SERVICE_ACCOUNT_IAM_BINDING, unknown))) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        (
+            "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+            f"attacker-proj.svc.id.goog/subject/ns/team-b/sa/{TEAM_B.user_service_account}",
+            "its pool attacker-proj.svc.id.goog is not one the stack trusts",
+        ),
+        (
+            "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+            "my-project.svc.id.goog/subject/ns/team-b/sa/default",
+            "service account default is not the package's user service account",
+        ),
+        (
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+            "my-project.svc.id.goog/namespace/team-b",
+            "every service account of the namespace is not the package's user service account",
+        ),
+        (
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/my-project.svc.id.goog/*",
+            "it names every namespace's service accounts",
+        ),
+    ],
+)
+def test_direct_access_grants_to_other_kubernetes_identities_are_violations(
+    member: str, expected: str
+) -> None:
+    # The roles form of workloadIdentity grants roles on the project to the user service account's
+    # principal; the same rule holds for it.
+    grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member}
+    [(_, message)] = wi(wi_stack((p.PROJECT_IAM_MEMBER, grant)))
+    assert expected in message
+
+
+def test_the_direct_access_grant_of_the_package_complies() -> None:
+    member = principal_member("my-project", "1", "team-b", TEAM_B.user_service_account)
+    grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member}
+    assert wi(wi_stack((p.PROJECT_IAM_MEMBER, grant))) == []
+    github = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/github/*"
+    assert wi(wi_stack((p.PROJECT_IAM_MEMBER, {**grant, "member": github}))) == []

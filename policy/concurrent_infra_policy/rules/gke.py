@@ -424,18 +424,56 @@ def _account_project(service_account_id: object) -> str | None:
     return domain.removesuffix(suffix) if domain.endswith(suffix) and "@" in account else None
 
 
+_POOL = r"(?P<pool>[^\[\]/]+\.svc\.id\.goog)"
+_KUBERNETES_MEMBERS = (
+    re.compile(rf"serviceAccount:{_POOL}\[(?P<namespace>[^\[\]/]*)/(?P<account>[^\[\]/]*)\]"),
+    re.compile(
+        rf"principal://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/{_POOL}"
+        r"/subject/ns/(?P<namespace>[^/]+)/sa/(?P<account>[^/]+)"
+    ),
+    re.compile(
+        rf"principalSet://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/{_POOL}"
+        r"(/namespace/(?P<namespace>[^/]+)|/.*)?"
+    ),
+)
+"""The members that name Kubernetes service accounts of GKE clusters (pool ``<project>.svc.id.goog``):
+Workload Identity's impersonation member, the direct-access principal of one account, and a
+principal set (every account of a namespace, of a cluster or of the pool)
+(https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#kubernetes-resources-iam-policies)."""
+
+
+def kubernetes_identity(member: object) -> tuple[str, str | None, str | None] | None:
+    """``(pool, namespace, account)`` of a member naming GKE Kubernetes service accounts (namespace
+    or account None: every one), or None for any other member."""
+    for pattern in _KUBERNETES_MEMBERS:
+        found = pattern.fullmatch(member) if isinstance(member, str) else None
+        if found is not None:
+            groups = found.groupdict()
+            return found["pool"], groups.get("namespace"), groups.get("account")
+    return None
+
+
+def _own_project(obj: Obj) -> str | None:
+    """The project whose IAM a grant edits: its Google service account's, or a project grant's."""
+    project = _account_project(obj.props.get("serviceAccountId"))
+    if project is None and obj.type.startswith("gcp:projects/"):
+        project = text(obj.props.get("project"), "") or None
+    return project
+
+
 def workload_identity_grants_to_managed_namespaces(
     resources: Sequence[StackResource], config: Mapping[str, Any]
 ) -> list[tuple[str, str]]:
-    """The package's Workload Identity grant (the exception of gcp-no-primitive-or-admin-roles) names
-    only pools the stack trusts and namespaces it manages.
+    """A Google Cloud IAM grant to Kubernetes service accounts (:func:`kubernetes_identity`: the
+    package's Workload Identity impersonation grant, the exception of gcp-no-primitive-or-admin-roles,
+    and the direct-access grants of the ``roles`` form) names a pool the stack trusts and exactly the
+    user service account ``k8s-serviceaccount-for-users-<ns>`` of a namespace the stack manages.
 
-    The member ``serviceAccount:<pool>[<ns>/k8s-serviceaccount-for-users-<ns>]`` lets every cluster of
-    ``<pool>``'s project that has such a namespace and account act as the Google service account.
-    Trusted pools: those of the stack's GKE clusters (``workloadIdentityConfig.workloadPool``), the
-    pool of the Google service account's own project, and the config's ``workloadIdentityPools``.
-    The namespace must be one the stack labels as managed (ConcurrentNamespace creates the grant with
-    its namespace). Unknown values are not judged."""
+    A pool stands for every GKE cluster of its project: ``serviceAccount:<pool>[<ns>/<ksa>]`` lets any
+    of them with such a namespace and account act as the Google service account. Trusted pools:
+    those of the stack's GKE clusters (``workloadIdentityConfig.workloadPool``), the pool of the
+    project whose IAM the grant edits (the Google service account's, or the project of a project
+    grant), and the config's ``workloadIdentityPools``. Unknown values are not judged."""
     objects = stack_objects(resources)
     managed = {
         obj.name for _, obj in objects if obj.type == NAMESPACE and not obj.patch and is_managed(obj.props)
@@ -451,29 +489,14 @@ def workload_identity_grants_to_managed_namespaces(
     for urn, obj in objects:
         if not is_iam_grant(obj.type):
             continue
-        project = _account_project(obj.props.get("serviceAccountId"))
+        project = _own_project(obj)
         allowed = trusted | ({workload_pool(project)} if project else set())
         for role, members in _grants(obj):
-            if not is_workload_identity_impersonation(obj.type, role, members):
-                continue
             for member in members:
-                found = _IMPERSONATION_MEMBER.fullmatch(text(member, ""))
-                if found is None:
+                identity = kubernetes_identity(member)
+                if identity is None:
                     continue
-                pool, account_namespace = workload_pool(found["project"]), found["namespace"]
-                problems = []
-                if pool not in allowed:
-                    problems.append(
-                        f"its pool {pool} is not one the stack trusts "
-                        f"({', '.join(sorted(allowed)) or 'none'}): every GKE cluster of project "
-                        f"{found['project']} with a namespace {account_namespace} could act as the Google "
-                        "service account"
-                    )
-                if account_namespace not in managed:
-                    problems.append(
-                        f"namespace {account_namespace} is not a namespace this stack manages, so its "
-                        "service account is not the package's"
-                    )
+                problems = _kubernetes_identity_problems(*identity, allowed, managed)
                 if problems:
                     violations.append(
                         (
@@ -487,6 +510,35 @@ def workload_identity_grants_to_managed_namespaces(
                         )
                     )
     return violations
+
+
+def _kubernetes_identity_problems(
+    pool: str,
+    namespace: str | None,
+    account: str | None,
+    allowed: set[str] | frozenset[str],
+    managed: set[str],
+) -> list[str]:
+    problems = []
+    if pool not in allowed:
+        problems.append(
+            f"its pool {pool} is not one the stack trusts ({', '.join(sorted(allowed)) or 'none'}): every "
+            f"GKE cluster of project {pool.removesuffix('.svc.id.goog')} with a namespace "
+            f"{namespace or '(any)'} could act with it"
+        )
+    if namespace is None:
+        problems.append("it names every namespace's service accounts, not one user service account")
+        return problems
+    if namespace not in managed:
+        problems.append(
+            f"namespace {namespace} is not a namespace this stack manages, so its service account is not the "
+            "package's"
+        )
+    user_account = namespace_object_names(namespace).user_service_account
+    if account != user_account:
+        what = f"service account {account}" if account else "every service account of the namespace"
+        problems.append(f"{what} is not the package's user service account {user_account}")
+    return problems
 
 
 RULES: tuple[ResourceRule, ...] = (
@@ -540,10 +592,12 @@ RULES: tuple[ResourceRule, ...] = (
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         "workload-identity-grants-to-managed-namespaces",
-        f"The package's Workload Identity grant ({WORKLOAD_IDENTITY_USER_ROLE} to "
-        "serviceAccount:<project>.svc.id.goog[<ns>/k8s-serviceaccount-for-users-<ns>]) names a pool of a "
-        "GKE cluster of the stack, of the Google service account's own project or listed in the policy "
-        f"config {WORKLOAD_IDENTITY_POOLS.name}, and a namespace the stack manages.",
+        f"Google Cloud IAM grants to Kubernetes service accounts (the Workload Identity grant, "
+        f"{WORKLOAD_IDENTITY_USER_ROLE} to serviceAccount:<project>.svc.id.goog[<ns>/<ksa>], and "
+        "principal:// or principalSet:// members of a <project>.svc.id.goog pool) name a pool of a GKE "
+        "cluster of the stack, of the project the grant edits or listed in the policy config "
+        f"{WORKLOAD_IDENTITY_POOLS.name}, and exactly the user service account "
+        "k8s-serviceaccount-for-users-<ns> of a namespace the stack manages.",
         workload_identity_grants_to_managed_namespaces,
         (WORKLOAD_IDENTITY_POOLS,),
     ),
