@@ -642,6 +642,13 @@ def test_direct_access_grants_to_other_kubernetes_identities_are_violations(
     assert expected in message
 
 
+def test_a_differently_cased_member_prefix_is_still_judged() -> None:
+    member = impersonation_member("attacker-proj", "team-b", TEAM_B.user_service_account)
+    grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member.upper()}
+    [(_, message)] = wi(wi_stack((p.PROJECT_IAM_MEMBER, grant)))
+    assert "is not one the stack trusts" in message
+
+
 def test_the_direct_access_grant_of_the_package_complies() -> None:
     member = principal_member("my-project", "1", "team-b", TEAM_B.user_service_account)
     grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member}

@@ -426,20 +426,24 @@ def _account_project(service_account_id: object) -> str | None:
 
 _POOL = r"(?P<pool>[^\[\]/]+\.svc\.id\.goog)"
 _KUBERNETES_MEMBERS = (
-    re.compile(rf"serviceAccount:{_POOL}\[(?P<namespace>[^\[\]/]*)/(?P<account>[^\[\]/]*)\]"),
+    re.compile(rf"serviceAccount:{_POOL}\[(?P<namespace>[^\[\]/]*)/(?P<account>[^\[\]/]*)\]", re.IGNORECASE),
     re.compile(
         rf"principal://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/{_POOL}"
-        r"/subject/ns/(?P<namespace>[^/]+)/sa/(?P<account>[^/]+)"
+        r"/subject/ns/(?P<namespace>[^/]+)/sa/(?P<account>[^/]+)",
+        re.IGNORECASE,
     ),
     re.compile(
         rf"principalSet://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/{_POOL}"
-        r"(/namespace/(?P<namespace>[^/]+)|/.*)?"
+        r"(/namespace/(?P<namespace>[^/]+)|/.*)?",
+        re.IGNORECASE,
     ),
 )
 """The members that name Kubernetes service accounts of GKE clusters (pool ``<project>.svc.id.goog``):
 Workload Identity's impersonation member, the direct-access principal of one account, and a
 principal set (every account of a namespace, of a cluster or of the pool)
-(https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#kubernetes-resources-iam-policies)."""
+(https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#kubernetes-resources-iam-policies).
+Matched ignoring case, so a differently cased prefix is judged too (names that differ in case from
+the package's fail the comparisons below)."""
 
 
 def kubernetes_identity(member: object) -> tuple[str, str | None, str | None] | None:
