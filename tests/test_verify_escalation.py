@@ -70,7 +70,7 @@ def test_the_system_role_bound_to_an_outsider_fails(
 def test_the_package_bindings_of_the_system_role_and_other_shards_pass() -> None:
     results = checks.system_role_binding_results(DEFAULT, *_bindings(clean_cluster()))
     assert [r.ok for r in results] == [True]
-    assert "(3 bindings of it)" in results[0].check  # the ClusterRoleBinding and one per namespace
+    assert "(3 binding(s) of it)" in results[0].check  # the ClusterRoleBinding and one per namespace
     # Another shard's namespace, bound as the package binds it, is not an outsider.
     cluster = clean_cluster()
     other = "team-z"

@@ -611,7 +611,7 @@ def system_role_binding_results(
             CheckResult(
                 "bindings",
                 f"every binding of the system role {SYSTEM_CLUSTER_ROLE} names only the package's subjects "
-                f"({scanned} bindings of it)",
+                f"({scanned} binding(s) of it)",
                 "none other",
                 "none other",
                 True,
