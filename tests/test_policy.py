@@ -164,7 +164,7 @@ BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
     "system role bound to User system:anonymous": (
         p.CLUSTER_ROLE_BINDING,
         extra_binding("ClusterRole", "k8s-role-for-parallels-lambda", [user("system:anonymous")], None),
-        {"no-cluster-wide-system-subjects"},
+        {"no-cluster-wide-system-subjects", "system-role-bound-only-by-the-package"},
     ),
     "ClusterRoleBinding to User system:serviceaccount:team-a:...": (
         p.CLUSTER_ROLE_BINDING,
@@ -205,7 +205,7 @@ BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
             [sa(TEAM_A.system_service_account, "team-a")],
             "team-c",
         ),
-        {"package-service-accounts-in-own-namespace"},
+        {"package-service-accounts-in-own-namespace", "system-role-bound-only-by-the-package"},
     ),
     "the same bypasses inside a RoleBindingList": (
         p.ROLE_BINDING + "List",

@@ -447,6 +447,62 @@ def test_patch_of_user_role_without_rules_is_not_judged_on_rules() -> None:
     assert len(check("user-roles-read-only", CR, patch)) == 1  # a full object with no rules lacks them
 
 
+# ---- system-role-bound-only-by-the-package ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "name", "namespace", "subject"),
+    [
+        (RB, "lambda-too", "team-b", user("mallory@example.com")),
+        (CRB, "lambda-too", None, group("contractors")),
+        (RB, NAMES.system_role_binding, "team-b", user("mallory@example.com")),
+        (RB, NAMES.system_role_binding, "team-b", sa(OTHER.system_service_account, "team-c")),
+        (RB, SYSTEM_CLUSTER_ROLE_BINDING, "team-b", sa("ci", "team-b")),
+    ],
+)
+def test_the_system_role_bound_to_an_outsider_is_a_violation(
+    resource_type: str, name: str, namespace: str | None, subject: dict[str, str]
+) -> None:
+    # Issue 17: a binding of the system role beside the package's gives its rights to anyone.
+    props = binding(name, "ClusterRole", SYSTEM_CLUSTER_ROLE, [subject], namespace)
+    [message] = check("system-role-bound-only-by-the-package", resource_type, props)
+    assert f"grants ClusterRole {SYSTEM_CLUSTER_ROLE}" in message and subject["name"] in message
+
+
+def test_a_patch_that_adds_a_subject_to_a_system_role_binding_is_a_violation() -> None:
+    patch = {
+        "metadata": {"name": NAMES.system_role_binding, "namespace": "team-b"},
+        "subjects": [sa(NAMES.system_service_account), user("mallory@example.com")],
+    }
+    [message] = check("system-role-bound-only-by-the-package", RB + "Patch", patch)
+    assert (
+        "User mallory@example.com" in message
+        and f"only ServiceAccount team-b/{NAMES.system_service_account}" in message
+    )
+    labels_only = {
+        "metadata": {"name": NAMES.system_role_binding, "namespace": "team-b", "labels": {"a": "b"}}
+    }
+    assert check("system-role-bound-only-by-the-package", RB + "Patch", labels_only) == []
+
+
+def test_the_package_bindings_of_the_system_role_comply() -> None:
+    for resource_type, props in package_bindings():
+        assert check("system-role-bound-only-by-the-package", resource_type, props) == []
+    extra_users = binding(
+        SYSTEM_CLUSTER_ROLE_BINDING,
+        "ClusterRole",
+        SYSTEM_CLUSTER_ROLE,
+        [group(SYSTEM_GROUP), user("ops@example.com")],
+        "team-b",
+    )
+    assert check("system-role-bound-only-by-the-package", RB, extra_users) == []
+    other_role = binding("lambda-too", "ClusterRole", "view", [user("mallory@example.com")], "team-b")
+    assert check("system-role-bound-only-by-the-package", RB, other_role) == []
+    unknown = binding("lambda-too", "ClusterRole", SYSTEM_CLUSTER_ROLE, [user("m")], "team-b")
+    unknown["metadata"]["namespace"] = p.UNKNOWN
+    assert check("system-role-bound-only-by-the-package", RB, unknown) == []
+
+
 # ---- system-role-grants-only-system-rules ----------------------------------------------------------
 
 

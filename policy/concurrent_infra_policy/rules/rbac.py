@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP, namespace_object_names
+from concurrent_infra.kube.names import (
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    SYSTEM_GROUP,
+    namespace_object_names,
+)
 from concurrent_infra.kube.rbac import (
     ESCALATING_GRANTS,
     READ_VERBS,
@@ -332,6 +337,61 @@ def system_group_system_role_only(obj: Obj, config: Mapping[str, Any]) -> list[s
     ]
 
 
+def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """ClusterRole ``k8s-role-for-parallels-lambda`` is granted only by the package's bindings:
+    ``k8s-role-for-parallels-lambda-binding`` (a ClusterRoleBinding, or a RoleBinding per namespace
+    for ``systemRoleScope: namespaces``) to Users and Groups, and RoleBinding
+    ``k8s-service-account-binding-<ns>`` in ``<ns>`` to exactly ServiceAccount
+    ``<ns>/k8s-serviceaccount-for-parallels-<ns>``. A binding of another name, or one of these names
+    given other subjects (a patch that adds a subject included), grants the system role's rights
+    (every namespace's secrets and pods) to someone the guard and verify do not know."""
+    if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
+        return []
+    binding_namespace = namespace(obj.props)
+    own_binding = (
+        namespace_object_names(binding_namespace).system_role_binding
+        if isinstance(binding_namespace, str) and obj.type == ROLE_BINDING
+        else None
+    )
+    judged = _judged_role_ref(obj)
+    names_package_binding = obj.name in (SYSTEM_CLUSTER_ROLE_BINDING, own_binding)
+    if judged is None:
+        if not (obj.patch and names_package_binding and "subjects" in obj.props):
+            return []  # roleRef unknown, or a patch that leaves the subjects alone
+    elif judged != ("ClusterRole", SYSTEM_CLUSTER_ROLE):
+        return []
+    if binding_namespace is UNKNOWN:
+        return []
+    kind = "ClusterRoleBinding" if obj.type == CLUSTER_ROLE_BINDING else "RoleBinding"
+    found = subjects(obj.props, binding_namespace)
+    if obj.name == own_binding and own_binding is not None:
+        account = namespace_object_names(str(binding_namespace)).system_service_account
+        outsiders = [
+            subject
+            for subject in found
+            if (subject.kind, subject.name, subject.namespace)
+            != ("ServiceAccount", account, binding_namespace)
+        ]
+        allowed = f"only ServiceAccount {binding_namespace}/{account}"
+    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING:
+        outsiders = [subject for subject in found if subject.names_service_accounts]
+        allowed = "only Users and Groups (the system group, systemRoleUsers and systemRoleGroups)"
+    else:
+        outsiders = found
+        allowed = "nobody: only the package's bindings grant the system role"
+    if not outsiders:
+        return []
+    who = ", ".join(subject.describe() for subject in outsiders)
+    return [
+        f"{kind} {obj.name} grants ClusterRole {SYSTEM_CLUSTER_ROLE} (the system role: Concurrent's access "
+        f"to every namespace's secrets and pods) to {who}; "
+        f"this binding may name {allowed}. Grant the system role only through the package: the "
+        f"{SYSTEM_CLUSTER_ROLE_BINDING} binding that SystemRole or ConcurrentNamespace creates for the "
+        "stack config's systemRoleUsers and systemRoleGroups (which the namespace guard then holds back), "
+        f"and each namespace's RoleBinding {namespace_object_names('<ns>').system_role_binding}."
+    ]
+
+
 def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A RoleBinding names neither Group ``system:authenticated`` or ``system:unauthenticated`` nor
     User ``system:anonymous`` (a ClusterRoleBinding naming them is no-cluster-wide-system-subjects')."""
@@ -587,6 +647,14 @@ RULES: tuple[ResourceRule, ...] = (
         "system-group-system-role-only",
         f"Group {SYSTEM_GROUP} is bound only to ClusterRole {SYSTEM_CLUSTER_ROLE}.",
         system_group_system_role_only,
+    ),
+    ResourceRule(
+        "system-role-bound-only-by-the-package",
+        f"ClusterRole {SYSTEM_CLUSTER_ROLE} is granted only by the package's bindings: "
+        f"{SYSTEM_CLUSTER_ROLE_BINDING} to Users and Groups, and RoleBinding "
+        f"{namespace_object_names('<ns>').system_role_binding} in <ns> to exactly that namespace's system "
+        "service account.",
+        system_role_bound_only_by_the_package,
     ),
     ResourceRule(
         "no-bindings-to-everyone",
