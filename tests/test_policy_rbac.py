@@ -583,6 +583,56 @@ def test_other_roles_and_unknown_rules_are_not_judged_as_the_system_role() -> No
     assert check("system-role-grants-only-system-rules", CR + "Patch", labels_only) == []
 
 
+# ---- no-aggregation-of-package-roles --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {},
+        {"matchLabels": {"app.kubernetes.io/managed-by": "concurrent-infra"}},
+        {"matchExpressions": [{"key": "app.kubernetes.io/part-of", "operator": "Exists"}]},
+        {"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["x"]}]},
+        {
+            "matchExpressions": [
+                {"key": "app.kubernetes.io/managed-by", "operator": "In", "values": ["concurrent-infra"]}
+            ]
+        },
+    ],
+)
+def test_an_aggregation_rule_that_selects_the_package_roles_is_a_violation(selector: dict[str, Any]) -> None:
+    # Issue 17: aggregation copies the system role's rules into a role the stack binds to anyone.
+    props = {
+        "metadata": {"name": "steal"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "y"}}, selector]},
+    }
+    for resource_type in (CR, CR + "Patch"):
+        [message] = check("no-aggregation-of-package-roles", resource_type, props)
+        assert (
+            "ClusterRole steal: clusterRoleSelectors[1] of its aggregationRule selects the roles" in message
+        )
+        assert SYSTEM_CLUSTER_ROLE in message
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {"matchLabels": {"rbac.example.com/aggregate-to-monitoring": "true"}},
+        {"matchExpressions": [{"key": "app.kubernetes.io/managed-by", "operator": "DoesNotExist"}]},
+        {
+            "matchExpressions": [
+                {"key": "app.kubernetes.io/managed-by", "operator": "NotIn", "values": ["concurrent-infra"]}
+            ]
+        },
+        {"matchLabels": {"app.kubernetes.io/managed-by": p.UNKNOWN}},
+        {"matchExpressions": [{"key": "a", "operator": "Gt", "values": ["1"]}]},
+    ],
+)
+def test_aggregation_rules_that_leave_the_package_roles_out_comply(selector: dict[str, Any]) -> None:
+    props = {"metadata": {"name": "monitoring"}, "aggregationRule": {"clusterRoleSelectors": [selector]}}
+    assert check("no-aggregation-of-package-roles", CR, props) == []
+
+
 # ---- no-wildcards-in-managed-roles ---------------------------------------------------------------
 
 

@@ -808,7 +808,7 @@ def test_text_report_fits_100_columns(capsys: pytest.CaptureFixture[str]) -> Non
     assert max(len(line) for line in lines) <= WIDTH
     assert lines[0].startswith("concurrent-infra-verify: FAILED: ")
     assert lines[1] == "2 namespace(s): team-a, team-b"
-    assert lines[2].startswith("passed per area: objects 19/19, rules 3/4, subjects 5/5")
+    assert lines[2].startswith("passed per area: objects 19/19, rules 4/5, subjects 5/5")
     # One entry per failure, cut to four lines.
     [entry] = failures(output)
     assert entry.startswith(f"FAIL  [rules] ClusterRole {SYSTEM_CLUSTER_ROLE} rules: expected exactly")

@@ -43,6 +43,23 @@ def test_an_aggregate_to_label_on_the_system_role_fails() -> None:
     assert row.actual == "rbac.authorization.k8s.io/aggregate-to-view=true"
 
 
+def test_a_cluster_role_that_aggregates_the_system_role_fails() -> None:
+    cluster = clean_cluster()
+    selector = {"matchLabels": {"app.kubernetes.io/managed-by": "concurrent-infra"}}
+    cluster.add(
+        "ClusterRole", "", "steal", {"aggregationRule": {"clusterRoleSelectors": [selector]}, "rules": []}
+    )
+    cluster.add(
+        "ClusterRole",
+        "",
+        "monitoring",
+        {"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"m": "1"}}]}},
+    )
+    [row] = failed(cluster)
+    assert row.check == "ClusterRole steal aggregates no package role"
+    assert row.actual == f"its aggregationRule selects ClusterRole {SYSTEM_CLUSTER_ROLE}"
+
+
 # ---- bindings of the system role ----
 
 

@@ -93,7 +93,7 @@ class ClusterApi(Protocol):
         """The object, or None if it does not exist."""
 
     def list_objects(self, kind: str, namespace: str | None) -> list[KubeObject]:
-        """Every object of ``kind`` (RoleBinding, ClusterRoleBinding, ServiceAccount) in
+        """Every object of ``kind`` (RoleBinding, ClusterRoleBinding, ServiceAccount, ClusterRole) in
         ``namespace``, or in every namespace when None."""
 
     def review(self, check: ExpectedAccess) -> AccessReview:

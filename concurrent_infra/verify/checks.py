@@ -6,7 +6,8 @@ Areas, in report order:
 - ``rules``: the system ClusterRole's and each user ClusterRole's rules, flattened to
   ``(api group, resource, verb)``, equal ``rbac.SYSTEM_RULES`` / ``rbac.USER_RULES`` exactly; an
   ``aggregationRule``, ``resourceNames`` or ``nonResourceURLs`` is an extra too; the system role
-  carries no ``aggregate-to-*`` label (:func:`aggregation_label_results`).
+  carries no ``aggregate-to-*`` label (:func:`aggregation_label_results`) and no ClusterRole
+  aggregates it (:func:`aggregation_scan`).
 - ``subjects``: each per-namespace RoleBinding has exactly its ServiceAccount; the system
   ClusterRoleBinding exactly Group ``k8s-role-for-parallels-lambda-group`` plus the configured
   users and groups, and never a ``system:`` subject or a ServiceAccount.
@@ -49,6 +50,7 @@ from ..kube.names import (
 )
 from ..kube.pod_security import LABEL_PREFIX, pod_security_labels
 from ..kube.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, WRITE_VERBS, PolicyRule, grants
+from ..kube.selectors import selector_matches
 from ..kube.subjects import RESERVED_PREFIX, names_service_accounts
 from .api import AccessReview, ClusterApi, ExpectedAccess, Identity, KubeObject
 from .expectations import ClusterExpectation, NamespaceExpectation
@@ -352,6 +354,40 @@ def aggregation_label_results(label: str, role: KubeObject | None) -> list[Check
             "no aggregate-to label",
             ", ".join(feeds) or "none",
             not feeds,
+        )
+    ]
+
+
+def aggregation_scan(
+    cluster_roles: Sequence[KubeObject], system_role: KubeObject | None
+) -> list[CheckResult]:
+    """No ClusterRole's ``aggregationRule`` selects the system role (by the labels it has in the
+    cluster; an empty selector selects every role): the aggregation controller would copy its rules
+    (every namespace's secrets and pods) into that role, for whoever holds it."""
+    if system_role is None:
+        return []
+    labels = (system_role.get("metadata") or {}).get("labels") or {}
+    results = []
+    for role in cluster_roles:
+        selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
+        if any(isinstance(s, Mapping) and selector_matches(s, labels) for s in selectors):
+            name = str((role.get("metadata") or {}).get("name", ""))
+            results.append(
+                CheckResult(
+                    "rules",
+                    f"ClusterRole {name} aggregates no package role",
+                    f"no selector that selects ClusterRole {SYSTEM_CLUSTER_ROLE}",
+                    f"its aggregationRule selects ClusterRole {SYSTEM_CLUSTER_ROLE}",
+                    False,
+                )
+            )
+    return results or [
+        CheckResult(
+            "rules",
+            f"no ClusterRole aggregates ClusterRole {SYSTEM_CLUSTER_ROLE} ({len(cluster_roles)} scanned)",
+            "none",
+            "none",
+            True,
         )
     ]
 
@@ -1138,6 +1174,7 @@ def run_checks(
         system_role = fetched[("ClusterRole", None, SYSTEM_CLUSTER_ROLE)]
         results += rules_results(f"ClusterRole {SYSTEM_CLUSTER_ROLE}", system_role, SYSTEM_RULES)
         results += aggregation_label_results(f"ClusterRole {SYSTEM_CLUSTER_ROLE}", system_role)
+        results += aggregation_scan(api.list_objects("ClusterRole", None), system_role)
     for namespace in expectation.namespaces:
         role = namespace_object_names(namespace.name).user_cluster_role
         results += rules_results(f"ClusterRole {role}", fetched[("ClusterRole", None, role)], USER_RULES)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.names import (
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
@@ -27,6 +28,7 @@ from concurrent_infra.kube.rbac import (
     PolicyRule,
     grants,
 )
+from concurrent_infra.kube.selectors import selector_matches
 from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
 
 from ..props import (
@@ -592,6 +594,34 @@ def system_role_grants_only_system_rules(obj: Obj, config: Mapping[str, Any]) ->
     ]
 
 
+def no_aggregation_of_package_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """No ClusterRole's ``aggregationRule`` selects the labels every package role carries
+    (``concurrent_infra.kube.labels.COMMON_LABELS``; an empty selector selects every role): the
+    aggregation controller would copy the system role's rules (every namespace's secrets and pods)
+    into it, for whoever it is bound to."""
+    if obj.type != CLUSTER_ROLE:
+        return []
+    selectors = mapping(obj.props.get("aggregationRule")).get("clusterRoleSelectors")
+    matching = [
+        index
+        for index, selector in enumerate(items(selectors))
+        if isinstance(selector, Mapping)
+        and not has_unknown(selector)
+        and selector_matches(selector, COMMON_LABELS)
+    ]
+    if not matching:
+        return []
+    which = ", ".join(map(str, matching))
+    return [
+        f"ClusterRole {obj.name}: clusterRoleSelectors[{which}] of its aggregationRule "
+        f"select{'s' if len(matching) == 1 else ''} the roles of this package (labelled "
+        f"{', '.join(f'{key}={value}' for key, value in COMMON_LABELS.items())}), so the aggregation "
+        f"controller copies into it the rules of ClusterRole {SYSTEM_CLUSTER_ROLE} (every namespace's "
+        "secrets and pods) for whoever holds it. Select only the ClusterRoles it should aggregate, by a "
+        'label of their own (e.g. rbac.example.com/aggregate-to-<this role>: "true").'
+    ]
+
+
 def no_wildcards_in_managed_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A Role or ClusterRole with this package's managed-by label lists no ``*`` wildcard."""
     if obj.type not in (CLUSTER_ROLE, ROLE) or not is_managed(obj.props):
@@ -682,6 +712,13 @@ RULES: tuple[ResourceRule, ...] = (
         "the system rules (no impersonate, escalate, bind, serviceaccounts/token or '*'), has no "
         "aggregationRule and no rbac.authorization.k8s.io/aggregate-to-* label.",
         system_role_grants_only_system_rules,
+    ),
+    ResourceRule(
+        "no-aggregation-of-package-roles",
+        "No ClusterRole's aggregationRule selects the package's roles (their labels "
+        f"{', '.join(f'{key}={value}' for key, value in COMMON_LABELS.items())}, or an empty selector), "
+        f"which would copy the rules of ClusterRole {SYSTEM_CLUSTER_ROLE} into it.",
+        no_aggregation_of_package_roles,
     ),
     ResourceRule(
         "no-wildcards-in-managed-roles",
