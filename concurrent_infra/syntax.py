@@ -24,6 +24,7 @@ PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 ESCALATING_ROLES = frozenset(
     {
         "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountOpenIdTokenCreator",
         "roles/iam.serviceAccountUser",
         "roles/iam.serviceAccountKeyAdmin",
         "roles/iam.workloadIdentityUser",
@@ -31,10 +32,31 @@ ESCALATING_ROLES = frozenset(
         "roles/deploymentmanager.editor",
     }
 )
-"""Roles that are not called admin but let their holder act as other identities (mint tokens or
-keys of any service account of the project, run as it), or reach the Kubernetes API of every
-cluster in the project, across tenants. Granted to a namespace's user code or to an automation
-identity on the whole project, they undo the namespace boundary."""
+"""Roles that are not called admin but let their holder act as other identities (mint access or
+OpenID Connect tokens or keys of any service account of the project, attach it to a resource and
+run as it: the service account roles of https://cloud.google.com/iam/docs/service-account-permissions),
+or reach the Kubernetes API of every cluster in the project, across tenants. Granted to a
+namespace's user code or to an automation identity on the whole project, they undo the namespace
+boundary."""
+
+OS_ADMIN_ROLES = frozenset(
+    {
+        "roles/compute.osAdminLogin",
+        "roles/compute.osLogin",
+        "roles/osconfig.patchJobExecutor",
+        "roles/osconfig.osPolicyAssignmentEditor",
+        "roles/osconfig.guestPolicyEditor",
+    }
+)
+"""Roles that run code on the project's VMs, GKE nodes included: OS Login over SSH, as root
+(``osAdminLogin``) or as a user (``osLogin``: any process on a VM gets its Google service account's
+token from the metadata server; https://cloud.google.com/compute/docs/oslogin/set-up-oslogin), and
+VM Manager's patch jobs and OS policies, whose steps run as root
+(https://cloud.google.com/iam/docs/roles-permissions/osconfig). On a node, that is every pod's
+secrets and the kubelet's credentials."""
+
+_ESCALATING_LOWERED = frozenset(role.lower() for role in ESCALATING_ROLES)
+_OS_ADMIN_LOWERED = frozenset(role.lower() for role in OS_ADMIN_ROLES)
 
 
 def google_service_account_email_problem(email: str) -> str | None:
@@ -69,6 +91,72 @@ def covers_every_address(cidrs: "list[str]") -> bool:
     return sum(network.num_addresses for network in ipaddress.collapse_addresses(networks)) >= 2**32
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+NON_PUBLIC_NETWORKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/3",
+    )
+)
+"""IPv4 blocks no one on the internet connects from: private, shared (carrier-grade NAT), loopback,
+link-local, documentation, benchmarking, multicast and reserved (the IANA IPv4 Special-Purpose
+Address Registry, https://www.iana.org/assignments/iana-ipv4-special-registry/). IPv6 addresses are
+public only in global unicast, 2000::/3."""
+_IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+
+
+def collapsed(networks: "list[IPNetwork]", version: int) -> "list[IPNetwork]":
+    """The IPv``version`` networks of ``networks``, overlapping and adjacent ones merged."""
+    if version == 4:
+        return list(ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv4Network)))
+    return list(ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv6Network)))
+
+
+def public_address_share(networks: "list[IPNetwork]", version: int) -> float:
+    """The share of the internet's IPv``version`` addresses that ``networks`` (of that version)
+    cover together: overlaps merged, :data:`NON_PUBLIC_NETWORKS` left out (an office's
+    ``10.0.0.0/8`` opens nothing to the internet)."""
+    merged = collapsed(networks, version)
+    if version == 6:
+        public_space: list[IPNetwork] = [_IPV6_GLOBAL_UNICAST]
+        non_public: list[IPNetwork] = []
+    else:
+        public_space = [ipaddress.IPv4Network("0.0.0.0/0")]
+        non_public = list(NON_PUBLIC_NETWORKS)
+    total = sum(block.num_addresses for block in public_space) - sum(b.num_addresses for b in non_public)
+    covered = 0
+    for network in merged:
+        for space in public_space:
+            covered += _overlap(network, space)
+        for block in non_public:
+            covered -= _overlap(network, block)
+    return covered / total
+
+
+def _overlap(left: IPNetwork, right: IPNetwork) -> int:
+    """How many addresses two networks share (one contains the other, or none)."""
+    if left.version != right.version:
+        return 0
+    if left.subnet_of(right):  # type: ignore[arg-type]
+        return left.num_addresses
+    if right.subnet_of(left):  # type: ignore[arg-type]
+        return right.num_addresses
+    return 0
+
+
 def gcp_role_problem(role: str) -> str | None:
     """Why ``role`` is not a Google Cloud IAM role name, or None if it is."""
     if _GCP_ROLE.fullmatch(role):
@@ -81,13 +169,18 @@ def broad_role_problem(role: str) -> str | None:
 
     Refused: the basic roles (owner, editor, viewer), administrator roles (any part ``admin`` or
     ``*Admin``, versioned ones such as ``roles/compute.instanceAdmin.v1`` included), which let
-    their holder change the project's security itself, and :data:`ESCALATING_ROLES`.
+    their holder change the project's security itself, :data:`ESCALATING_ROLES` and
+    :data:`OS_ADMIN_ROLES` (compared case-insensitively).
     """
     lowered = role.lower()
     if lowered in PRIMITIVE_ROLES or lowered.rsplit("/", 1)[-1] in ("owner", "editor", "viewer"):
         return f"{role} is a basic role with thousands of permissions across every service"
-    if role in ESCALATING_ROLES:
+    if lowered in _ESCALATING_LOWERED:
         return f"{role} lets its holder act as other identities, or reach every cluster of the project"
+    if lowered in _OS_ADMIN_LOWERED:
+        return (
+            f"{role} runs code on the project's VMs (GKE nodes included), as root or as their service account"
+        )
     parts = role.rsplit("/", 1)[-1].split(".")
     if any(part.lower() == "admin" or part.endswith("Admin") for part in parts):
         return f"{role} is an administrator role"

@@ -164,7 +164,7 @@ BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
     "system role bound to User system:anonymous": (
         p.CLUSTER_ROLE_BINDING,
         extra_binding("ClusterRole", "k8s-role-for-parallels-lambda", [user("system:anonymous")], None),
-        {"no-cluster-wide-system-subjects"},
+        {"no-cluster-wide-system-subjects", "system-role-bound-only-by-the-package"},
     ),
     "ClusterRoleBinding to User system:serviceaccount:team-a:...": (
         p.CLUSTER_ROLE_BINDING,
@@ -205,7 +205,7 @@ BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
             [sa(TEAM_A.system_service_account, "team-a")],
             "team-c",
         ),
-        {"package-service-accounts-in-own-namespace"},
+        {"package-service-accounts-in-own-namespace", "system-role-bound-only-by-the-package"},
     ),
     "the same bypasses inside a RoleBindingList": (
         p.ROLE_BINDING + "List",
@@ -335,7 +335,8 @@ REVIEW_BYPASSES: dict[str, tuple[str, dict[str, Any], set[str]]] = {
             "role": "roles/iam.workloadIdentityUser",
             "member": f"serviceAccount:p.svc.id.goog[team-a/{TEAM_A.system_service_account}]",
         },
-        {"gcp-no-primitive-or-admin-roles"},
+        # issue 17: the grant-to-Kubernetes rule also sees that it is not the user service account
+        {"gcp-no-primitive-or-admin-roles", "workload-identity-grants-to-managed-namespaces"},
     ),
     "8: authorized networks 0.0.0.0/1 and 128.0.0.0/1": (
         p.GKE_CLUSTER,
@@ -392,6 +393,7 @@ def test_policies_have_names_descriptions_and_mandatory_enforcement() -> None:
         "gke-node-pools-tainted": {"untaintedNodePools"},
         "gcp-no-primitive-or-admin-roles": {"allowedProjectRoles"},
         "dind-only-where-allowed": {"dindNamespaces"},
+        "workload-identity-grants-to-managed-namespaces": {"workloadIdentityPools"},
     }
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from concurrent_infra.gke.workload_identity import impersonation_member
+from concurrent_infra.gke.workload_identity import impersonation_member, principal_member
+from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import namespace_object_names
 from policy.concurrent_infra_policy import props as p
+from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import gke
 
 NO_CONFIG: dict[str, Any] = {}
@@ -145,8 +148,41 @@ def test_authorized_networks_that_together_cover_everyone_are_a_violation(cidrs:
     assert ", ".join(cidrs) in message and "together cover every address on the internet" in message
 
 
+def everything_but(hole: str) -> list[str]:
+    """IPv4 blocks that cover every address except ``hole`` (e.g. 32 blocks for a /32 hole)."""
+    whole = ipaddress.IPv4Network("0.0.0.0/0")
+    return [str(network) for network in whole.address_exclude(ipaddress.IPv4Network(hole))]
+
+
 @pytest.mark.parametrize(
-    "cidrs", [["0.0.0.0/1", "128.0.0.0/2"], ["0.0.0.0/1", "::/1", "8000::/2"], ["0.0.0.0/1", p.UNKNOWN]]
+    ("cidrs", "share"),
+    [
+        (everything_but("203.0.113.0/24"), "100.00%"),
+        (everything_but("8.0.0.0/5"), "96.83%"),
+        (["0.0.0.0/1", "128.0.0.0/2"], "85.50%"),
+        (["1.0.0.0/8"], "0.45%"),
+        (["2000::/4"], "50.00%"),
+    ],
+)
+def test_authorized_networks_that_open_all_but_a_small_block_are_a_violation(
+    cidrs: list[str], share: str
+) -> None:
+    # Issue 17: every address but one small block is as open as 0.0.0.0/0.
+    networks = {"cidrBlocks": [{"cidrBlock": cidr} for cidr in cidrs]}
+    props = hardened_cluster(masterAuthorizedNetworksConfig=networks)
+    [message] = check("gke-authorized-networks-not-public", CLUSTER, props)
+    assert f"together cover {share} of the internet's public IPv" in message
+    assert "at most 1/256, about a /8" in message
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["203.0.113.0/24", "198.51.100.7/32", "35.1.2.0/24"],
+        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "35.0.0.0/16"],  # private ranges open nothing
+        ["2001:db8::/32"],
+        ["35.0.0.0/9", p.UNKNOWN],
+    ],
 )
 def test_authorized_networks_that_leave_addresses_out_comply(cidrs: list[str]) -> None:
     networks = {"cidrBlocks": [{"cidrBlock": cidr} for cidr in cidrs]}
@@ -293,6 +329,34 @@ def test_roles_in_an_iam_policy_document_are_checked() -> None:
 
 
 @pytest.mark.parametrize(
+    "policy_data",
+    [
+        {"Bindings": [{"role": "roles/owner", "members": ["user:b@example.com"]}]},
+        {"bindings": [{"ROLE": "roles/owner", "Members": ["user:b@example.com"]}]},
+        {"bindings": [{"role": "roles/owner", "member\u017f": ["user:b@example.com"]}]},
+    ],
+)
+def test_iam_policy_keys_are_read_as_the_provider_reads_them(policy_data: dict[str, Any]) -> None:
+    # Issue 17: the provider's Go encoding/json matches keys case-insensitively, so an owner
+    # binding under "Bindings" or "ROLE" reached GCP while the pack read only "bindings".
+    props = {"project": "my-project", "policyData": json.dumps(policy_data)}
+    [message] = check("gcp-no-primitive-or-admin-roles", p.PROJECT_IAM_POLICY, props)
+    assert "grants roles/owner on project my-project to user:b@example.com" in message
+
+
+def test_every_spelling_of_a_repeated_iam_policy_key_is_judged() -> None:
+    narrow = '{"role": "roles/logging.viewer", "members": ["user:a@example.com"]}'
+    owner = '{"role": "roles/owner", "members": ["user:b@example.com"]}'
+    for data in (
+        f'{{"bindings": [{narrow}], "BINDINGS": [{owner}]}}',
+        f'{{"BINDINGS": [{owner}], "bindings": [{narrow}]}}',
+    ):
+        props = {"project": "my-project", "policyData": data}
+        [message] = check("gcp-no-primitive-or-admin-roles", p.PROJECT_IAM_POLICY, props)
+        assert "roles/owner" in message
+
+
+@pytest.mark.parametrize(
     "role",
     [
         "roles/container.defaultNodeServiceAccount",
@@ -309,6 +373,13 @@ def test_narrow_roles_comply(role: str) -> None:
     "role",
     [
         "roles/compute.instanceAdmin.v1",
+        "roles/iam.serviceAccountOpenIdTokenCreator",  # issue 17: mints OpenID Connect tokens
+        "roles/compute.osAdminLogin",  # issue 17: root on every VM, GKE nodes included
+        "roles/compute.osLogin",
+        "roles/osconfig.patchJobExecutor",
+        "roles/osconfig.osPolicyAssignmentEditor",
+        "roles/osconfig.guestPolicyEditor",
+        "roles/IAM.serviceAccountTokenCreator",
         "roles/iam.serviceAccountTokenCreator",
         "roles/iam.serviceAccountUser",
         "roles/iam.serviceAccountKeyAdmin",
@@ -466,3 +537,121 @@ def test_unknown_values_are_not_violations() -> None:
     assert every_violation(p.SERVICE_ACCOUNT_IAM_BINDING, unknown_members) == []
     unknown_members["members"] = p.UNKNOWN
     assert every_violation(p.SERVICE_ACCOUNT_IAM_BINDING, unknown_members) == []
+
+
+# ---- workload-identity-grants-to-managed-namespaces (stack) ----------------------------------------
+
+
+def wi_stack(*resources: tuple[str, dict[str, Any]]) -> list[StackResource]:
+    """Namespace team-b (managed), as ConcurrentNamespace registers it, and ``resources``."""
+    team_b = {"metadata": {"name": "team-b", "labels": with_common_labels()}}
+    return [
+        StackResource(t, props, f"urn:{i}")
+        for i, (t, props) in enumerate([(p.NAMESPACE, team_b), *resources])
+    ]
+
+
+def wi(resources: list[StackResource], config: Mapping[str, Any] = NO_CONFIG) -> list[tuple[str, str]]:
+    return gke.workload_identity_grants_to_managed_namespaces(resources, config)
+
+
+def test_the_workload_identity_grant_for_this_project_and_a_managed_namespace_complies() -> None:
+    assert wi(wi_stack((p.SERVICE_ACCOUNT_IAM_MEMBER, account_grant(IMPERSONATION)))) == []
+    by_email = {
+        **account_grant(IMPERSONATION),
+        "serviceAccountId": "team-b@my-project.iam.gserviceaccount.com",
+    }
+    assert wi(wi_stack((p.SERVICE_ACCOUNT_IAM_MEMBER, by_email))) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        (
+            impersonation_member("attacker-proj", "team-b", TEAM_B.user_service_account),
+            "its pool attacker-proj.svc.id.goog is not one the stack trusts (my-project.svc.id.goog)",
+        ),
+        (
+            impersonation_member(
+                "my-project", "team-z", namespace_object_names("team-z").user_service_account
+            ),
+            "namespace team-z is not a namespace this stack manages",
+        ),
+    ],
+)
+def test_a_workload_identity_grant_to_another_pool_or_namespace_is_a_violation(
+    member: str, expected: str
+) -> None:
+    # Issue 17: the exception checked only the member's shape.
+    for resource_type in (p.SERVICE_ACCOUNT_IAM_MEMBER, p.SERVICE_ACCOUNT_IAM_BINDING):
+        [(urn, message)] = wi(wi_stack((resource_type, account_grant(member))))
+        assert urn == "urn:1" and expected in message and "workloadIdentity key" in message
+    policy = {"bindings": [{"role": "roles/iam.workloadIdentityUser", "members": [member]}]}
+    props = {"serviceAccountId": ACCOUNT, "policyData": json.dumps(policy)}
+    [(_, message)] = wi(wi_stack((p.SERVICE_ACCOUNT_IAM_POLICY, props)))
+    assert expected in message
+
+
+def test_pools_of_the_stacks_clusters_and_of_the_config_are_trusted() -> None:
+    member = impersonation_member("cluster-proj", "team-b", TEAM_B.user_service_account)
+    grant = (p.SERVICE_ACCOUNT_IAM_MEMBER, account_grant(member))
+    assert len(wi(wi_stack(grant))) == 1
+    cluster = hardened_cluster(workloadIdentityConfig={"workloadPool": "cluster-proj.svc.id.goog"})
+    assert wi(wi_stack((CLUSTER, cluster), grant)) == []
+    assert wi(wi_stack(grant), {"workloadIdentityPools": ["cluster-proj.svc.id.goog"]}) == []
+
+
+def test_other_grants_and_unknown_members_are_not_judged_by_the_workload_identity_rule() -> None:
+    other = account_grant("user:alice@example.com")
+    unknown = account_grant(IMPERSONATION)
+    unknown["member"] = unknown["members"] = p.UNKNOWN
+    assert wi(wi_stack((p.SERVICE_ACCOUNT_IAM_MEMBER, other), (p.SERVICE_ACCOUNT_IAM_BINDING, unknown))) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        (
+            "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+            f"attacker-proj.svc.id.goog/subject/ns/team-b/sa/{TEAM_B.user_service_account}",
+            "its pool attacker-proj.svc.id.goog is not one the stack trusts",
+        ),
+        (
+            "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+            "my-project.svc.id.goog/subject/ns/team-b/sa/default",
+            "service account default is not the package's user service account",
+        ),
+        (
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+            "my-project.svc.id.goog/namespace/team-b",
+            "every service account of the namespace is not the package's user service account",
+        ),
+        (
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/my-project.svc.id.goog/*",
+            "it names every namespace's service accounts",
+        ),
+    ],
+)
+def test_direct_access_grants_to_other_kubernetes_identities_are_violations(
+    member: str, expected: str
+) -> None:
+    # The roles form of workloadIdentity grants roles on the project to the user service account's
+    # principal; the same rule holds for it.
+    grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member}
+    [(_, message)] = wi(wi_stack((p.PROJECT_IAM_MEMBER, grant)))
+    assert expected in message
+
+
+def test_a_differently_cased_member_prefix_is_still_judged() -> None:
+    member = impersonation_member("attacker-proj", "team-b", TEAM_B.user_service_account)
+    grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member.upper()}
+    [(_, message)] = wi(wi_stack((p.PROJECT_IAM_MEMBER, grant)))
+    assert "is not one the stack trusts" in message
+
+
+def test_the_direct_access_grant_of_the_package_complies() -> None:
+    member = principal_member("my-project", "1", "team-b", TEAM_B.user_service_account)
+    grant = {"project": "my-project", "role": "roles/storage.objectViewer", "member": member}
+    assert wi(wi_stack((p.PROJECT_IAM_MEMBER, grant))) == []
+    github = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/github/*"
+    assert wi(wi_stack((p.PROJECT_IAM_MEMBER, {**grant, "member": github}))) == []

@@ -299,3 +299,60 @@ def test_privileged_containers_elsewhere_and_plain_workloads_are_not_judged() ->
     assert dind(resources) == []
     # An object that carries the managed-by label is judged wherever it is.
     assert len(dind(stack((p.DEPLOYMENT, deployment("agent", "monitoring", True, managed=True))))) == 1
+
+
+def pod_with(spec: dict[str, Any], namespace_name: str = "team-b") -> dict[str, Any]:
+    container = {"name": "c", "image": "busybox", **spec.pop("container", {})}
+    return {
+        "metadata": {"name": "x", "namespace": namespace_name},
+        "spec": {"containers": [container], **spec},
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"hostPID": True}, "uses hostPID"),
+        ({"hostNetwork": True}, "uses hostNetwork"),
+        ({"hostIPC": True}, "uses hostIPC"),
+        ({"volumes": [{"name": "root", "hostPath": {"path": "/"}}]}, "the hostPath volume root (/)"),
+        ({"volumes": [{"name": "kubelet", "hostPath": p.UNKNOWN}]}, "the hostPath volume kubelet (?)"),
+        (
+            {"container": {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE", "SYS_ADMIN"]}}}},
+            "container c adding SYS_ADMIN",
+        ),
+        ({"container": {"securityContext": {"capabilities": {"add": ["ALL"]}}}}, "container c adding ALL"),
+    ],
+)
+def test_host_namespaces_paths_and_capabilities_in_a_managed_namespace_are_violations(
+    spec: dict[str, Any], expected: str
+) -> None:
+    # Issue 17: without privileged: true, these reached the node in a managed namespace.
+    for resource_type, props in (
+        (p.POD, pod_with(dict(spec))),
+        (
+            p.DEPLOYMENT,
+            {
+                "metadata": {"name": "x", "namespace": "team-b"},
+                "spec": {"template": {"spec": pod_with(dict(spec))["spec"]}},
+            },
+        ),
+    ):
+        resources = stack((p.NAMESPACE, namespace("team-b")), (resource_type, props))
+        [(_, message)] = dind(resources)
+        assert expected in message and "namespace team-b" in message and "dindNamespaces" in message
+        assert dind(resources, {"dindNamespaces": ["team-b"]}) == []
+
+
+def test_host_access_outside_managed_namespaces_and_baseline_capabilities_are_not_judged() -> None:
+    resources = stack(
+        (p.NAMESPACE, namespace("team-b")),
+        (p.POD, pod_with({"hostNetwork": True}, "monitoring")),
+        (
+            p.POD,
+            pod_with({"container": {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"]}}}}),
+        ),
+        (p.POD, pod_with({"hostPID": False, "volumes": [{"name": "v", "emptyDir": {}}]})),
+        (p.POD, pod_with({"hostPID": p.UNKNOWN})),
+    )
+    assert dind(resources) == []

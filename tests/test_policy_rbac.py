@@ -291,8 +291,18 @@ def test_user_service_account_bound_to_another_role_is_a_violation(role_kind: st
 def test_user_service_account_bound_to_its_user_role_complies() -> None:
     _, props = package_bindings()[2]
     assert check("user-bindings-read-only", RB, props) == []
-    props = binding("again", "Role", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b")
+    props = binding(
+        "again", "ClusterRole", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b"
+    )
     assert check("user-bindings-read-only", RB, props) == []
+
+
+def test_user_service_account_bound_to_a_role_of_the_user_roles_name_is_a_violation() -> None:
+    # Issue 17: the Role team-b/k8s-role-for-users-team-b is not the user ClusterRole; it may be
+    # created outside the stack with any rules, where user-roles-read-only never sees it.
+    props = binding("again", "Role", NAMES.user_cluster_role, [sa(NAMES.user_service_account)], "team-b")
+    [message] = check("user-bindings-read-only", RB, props)
+    assert f"to Role {NAMES.user_cluster_role} (a Role of the user role's name" in message
 
 
 def test_system_service_account_is_not_a_user_service_account() -> None:
@@ -435,6 +445,192 @@ def test_patch_of_user_role_without_rules_is_not_judged_on_rules() -> None:
     patch = {"metadata": {"name": NAMES.user_cluster_role, "annotations": {"a": "b"}}}
     assert check("user-roles-read-only", CR + "Patch", patch) == []
     assert len(check("user-roles-read-only", CR, patch)) == 1  # a full object with no rules lacks them
+
+
+# ---- system-role-bound-only-by-the-package ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "name", "namespace", "subject"),
+    [
+        (RB, "lambda-too", "team-b", user("mallory@example.com")),
+        (CRB, "lambda-too", None, group("contractors")),
+        (RB, NAMES.system_role_binding, "team-b", user("mallory@example.com")),
+        (RB, NAMES.system_role_binding, "team-b", sa(OTHER.system_service_account, "team-c")),
+        (RB, SYSTEM_CLUSTER_ROLE_BINDING, "team-b", sa("ci", "team-b")),
+    ],
+)
+def test_the_system_role_bound_to_an_outsider_is_a_violation(
+    resource_type: str, name: str, namespace: str | None, subject: dict[str, str]
+) -> None:
+    # Issue 17: a binding of the system role beside the package's gives its rights to anyone.
+    props = binding(name, "ClusterRole", SYSTEM_CLUSTER_ROLE, [subject], namespace)
+    [message] = check("system-role-bound-only-by-the-package", resource_type, props)
+    assert f"grants ClusterRole {SYSTEM_CLUSTER_ROLE}" in message and subject["name"] in message
+
+
+def test_a_patch_that_adds_a_subject_to_a_system_role_binding_is_a_violation() -> None:
+    patch = {
+        "metadata": {"name": NAMES.system_role_binding, "namespace": "team-b"},
+        "subjects": [sa(NAMES.system_service_account), user("mallory@example.com")],
+    }
+    [message] = check("system-role-bound-only-by-the-package", RB + "Patch", patch)
+    assert (
+        "User mallory@example.com" in message
+        and f"only ServiceAccount team-b/{NAMES.system_service_account}" in message
+    )
+    labels_only = {
+        "metadata": {"name": NAMES.system_role_binding, "namespace": "team-b", "labels": {"a": "b"}}
+    }
+    assert check("system-role-bound-only-by-the-package", RB + "Patch", labels_only) == []
+
+
+def test_the_package_bindings_of_the_system_role_comply() -> None:
+    for resource_type, props in package_bindings():
+        assert check("system-role-bound-only-by-the-package", resource_type, props) == []
+    extra_users = binding(
+        SYSTEM_CLUSTER_ROLE_BINDING,
+        "ClusterRole",
+        SYSTEM_CLUSTER_ROLE,
+        [group(SYSTEM_GROUP), user("ops@example.com")],
+        "team-b",
+    )
+    assert check("system-role-bound-only-by-the-package", RB, extra_users) == []
+    other_role = binding("lambda-too", "ClusterRole", "view", [user("mallory@example.com")], "team-b")
+    assert check("system-role-bound-only-by-the-package", RB, other_role) == []
+    unknown = binding("lambda-too", "ClusterRole", SYSTEM_CLUSTER_ROLE, [user("m")], "team-b")
+    unknown["metadata"]["namespace"] = p.UNKNOWN
+    assert check("system-role-bound-only-by-the-package", RB, unknown) == []
+
+
+# ---- system-role-grants-only-system-rules ----------------------------------------------------------
+
+
+def test_the_system_role_from_system_rules_complies() -> None:
+    for resource_type in (CR, CR + "Patch"):
+        props = role(SYSTEM_CLUSTER_ROLE, camel_rules(SYSTEM_RULES))
+        assert check("system-role-grants-only-system-rules", resource_type, props) == []
+    narrower = role(SYSTEM_CLUSTER_ROLE, [{**rule([""], ["secrets"], ["get"]), "resourceNames": ["x"]}])
+    assert check("system-role-grants-only-system-rules", CR, narrower) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (rule([""], ["users", "groups"], ["impersonate"]), "impersonate users (acts as any user)"),
+        (rule([""], ["serviceaccounts"], ["impersonate"]), "impersonate serviceaccounts"),
+        (
+            rule([RBAC_API_GROUP], ["clusterroles"], ["escalate"]),
+            "escalate rbac.authorization.k8s.io/clusterroles",
+        ),
+        (rule([RBAC_API_GROUP], ["clusterroles"], ["bind"]), "bind rbac.authorization.k8s.io/clusterroles"),
+        (rule([""], ["serviceaccounts/token"], ["create"]), "create serviceaccounts/token (mints tokens"),
+        (rule(["*"], ["*"], ["*"]), "* */* (its '*' covers impersonate, escalate, bind"),
+        (rule([""], ["pods"], ["*"]), "it also grants * pods"),
+        ({**rule([""], ["users"], ["impersonate"]), "resourceNames": ["admin"]}, "impersonate users"),
+        ({"nonResourceURLs": ["*"], "verbs": ["get"]}, "the non-resource URLs *"),
+        (rule([""], ["services"], ["get"]), "it also grants get services"),
+    ],
+)
+def test_a_patch_or_redefinition_of_the_system_role_that_adds_grants_is_a_violation(
+    extra: dict[str, Any], expected: str
+) -> None:
+    # Issue 17: a ClusterRolePatch (or another ClusterRole of the same name, or a list item) of
+    # k8s-role-for-parallels-lambda gave its subjects impersonate, escalate, bind or '*'.
+    props = role(SYSTEM_CLUSTER_ROLE, [*camel_rules(SYSTEM_RULES), extra], managed=False)
+    for resource_type in (CR, CR + "Patch"):
+        [message] = check("system-role-grants-only-system-rules", resource_type, props)
+        assert expected in message and SYSTEM_GROUP in message and "SYSTEM_RULES" in message
+    listed = {
+        "metadata": {"name": "roles"},
+        "items": [{"apiVersion": f"{RBAC_API_GROUP}/v1", "kind": "ClusterRolePatch", **props}],
+    }
+    [message] = check("system-role-grants-only-system-rules", CR + "List", listed)
+    assert message.startswith("item 0 of ClusterRoleList roles: A patch of ClusterRole")
+
+
+def test_an_aggregation_rule_on_the_system_role_is_a_violation() -> None:
+    # Issue 17: an aggregationRule makes the controller copy in the rules of matching ClusterRoles
+    # (e.g. ones labelled to feed it that grant impersonate).
+    selectors = {"clusterRoleSelectors": [{"matchLabels": {"feeds-lambda": "true"}}]}
+    patch = {"metadata": {"name": SYSTEM_CLUSTER_ROLE}, "aggregationRule": selectors}
+    [message] = check("system-role-grants-only-system-rules", CR + "Patch", patch)
+    assert "aggregationRule" in message and "every ClusterRole whose labels match" in message
+
+
+def test_an_aggregate_to_label_on_the_system_role_is_a_violation() -> None:
+    # Issue 17: the label copies the system role's rules into admin, edit or view.
+    patch = {
+        "metadata": {
+            "name": SYSTEM_CLUSTER_ROLE,
+            "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+        }
+    }
+    [message] = check("system-role-grants-only-system-rules", CR + "Patch", patch)
+    assert "its label rbac.authorization.k8s.io/aggregate-to-view=true" in message
+
+
+def test_other_roles_and_unknown_rules_are_not_judged_as_the_system_role() -> None:
+    wild = [rule(["*"], ["*"], ["*"])]
+    assert check("system-role-grants-only-system-rules", CR, role("cluster-admin-copy", wild)) == []
+    assert check("system-role-grants-only-system-rules", CRB, role(SYSTEM_CLUSTER_ROLE, wild)) == []
+    assert check("system-role-grants-only-system-rules", R, role(SYSTEM_CLUSTER_ROLE, wild)) == []
+    unknown = role(
+        SYSTEM_CLUSTER_ROLE, [{"apiGroups": [""], "resources": [p.UNKNOWN], "verbs": ["impersonate"]}]
+    )
+    assert check("system-role-grants-only-system-rules", CR, unknown) == []
+    labels_only = {"metadata": {"name": SYSTEM_CLUSTER_ROLE, "labels": {"a": "b"}}}
+    assert check("system-role-grants-only-system-rules", CR + "Patch", labels_only) == []
+
+
+# ---- no-aggregation-of-package-roles --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {},
+        {"matchLabels": {"app.kubernetes.io/managed-by": "concurrent-infra"}},
+        {"matchExpressions": [{"key": "app.kubernetes.io/part-of", "operator": "Exists"}]},
+        {"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["x"]}]},
+        {
+            "matchExpressions": [
+                {"key": "app.kubernetes.io/managed-by", "operator": "In", "values": ["concurrent-infra"]}
+            ]
+        },
+    ],
+)
+def test_an_aggregation_rule_that_selects_the_package_roles_is_a_violation(selector: dict[str, Any]) -> None:
+    # Issue 17: aggregation copies the system role's rules into a role the stack binds to anyone.
+    props = {
+        "metadata": {"name": "steal"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "y"}}, selector]},
+    }
+    for resource_type in (CR, CR + "Patch"):
+        [message] = check("no-aggregation-of-package-roles", resource_type, props)
+        assert (
+            "ClusterRole steal: clusterRoleSelectors[1] of its aggregationRule selects the roles" in message
+        )
+        assert SYSTEM_CLUSTER_ROLE in message
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {"matchLabels": {"rbac.example.com/aggregate-to-monitoring": "true"}},
+        {"matchExpressions": [{"key": "app.kubernetes.io/managed-by", "operator": "DoesNotExist"}]},
+        {
+            "matchExpressions": [
+                {"key": "app.kubernetes.io/managed-by", "operator": "NotIn", "values": ["concurrent-infra"]}
+            ]
+        },
+        {"matchLabels": {"app.kubernetes.io/managed-by": p.UNKNOWN}},
+        {"matchExpressions": [{"key": "a", "operator": "Gt", "values": ["1"]}]},
+    ],
+)
+def test_aggregation_rules_that_leave_the_package_roles_out_comply(selector: dict[str, Any]) -> None:
+    props = {"metadata": {"name": "monitoring"}, "aggregationRule": {"clusterRoleSelectors": [selector]}}
+    assert check("no-aggregation-of-package-roles", CR, props) == []
 
 
 # ---- no-wildcards-in-managed-roles ---------------------------------------------------------------

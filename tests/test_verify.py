@@ -435,8 +435,11 @@ def test_configured_system_role_users_and_groups_are_allowed(capsys: pytest.Capt
     # Without the flags, the same binding has unexpected subjects.
     status, output = run_verify(cluster, capsys)
     assert status == verify.EXIT_MISMATCH
-    [binding, guard] = failures(output)
+    [binding, outsiders, guard] = failures(output)
     assert "User ops@example.com" in binding and "Group platform" in binding
+    # ... they are outsiders bound to the system role (issue 17) ...
+    assert f"binds the system role {SYSTEM_CLUSTER_ROLE} only to the package's subjects" in outsiders
+    assert "also Group platform, User ops@example.com" in outsiders
     # ... and the guard holds back subjects it was not told about.
     assert f"[guard] ValidatingAdmissionPolicy {NAMESPACE_GUARD_POLICY} spec" in guard
     assert "matchConditions[0].expression=" in guard
@@ -452,9 +455,17 @@ def test_extra_subject_in_a_namespace_binding_fails() -> None:
     cluster = clean_cluster()
     binding = cluster.objects[("RoleBinding", "team-a", A.system_role_binding)]
     binding["subjects"].append(sa_subject("default", "team-a"))
-    [row] = failed(cluster)
+    rows = failed(cluster)
+    [row] = [r for r in rows if r.area == "subjects"]
     assert row.check == f"RoleBinding team-a/{A.system_role_binding} subjects"
     assert "ServiceAccount team-a/default" in row.actual
+    # Issue 17: an outsider bound to the system role, and a default service account that holds a
+    # powerful role, each fail on their own.
+    [outsider] = [r for r in rows if r.area == "bindings"]
+    assert outsider.actual == "also ServiceAccount team-a/default"
+    denied = {r.check for r in rows if r.area == "access"}
+    assert {"default can get secrets in team-a", "default can create pods in team-a"} <= denied
+    assert len(rows) == 2 + len(denied)
 
 
 def test_wrong_role_ref_fails() -> None:
@@ -797,7 +808,7 @@ def test_text_report_fits_100_columns(capsys: pytest.CaptureFixture[str]) -> Non
     assert max(len(line) for line in lines) <= WIDTH
     assert lines[0].startswith("concurrent-infra-verify: FAILED: ")
     assert lines[1] == "2 namespace(s): team-a, team-b"
-    assert lines[2].startswith("passed per area: objects 19/19, rules 2/3, subjects 5/5")
+    assert lines[2].startswith("passed per area: objects 19/19, rules 4/5, subjects 5/5")
     # One entry per failure, cut to four lines.
     [entry] = failures(output)
     assert entry.startswith(f"FAIL  [rules] ClusterRole {SYSTEM_CLUSTER_ROLE} rules: expected exactly")

@@ -216,8 +216,9 @@ class FakeCluster:
         def has(field: str, value: str) -> bool:
             return value in rule.get(field, []) or "*" in rule.get(field, [])
 
+        names = rule.get("resourceNames")
         return (
-            not rule.get("resourceNames")
+            (not names or check.name in names)
             and has("verbs", check.verb)
             and has("apiGroups", check.group)
             and has("resources", check.resource)

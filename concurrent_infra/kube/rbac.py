@@ -24,6 +24,29 @@ KUBERNETES_VERBS: frozenset[str] = frozenset(
 )
 """The verbs the API server authorizes for resources (``post`` is not one of them)."""
 
+ESCALATING_GRANTS: dict[tuple[str, str, str], str] = {
+    ("", "users", "impersonate"): "acts as any user",
+    ("", "groups", "impersonate"): "acts as a member of any group (system:masters included)",
+    ("", "serviceaccounts", "impersonate"): "acts as any service account",
+    ("authentication.k8s.io", "uids", "impersonate"): "acts as any user's UID",
+    ("authentication.k8s.io", "userextras", "impersonate"): "acts with any user's extra attributes",
+    (RBAC_API_GROUP, "roles", "escalate"): "writes roles with more than it holds",
+    (RBAC_API_GROUP, "clusterroles", "escalate"): "writes cluster roles with more than it holds",
+    (RBAC_API_GROUP, "roles", "bind"): "binds roles it does not hold",
+    (RBAC_API_GROUP, "clusterroles", "bind"): "binds cluster roles it does not hold (cluster-admin)",
+    ("", "serviceaccounts/token", "create"): "mints tokens of service accounts",
+    ("certificates.k8s.io", "certificatesigningrequests/approval", "update"): (
+        "approves client certificates for any user"
+    ),
+    ("certificates.k8s.io", "signers", "approve"): "approves client certificates for any user",
+    ("certificates.k8s.io", "signers", "sign"): "signs certificates for any user",
+}
+"""Grants that let a subject gain more than its role: impersonation, ``escalate`` and ``bind`` on
+roles, token requests, certificate approval and signing ("Privilege escalation risks" in
+https://kubernetes.io/docs/concepts/security/rbac-good-practices/, and
+https://kubernetes.io/docs/reference/access-authn-authz/authentication/#user-impersonation). A
+``*`` in a rule covers them too. Neither package role grants any."""
+
 
 @dataclass(frozen=True)
 class PolicyRule:

@@ -8,9 +8,11 @@ Usage::
 
 Checks (``checks`` module): exact object names and ``roleRef``; role rules compared exactly with
 ``rbac.SYSTEM_RULES`` / ``rbac.USER_RULES``; binding subjects compared exactly; every binding in
-the cluster that reaches a package service account; Pod Security labels; the namespace guard
-policy; quota, LimitRange, NetworkPolicy, Workload Identity annotation and DinD; and
-SubjectAccessReviews of both service accounts (a review error is a failure, never "denied").
+the cluster that reaches a package service account, and every binding of the system role (only
+the package's subjects); Pod Security labels; the namespace guard policy; quota, LimitRange,
+NetworkPolicy, Workload Identity annotation and DinD; SubjectAccessReviews of both service
+accounts, and of them, each namespace's ``default`` account, the system role's subjects and everyone
+about impersonation and token requests (a review error is a failure, never "denied").
 
 Exit status: 0 when every check passes, 1 when one fails, 2 on a usage or connection error.
 """

@@ -16,8 +16,19 @@ class VerifyError(Exception):
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Who a review asks about when it is not a service account: a User of the system role, a Group
+    (``user`` empty), or the identities everyone is."""
+
+    user: str
+    groups: tuple[str, ...]
+    description: str
+    """How the report names it: ``Group k8s-role-for-parallels-lambda-group``."""
+
+
+@dataclass(frozen=True)
 class ExpectedAccess:
-    """A SubjectAccessReview of a service account and whether it must be allowed.
+    """A SubjectAccessReview of a service account (or of ``identity``) and whether it must be allowed.
 
     ``namespace`` "" is a cluster-wide request (``kubectl get pods -A``, nodes).
     """
@@ -30,13 +41,21 @@ class ExpectedAccess:
     """May name a subresource: ``pods/log``."""
     namespace: str
     allowed: bool
+    name: str = ""
+    """The object's name (``serviceaccounts/token`` of one account); "" for any object."""
+    identity: Identity | None = None
+    """Ask about this identity instead of the service account."""
 
     @property
     def user(self) -> str:
+        if self.identity is not None:
+            return self.identity.user
         return f"system:serviceaccount:{self.service_account_namespace}:{self.service_account}"
 
     @property
     def groups(self) -> tuple[str, ...]:
+        if self.identity is not None:
+            return self.identity.groups
         return (
             "system:serviceaccounts",
             f"system:serviceaccounts:{self.service_account_namespace}",
@@ -46,8 +65,11 @@ class ExpectedAccess:
     @property
     def label(self) -> str:
         resource = f"{self.resource}.{self.group}" if self.group else self.resource
+        if self.name:
+            resource = f"{resource} {self.name}"
         where = f"in {self.namespace}" if self.namespace else "cluster-wide"
-        return f"{self.service_account} can {self.verb} {resource} {where}"
+        who = self.identity.description if self.identity is not None else self.service_account
+        return f"{who} can {self.verb} {resource} {where}"
 
 
 @dataclass(frozen=True)
@@ -71,7 +93,7 @@ class ClusterApi(Protocol):
         """The object, or None if it does not exist."""
 
     def list_objects(self, kind: str, namespace: str | None) -> list[KubeObject]:
-        """Every object of ``kind`` (RoleBinding, ClusterRoleBinding, ServiceAccount) in
+        """Every object of ``kind`` (RoleBinding, ClusterRoleBinding, ServiceAccount, ClusterRole) in
         ``namespace``, or in every namespace when None."""
 
     def review(self, check: ExpectedAccess) -> AccessReview:
@@ -199,7 +221,7 @@ class KubernetesApi:
         resource, _, subresource = check.resource.partition("/")
         review = self._client.V1SubjectAccessReview(
             spec=self._client.V1SubjectAccessReviewSpec(
-                user=check.user,
+                user=check.user or None,
                 groups=list(check.groups),
                 resource_attributes=self._client.V1ResourceAttributes(
                     namespace=check.namespace or None,
@@ -207,6 +229,7 @@ class KubernetesApi:
                     group=check.group,
                     resource=resource,
                     subresource=subresource or None,
+                    name=check.name or None,
                 ),
             )
         )

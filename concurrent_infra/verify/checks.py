@@ -5,18 +5,24 @@ Areas, in report order:
 - ``objects``: every object exists with its exact name; bindings have their exact ``roleRef``.
 - ``rules``: the system ClusterRole's and each user ClusterRole's rules, flattened to
   ``(api group, resource, verb)``, equal ``rbac.SYSTEM_RULES`` / ``rbac.USER_RULES`` exactly; an
-  ``aggregationRule``, ``resourceNames`` or ``nonResourceURLs`` is an extra too.
+  ``aggregationRule``, ``resourceNames`` or ``nonResourceURLs`` is an extra too; the system role
+  carries no ``aggregate-to-*`` label (:func:`aggregation_label_results`) and no ClusterRole
+  aggregates it (:func:`aggregation_scan`).
 - ``subjects``: each per-namespace RoleBinding has exactly its ServiceAccount; the system
   ClusterRoleBinding exactly Group ``k8s-role-for-parallels-lambda-group`` plus the configured
   users and groups, and never a ``system:`` subject or a ServiceAccount.
 - ``bindings``: every RoleBinding (all namespaces) and ClusterRoleBinding that names a package
   service account, or a group containing it, is the package's own; no binding in a verified
   namespace names a ``system:`` user or group, and no ClusterRoleBinding but Kubernetes' own
-  defaults names an identity everyone has (see :func:`binding_scan`).
+  defaults names an identity everyone has (see :func:`binding_scan`); every binding of the system
+  role names only the package's own subjects (see :func:`system_role_binding_results`).
 - ``pod-security``, ``guard``, ``tenancy``: Namespace labels (Pod Security and managed-by), the
   namespace guard policy and binding (their specs exactly), quota, LimitRange, NetworkPolicy,
   Workload Identity annotation, DinD.
-- ``access``: SubjectAccessReviews of both service accounts (see :func:`expected_access`).
+- ``access``: SubjectAccessReviews of both service accounts (see :func:`expected_access`), and of
+  every identity that could escalate: the package's subjects, each namespace's ``default`` service
+  account and the identities everyone is, asked about impersonation, token requests and (``default``)
+  what a powerful role grants (see :func:`expected_escalation_access`).
 """
 
 from __future__ import annotations
@@ -42,9 +48,10 @@ from ..kube.names import (
 )
 from ..kube.pod_security import LABEL_PREFIX, pod_security_labels
 from ..kube.rbac import RBAC_API_GROUP, READ_VERBS, SYSTEM_RULES, USER_RULES, WRITE_VERBS, PolicyRule, grants
+from ..kube.selectors import selector_matches
 from ..kube.subjects import RESERVED_PREFIX, names_service_accounts
 from ..quantity import same_quantity
-from .api import AccessReview, ClusterApi, ExpectedAccess, KubeObject
+from .api import AccessReview, ClusterApi, ExpectedAccess, Identity, KubeObject
 from .expectations import ClusterExpectation, NamespaceExpectation
 
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
@@ -325,6 +332,65 @@ def rules_results(label: str, role: KubeObject | None, expected: Sequence[Policy
     return results
 
 
+AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
+"""Labels that make the aggregation controller copy a ClusterRole's rules into ``admin``, ``edit``,
+``view`` (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles)."""
+
+
+def aggregation_label_results(label: str, role: KubeObject | None) -> list[CheckResult]:
+    """The role carries no ``aggregate-to-*`` label: the system role's rules (every namespace's
+    secrets and pods) would reach everyone bound to ``admin``, ``edit`` or ``view``."""
+    if role is None:
+        return []
+    labels = (role.get("metadata") or {}).get("labels") or {}
+    feeds = sorted(
+        f"{key}={value}" for key, value in labels.items() if str(key).startswith(AGGREGATE_TO_PREFIX)
+    )
+    return [
+        CheckResult(
+            "rules",
+            f"{label} is aggregated into no other role",
+            "no aggregate-to label",
+            ", ".join(feeds) or "none",
+            not feeds,
+        )
+    ]
+
+
+def aggregation_scan(
+    cluster_roles: Sequence[KubeObject], system_role: KubeObject | None
+) -> list[CheckResult]:
+    """No ClusterRole's ``aggregationRule`` selects the system role (by the labels it has in the
+    cluster; an empty selector selects every role): the aggregation controller would copy its rules
+    (every namespace's secrets and pods) into that role, for whoever holds it."""
+    if system_role is None:
+        return []
+    labels = (system_role.get("metadata") or {}).get("labels") or {}
+    results = []
+    for role in cluster_roles:
+        selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
+        if any(isinstance(s, Mapping) and selector_matches(s, labels) for s in selectors):
+            name = str((role.get("metadata") or {}).get("name", ""))
+            results.append(
+                CheckResult(
+                    "rules",
+                    f"ClusterRole {name} aggregates no package role",
+                    f"no selector that selects ClusterRole {SYSTEM_CLUSTER_ROLE}",
+                    f"its aggregationRule selects ClusterRole {SYSTEM_CLUSTER_ROLE}",
+                    False,
+                )
+            )
+    return results or [
+        CheckResult(
+            "rules",
+            f"no ClusterRole aggregates ClusterRole {SYSTEM_CLUSTER_ROLE} ({len(cluster_roles)} scanned)",
+            "none",
+            "none",
+            True,
+        )
+    ]
+
+
 # ---- bindings that name the package's service accounts ----
 
 
@@ -522,6 +588,65 @@ def binding_scan(
                 "bindings",
                 f"only the package's bindings name its service accounts or expose its namespaces "
                 f"({scanned} scanned)",
+                "none other",
+                "none other",
+                True,
+            )
+        )
+    return results
+
+
+def system_role_binding_results(
+    expectation: ClusterExpectation,
+    role_bindings: Sequence[KubeObject],
+    cluster_role_bindings: Sequence[KubeObject],
+) -> list[CheckResult]:
+    """Every binding of ClusterRole ``k8s-role-for-parallels-lambda``, anywhere in the cluster, names
+    only the package's own subjects: the system role's group, users and groups
+    (:func:`system_binding_subjects`), and, in a RoleBinding ``k8s-service-account-binding-<ns>`` of
+    namespace ``<ns>``, ServiceAccount ``<ns>/k8s-serviceaccount-for-parallels-<ns>`` (that pattern
+    also accepts the namespaces of other shards of the environment). Anyone else bound to it holds
+    the system role's rights: Concurrent's access to every namespace's secrets and pods."""
+    system_role = f"ClusterRole/{SYSTEM_CLUSTER_ROLE}"
+    own_subjects = system_binding_subjects(expectation)
+    results: list[CheckResult] = []
+    scanned = 0
+    for kind, bindings in (("ClusterRoleBinding", cluster_role_bindings), ("RoleBinding", role_bindings)):
+        for binding in bindings:
+            role_ref = binding.get("roleRef") or {}
+            if (
+                role_ref_of(binding) != system_role
+                or role_ref.get("apiGroup", RBAC_API_GROUP) != RBAC_API_GROUP
+            ):
+                continue
+            scanned += 1
+            metadata = binding.get("metadata") or {}
+            namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
+            own = set(own_subjects)
+            if kind == "RoleBinding" and name == namespace_object_names(namespace).system_role_binding:
+                own.add(
+                    Subject(
+                        "ServiceAccount", namespace_object_names(namespace).system_service_account, namespace
+                    )
+                )
+            outsiders = sorted(binding_subjects(binding) - own, key=str)
+            if outsiders:
+                label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+                results.append(
+                    CheckResult(
+                        "bindings",
+                        f"{label} binds the system role {SYSTEM_CLUSTER_ROLE} only to the package's subjects",
+                        f"only {_show(own)}",
+                        f"also {_show(outsiders)}",
+                        False,
+                    )
+                )
+    if not results:
+        results.append(
+            CheckResult(
+                "bindings",
+                f"every binding of the system role {SYSTEM_CLUSTER_ROLE} names only the package's subjects "
+                f"({scanned} binding(s) of it)",
                 "none other",
                 "none other",
                 True,
@@ -859,6 +984,105 @@ def expected_access(expectation: ClusterExpectation) -> list[ExpectedAccess]:
     return checks
 
 
+IMPERSONATION: tuple[tuple[str, str, str], ...] = (
+    ("", "users", "impersonate"),
+    ("", "groups", "impersonate"),
+    ("", "serviceaccounts", "impersonate"),
+    ("authentication.k8s.io", "uids", "impersonate"),
+)
+"""Acting as another identity, cluster-wide (https://kubernetes.io/docs/reference/access-authn-authz/
+authentication/#user-impersonation): denied to every identity verify asks about."""
+TOKEN_REQUEST = ("", "serviceaccounts/token", "create")
+"""Minting a token of a service account (``kubectl create token``): as good as being it."""
+DEFAULT_ACCOUNT_DENIALS: tuple[tuple[str, str, str], ...] = (
+    ("", "secrets", "get"),
+    ("", "secrets", "list"),
+    ("", "pods", "create"),
+    ("", "pods/exec", "create"),
+    ("batch", "jobs", "create"),
+    ("apps", "deployments", "create"),
+    (RBAC_API_GROUP, "rolebindings", "create"),
+)
+"""What a namespace's ``default`` service account (every pod that names no other) must not do in its
+namespace: read secrets, start workloads, exec into pods, grant roles. Kubernetes binds it to
+nothing; a powerful role bound to it is a grant to every such pod."""
+DEFAULT_SERVICE_ACCOUNT = "default"
+
+
+def escalation_identities(expectation: ClusterExpectation) -> list[Identity]:
+    """The identities asked about escalation besides the service accounts: each subject of the
+    system role (its group, users and groups)."""
+    return [
+        Identity(
+            subject.name if subject.kind == "User" else "",
+            () if subject.kind == "User" else (subject.name,),
+            str(subject),
+        )
+        for subject in sorted(system_binding_subjects(expectation), key=str)
+    ]
+
+
+def everyone_in(namespace: str) -> Identity:
+    """One identity that is every identity of :data:`EVERYONE` at once, and every service account of
+    ``namespace``: a grant to any of them shows in its reviews."""
+    users = sorted(name for kind, name in EVERYONE if kind == "User")
+    groups = (
+        *sorted(name for kind, name in EVERYONE if kind == "Group"),
+        f"system:serviceaccounts:{namespace}",
+    )
+    return Identity(users[0], groups, f"everyone ({', '.join((*users, *groups))})")
+
+
+def _denied(
+    account: str, namespace: str, grant: tuple[str, str, str], where: str, name: str, who: Identity | None
+) -> ExpectedAccess:
+    """A denied review of ServiceAccount ``namespace/account``, or of ``who`` (account "")."""
+    group, resource, verb = grant
+    return ExpectedAccess(
+        account, namespace if account else "", verb, group, resource, where, False, name, who
+    )
+
+
+def expected_escalation_access(expectation: ClusterExpectation) -> list[ExpectedAccess]:
+    """Reviews, all denied, of what lets an identity gain more than its role.
+
+    Per verified namespace, for both package service accounts, the namespace's ``default`` account,
+    everyone (:func:`everyone_in`) and the system role's subjects (:func:`escalation_identities`):
+    requesting a token of, or impersonating, each package service account of the namespace (by name,
+    so a grant narrowed by ``resourceNames`` shows too). Cluster-wide, for each of them (the system
+    role's subjects once): impersonating users, groups, service accounts and UIDs
+    (:data:`IMPERSONATION`). And the ``default`` account's :data:`DEFAULT_ACCOUNT_DENIALS`.
+    """
+    identities = escalation_identities(expectation)
+    checks: list[ExpectedAccess] = []
+    for index, namespace in enumerate(expectation.namespaces):
+        ns = namespace.name
+        names = namespace_object_names(ns)
+        askers: list[tuple[str, Identity | None]] = [
+            (account, None)
+            for account in (names.system_service_account, names.user_service_account, DEFAULT_SERVICE_ACCOUNT)
+        ]
+        askers.append(("", everyone_in(ns)))
+        cluster_wide = list(askers) + ([("", identity) for identity in identities] if index == 0 else [])
+        askers += [("", identity) for identity in identities]
+
+        checks += [
+            _denied(account, ns, probe, ns, target, who)
+            for account, who in askers
+            for target in (names.system_service_account, names.user_service_account)
+            for probe in (TOKEN_REQUEST, ("", "serviceaccounts", "impersonate"))
+        ]
+        checks += [
+            _denied(account, ns, probe, "", "", who)
+            for account, who in cluster_wide
+            for probe in IMPERSONATION
+        ]
+        checks += [
+            _denied(DEFAULT_SERVICE_ACCOUNT, ns, probe, ns, "", None) for probe in DEFAULT_ACCOUNT_DENIALS
+        ]
+    return checks
+
+
 def _verdict(allowed: bool) -> str:
     return "allowed" if allowed else "denied"
 
@@ -912,25 +1136,25 @@ def run_checks(
             )
         )
     if expectation.include_system_role:
-        results += rules_results(
-            f"ClusterRole {SYSTEM_CLUSTER_ROLE}",
-            fetched[("ClusterRole", None, SYSTEM_CLUSTER_ROLE)],
-            SYSTEM_RULES,
-        )
+        system_role = fetched[("ClusterRole", None, SYSTEM_CLUSTER_ROLE)]
+        results += rules_results(f"ClusterRole {SYSTEM_CLUSTER_ROLE}", system_role, SYSTEM_RULES)
+        results += aggregation_label_results(f"ClusterRole {SYSTEM_CLUSTER_ROLE}", system_role)
+        results += aggregation_scan(api.list_objects("ClusterRole", None), system_role)
     for namespace in expectation.namespaces:
         role = namespace_object_names(namespace.name).user_cluster_role
         results += rules_results(f"ClusterRole {role}", fetched[("ClusterRole", None, role)], USER_RULES)
     note("scanning bindings")
-    results += binding_scan(
-        expectation, api.list_objects("RoleBinding", None), api.list_objects("ClusterRoleBinding", None)
-    )
+    role_bindings = api.list_objects("RoleBinding", None)
+    cluster_role_bindings = api.list_objects("ClusterRoleBinding", None)
+    results += binding_scan(expectation, role_bindings, cluster_role_bindings)
+    results += system_role_binding_results(expectation, role_bindings, cluster_role_bindings)
     for namespace in expectation.namespaces:
         results += pod_security_results(namespace, fetched[("Namespace", None, namespace.name)])
     if expectation.include_system_role and expectation.namespace_guard:
         results += guard_results(api, expectation)
     for namespace in expectation.namespaces:
         results += tenancy_results(api, namespace, api.list_objects("ServiceAccount", namespace.name))
-    checks = expected_access(expectation)
+    checks = expected_access(expectation) + expected_escalation_access(expectation)
     note(f"{len(checks)} SubjectAccessReviews")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         reviews = list(pool.map(api.review, checks))

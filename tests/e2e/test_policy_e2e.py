@@ -1,5 +1,6 @@
 """End to end: the policy pack, run by the real engine, passes the plain stack and stops the
-bypasses of issue 8 (a program that adds them beside the stack's own objects)."""
+bypasses of issue 8 (a program that adds them beside the stack's own objects) and a patch of the
+system role (issue 17)."""
 
 from __future__ import annotations
 
@@ -151,3 +152,38 @@ def test_policy_pack_allows_dind_only_where_its_config_says(
         )
     )
     project.preview(*POLICY, "--policy-pack-config", str(config), check=True)
+
+
+SYSTEM_ROLE_PATCH = textwrap.dedent(
+    '''
+    """Issue 17: the system role widened beside the stack, by a patch and by a redefinition."""
+
+    import pulumi_kubernetes as k8s
+
+    from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
+    from concurrent_infra.kube.rbac import SYSTEM_RULES, k8s_rules
+
+    # Server-side apply of the same ClusterRole: its subjects could then act as anyone.
+    k8s.rbac.v1.ClusterRolePatch(
+        "widen-system-role",
+        metadata={"name": SYSTEM_CLUSTER_ROLE},
+        rules=[
+            *k8s_rules(SYSTEM_RULES),
+            {"api_groups": [""], "resources": ["users", "groups"], "verbs": ["impersonate"]},
+        ],
+    )
+    '''
+)
+
+
+def test_policy_pack_stops_a_patch_of_the_system_role(cluster: Cluster, project: PulumiProject) -> None:
+    project.configure({"namespaces": ["team-a"]})
+    project.up()  # the system role exists, as on a cluster the package prepared
+    add_program(project, "system_role_patch", SYSTEM_ROLE_PATCH)
+    refused = project.preview(*POLICY)
+    assert not refused.ok, refused.output
+    assert violations(refused.output) == {"system-role-grants-only-system-rules"}, refused.output
+    assert "A patch of ClusterRole k8s-role-for-parallels-lambda is the system role" in refused.output
+    assert "impersonate users (acts as any user)" in refused.output
+    rules = (cluster.get("clusterrole", "k8s-role-for-parallels-lambda") or {}).get("rules") or []
+    assert not any("impersonate" in rule.get("verbs", []) for rule in rules)

@@ -1,10 +1,11 @@
 """End to end: ``verify`` on a real API server after a real ``pulumi up`` of two namespaces.
 
 The clean cluster passes (Kubernetes' own default bindings and the server's defaults of the guard
-policy included); each tamper of issue 8 ("verify misses extra grants") and of the attacker
+policy included); each tamper of issue 8 ("verify misses extra grants"), of the attacker
 review (a gutted or narrowed namespace guard, a removed managed-by label, a grant to anonymous
-callers), made with kubectl as the cluster administrator, fails with exit status 1 and names what
-is wrong; undone, the cluster passes again.
+callers) and of issue 17 (the system role bound to an outsider or to a namespace's ``default``
+service account, impersonation added to a default role everyone holds), made with kubectl as
+the cluster administrator, fails with exit status 1 and names what is wrong; undone, the cluster passes again.
 
 The local cluster does not run the ClusterRole aggregation controller, so the built-in ``view``
 and ``admin`` roles have no rules there and the SubjectAccessReviews see nothing: the bindings to
@@ -26,6 +27,7 @@ from concurrent_infra.kube.guardrails import namespace_guard_policy_spec
 from concurrent_infra.kube.labels import COMMON_LABELS, MANAGED_BY_LABEL
 from concurrent_infra.kube.names import (
     NAMESPACE_GUARD_POLICY,
+    SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     namespace_object_names,
 )
@@ -229,6 +231,63 @@ TAMPERS = (
         ),
         ("[bindings] RoleBinding team-a/open-door (ClusterRole/admin)", "User system:anonymous in team-a"),
         (("delete", "rolebinding", "open-door", "-n", "team-a"),),
+    ),
+    Tamper(
+        "the system role bound to an outsider (issue 17)",
+        (
+            (
+                "create",
+                "rolebinding",
+                "lambda-too",
+                "-n",
+                "team-a",
+                f"--clusterrole={SYSTEM_CLUSTER_ROLE}",
+                "--user=mallory@example.com",
+            ),
+        ),
+        (f"[bindings] RoleBinding team-a/lambda-too binds the system role {SYSTEM_CLUSTER_ROLE}",),
+        (("delete", "rolebinding", "lambda-too", "-n", "team-a"),),
+    ),
+    Tamper(
+        "a namespace's default service account bound to a powerful role (issue 17)",
+        (
+            (
+                "create",
+                "rolebinding",
+                "default-lambda",
+                "-n",
+                "team-a",
+                f"--clusterrole={SYSTEM_CLUSTER_ROLE}",
+                "--serviceaccount=team-a:default",
+            ),
+        ),
+        (
+            "[bindings] RoleBinding team-a/default-lambda binds the system role",
+            "[access] default can get secrets in team-a: expected denied",
+            "[access] default can create pods in team-a: expected denied",
+        ),
+        (("delete", "rolebinding", "default-lambda", "-n", "team-a"),),
+    ),
+    Tamper(
+        "impersonation added to a default role bound to everyone (issue 17)",
+        (
+            json_patch(
+                "clusterrole",
+                "system:basic-user",
+                [
+                    {
+                        "op": "add",
+                        "path": "/rules/0",
+                        "value": {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"]},
+                    }
+                ],
+            ),
+        ),
+        (
+            "[access] everyone (system:anonymous,",
+            "[access] default can impersonate users cluster-wide: expected denied",
+        ),
+        (json_patch("clusterrole", "system:basic-user", [{"op": "remove", "path": "/rules/0"}]),),
     ),
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from concurrent_infra.gke.cluster_config import (
@@ -17,21 +17,27 @@ from concurrent_infra.gke.cluster_config import (
     GPU_TAINT_KEY,
     NODE_TYPE_TAINT_KEY,
 )
-from concurrent_infra.gke.workload_identity import WORKLOAD_IDENTITY_USER_ROLE, impersonation_member
+from concurrent_infra.gke.workload_identity import (
+    WORKLOAD_IDENTITY_USER_ROLE,
+    impersonation_member,
+    workload_pool,
+)
 from concurrent_infra.kube.names import namespace_object_names
-from concurrent_infra.syntax import broad_role_problem
+from concurrent_infra.syntax import broad_role_problem, collapsed, public_address_share
 
 from ..props import (
     GKE_CLUSTER,
     GKE_NODE_POOL,
+    NAMESPACE,
     UNKNOWN,
     Obj,
     has_unknown,
+    is_managed,
     items,
     mapping,
     text,
 )
-from ..rule import ConfigKey, ResourceRule, config_list
+from ..rule import ConfigKey, ResourceRule, StackResource, StackRule, config_list, stack_objects
 
 NO_SCHEDULE = "NO_SCHEDULE"
 NO_EXECUTE = "NO_EXECUTE"
@@ -49,6 +55,13 @@ ALLOWED_PROJECT_ROLES = ConfigKey(
     "allowedProjectRoles",
     "Basic, admin or escalating roles (e.g. roles/container.admin) that the IAM grants of the stack "
     "(on projects, folders, organizations, service accounts, buckets...) may use.",
+)
+
+WORKLOAD_IDENTITY_POOLS = ConfigKey(
+    "workloadIdentityPools",
+    "Workload identity pools (<project>.svc.id.goog) of clusters outside the stack whose user service "
+    "accounts may act as the stack's Google service accounts (the pools of the stack's GKE clusters and "
+    "of each Google service account's own project are always allowed).",
 )
 
 
@@ -101,10 +114,19 @@ def _cluster_name(props: Mapping[str, Any]) -> str:
 # ---- gke-authorized-networks-not-public ----------------------------------------------------------
 
 
+MAX_PUBLIC_SHARE = 1 / 256
+"""The largest share of the internet's addresses the authorized networks may cover together: about
+one /8 (16.7 million IPv4 addresses, the largest block ever assigned to one organization). Offices,
+VPN egresses, CI runners and Concurrent's control plane need a few /24s or /32s; a list that covers
+more is an "everything but one block" list (e.g. 0.0.0.0/1 and 128.0.0.0/2 with a hole), which
+restricts almost nothing."""
+
+
 def gke_authorized_networks_not_public(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """The master authorized networks do not cover every address, alone (``0.0.0.0/0``, ``::/0``) or
-    together (``0.0.0.0/1`` and ``128.0.0.0/1``): overlapping networks are merged
-    (``ipaddress.collapse_addresses``) and the pack checks whether one whole address space remains."""
+    """The master authorized networks cover neither every address, alone (``0.0.0.0/0``, ``::/0``)
+    or together (``0.0.0.0/1`` and ``128.0.0.0/1``), nor more than :data:`MAX_PUBLIC_SHARE` of the
+    internet's public addresses: overlapping networks are merged (``ipaddress.collapse_addresses``)
+    and private or reserved blocks not counted (concurrent_infra.syntax.public_address_share)."""
     if obj.type != GKE_CLUSTER:
         return []
     listed: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
@@ -117,25 +139,31 @@ def gke_authorized_networks_not_public(obj: Obj, config: Mapping[str, Any]) -> l
             listed.append((cidr, ipaddress.ip_network(cidr.strip(), strict=False)))
         except ValueError:
             continue  # GKE refuses it; the stack config validates CIDRs
-    v4 = [network for _, network in listed if isinstance(network, ipaddress.IPv4Network)]
-    v6 = [network for _, network in listed if isinstance(network, ipaddress.IPv6Network)]
-    covered = {
-        4: list(ipaddress.collapse_addresses(v4)) == [ipaddress.IPv4Network("0.0.0.0/0")],
-        6: list(ipaddress.collapse_addresses(v6)) == [ipaddress.IPv6Network("::/0")],
-    }
     violations = []
-    for version in (4, 6):
-        if not covered[version]:
-            continue
+    for version, whole_space in ((4, ipaddress.IPv4Network("0.0.0.0/0")), (6, ipaddress.IPv6Network("::/0"))):
+        networks = [network for _, network in listed if network.version == version]
         cidrs = [cidr for cidr, network in listed if network.version == version]
         whole = [cidr for cidr, network in listed if network.version == version and network.prefixlen == 0]
-        what = f"lists {whole[0]}" if whole else f"lists {', '.join(cidrs)}, which together cover"
-        violations.append(
-            f"GKE cluster {_cluster_name(obj.props)}: masterAuthorizedNetworksConfig {what} every address "
-            f"on the internet (all of IPv{version}), so the authorized networks restrict nothing. List "
-            "only the networks that need the Kubernetes API (offices, CI runners, Concurrent's control "
-            "plane)."
+        fix = (
+            "List only the networks that need the Kubernetes API (offices, CI runners, Concurrent's "
+            "control plane)."
         )
+        if collapsed(networks, version) == [whole_space]:
+            what = f"lists {whole[0]}" if whole else f"lists {', '.join(cidrs)}, which together cover"
+            violations.append(
+                f"GKE cluster {_cluster_name(obj.props)}: masterAuthorizedNetworksConfig {what} every "
+                f"address on the internet (all of IPv{version}), so the authorized networks restrict "
+                f"nothing. {fix}"
+            )
+            continue
+        share = public_address_share(networks, version) if networks else 0.0
+        if share > MAX_PUBLIC_SHARE:
+            violations.append(
+                f"GKE cluster {_cluster_name(obj.props)}: masterAuthorizedNetworksConfig lists "
+                f"{', '.join(cidrs)}, which together cover {share:.2%} of the internet's public IPv{version} "
+                f"addresses (at most 1/{round(1 / MAX_PUBLIC_SHARE)}, about a /8, is accepted): a list that "
+                f"opens nearly everything restricts nearly nothing. {fix}"
+            )
     return violations
 
 
@@ -300,21 +328,46 @@ def is_workload_identity_impersonation(resource_type: str, role: str, members: l
     return bool(members)
 
 
+class _JsonObject(list[tuple[str, Any]]):
+    """A JSON object as its ``(key, value)`` pairs, in order, duplicates kept."""
+
+
+def _fields(value: object, key: str) -> list[Any]:
+    """The values of every key of JSON object ``value`` that is ``key`` ignoring case.
+
+    The provider reads ``policyData`` with Go's ``encoding/json`` (``unmarshalIamPolicy`` in
+    terraform-provider-google's ``iam_policy.go``, which pulumi-gcp bridges), and ``Unmarshal``
+    matches object keys to struct fields case-insensitively, the last of several matching keys
+    winning (https://pkg.go.dev/encoding/json#Unmarshal; golang/go#43664). So ``"Bindings"``,
+    ``"ROLE"`` or ``"member\u017f"`` (a long s, folded to ``s``) reach the API as the documented keys; every
+    spelling is judged here (``str.casefold`` folds at least what Go folds for these names)."""
+    if not isinstance(value, _JsonObject):
+        return []
+    return [item for name, item in value if name.casefold() == key.casefold()]
+
+
+def _policy_bindings(policy_data: object) -> list[tuple[str, list[object]]]:
+    """``(role, members)`` of every binding of an IAM policy document, however its keys are cased."""
+    try:
+        policy = json.loads(text(policy_data, ""), object_pairs_hook=_JsonObject)
+    except ValueError:
+        return []
+    return [
+        (role, [member for members in _fields(binding, "members") for member in items(members)])
+        for bindings in _fields(policy, "bindings")
+        for binding in items(bindings)
+        for role in _fields(binding, "role")
+        if isinstance(role, str)
+    ]
+
+
 def _grants(obj: Obj) -> list[tuple[str, list[object]]]:
     """``(role, members)`` of an IAM resource whose role is known (members as written, unknown ones
     included)."""
     props = obj.props
     class_name = obj.kind.lower()
     if class_name.endswith("iampolicy"):
-        try:
-            policy = json.loads(text(props.get("policyData"), ""))
-        except ValueError:
-            return []
-        return [
-            (binding["role"], items(binding.get("members")))
-            for binding in map(mapping, items(mapping(policy).get("bindings")))
-            if isinstance(binding.get("role"), str)
-        ]
+        return _policy_bindings(props.get("policyData"))
     role = props.get("role")
     if not isinstance(role, str):
         return []
@@ -359,6 +412,139 @@ def gcp_no_primitive_or_admin_roles(obj: Obj, config: Mapping[str, Any]) -> list
     return violations
 
 
+def _account_project(service_account_id: object) -> str | None:
+    """The project of a Google service account, from ``projects/<p>/serviceAccounts/<email>`` or
+    its email ``<name>@<p>.iam.gserviceaccount.com`` (None when neither says)."""
+    account = text(service_account_id, "")
+    parts = account.split("/")
+    if len(parts) == 4 and parts[0] == "projects" and parts[2] == "serviceAccounts" and parts[1] != "-":
+        return parts[1]
+    domain = account.rpartition("@")[2]
+    suffix = ".iam.gserviceaccount.com"
+    return domain.removesuffix(suffix) if domain.endswith(suffix) and "@" in account else None
+
+
+_POOL = r"(?P<pool>[^\[\]/]+\.svc\.id\.goog)"
+_KUBERNETES_MEMBERS = (
+    re.compile(rf"serviceAccount:{_POOL}\[(?P<namespace>[^\[\]/]*)/(?P<account>[^\[\]/]*)\]", re.IGNORECASE),
+    re.compile(
+        rf"principal://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/{_POOL}"
+        r"/subject/ns/(?P<namespace>[^/]+)/sa/(?P<account>[^/]+)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"principalSet://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/{_POOL}"
+        r"(/namespace/(?P<namespace>[^/]+)|/.*)?",
+        re.IGNORECASE,
+    ),
+)
+"""The members that name Kubernetes service accounts of GKE clusters (pool ``<project>.svc.id.goog``):
+Workload Identity's impersonation member, the direct-access principal of one account, and a
+principal set (every account of a namespace, of a cluster or of the pool)
+(https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#kubernetes-resources-iam-policies).
+Matched ignoring case, so a differently cased prefix is judged too (names that differ in case from
+the package's fail the comparisons below)."""
+
+
+def kubernetes_identity(member: object) -> tuple[str, str | None, str | None] | None:
+    """``(pool, namespace, account)`` of a member naming GKE Kubernetes service accounts (namespace
+    or account None: every one), or None for any other member."""
+    for pattern in _KUBERNETES_MEMBERS:
+        found = pattern.fullmatch(member) if isinstance(member, str) else None
+        if found is not None:
+            groups = found.groupdict()
+            return found["pool"], groups.get("namespace"), groups.get("account")
+    return None
+
+
+def _own_project(obj: Obj) -> str | None:
+    """The project whose IAM a grant edits: its Google service account's, or a project grant's."""
+    project = _account_project(obj.props.get("serviceAccountId"))
+    if project is None and obj.type.startswith("gcp:projects/"):
+        project = text(obj.props.get("project"), "") or None
+    return project
+
+
+def workload_identity_grants_to_managed_namespaces(
+    resources: Sequence[StackResource], config: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """A Google Cloud IAM grant to Kubernetes service accounts (:func:`kubernetes_identity`: the
+    package's Workload Identity impersonation grant, the exception of gcp-no-primitive-or-admin-roles,
+    and the direct-access grants of the ``roles`` form) names a pool the stack trusts and exactly the
+    user service account ``k8s-serviceaccount-for-users-<ns>`` of a namespace the stack manages.
+
+    A pool stands for every GKE cluster of its project: ``serviceAccount:<pool>[<ns>/<ksa>]`` lets any
+    of them with such a namespace and account act as the Google service account. Trusted pools:
+    those of the stack's GKE clusters (``workloadIdentityConfig.workloadPool``), the pool of the
+    project whose IAM the grant edits (the Google service account's, or the project of a project
+    grant), and the config's ``workloadIdentityPools``. Unknown values are not judged."""
+    objects = stack_objects(resources)
+    managed = {
+        obj.name for _, obj in objects if obj.type == NAMESPACE and not obj.patch and is_managed(obj.props)
+    }
+    stack_pools = {
+        pool
+        for _, obj in objects
+        if obj.type == GKE_CLUSTER
+        and isinstance(pool := mapping(obj.props.get("workloadIdentityConfig")).get("workloadPool"), str)
+    }
+    trusted = stack_pools | config_list(config, WORKLOAD_IDENTITY_POOLS)
+    violations = []
+    for urn, obj in objects:
+        if not is_iam_grant(obj.type):
+            continue
+        project = _own_project(obj)
+        allowed = trusted | ({workload_pool(project)} if project else set())
+        for role, members in _grants(obj):
+            for member in members:
+                identity = kubernetes_identity(member)
+                if identity is None:
+                    continue
+                problems = _kubernetes_identity_problems(*identity, allowed, managed)
+                if problems:
+                    violations.append(
+                        (
+                            urn,
+                            f"{obj.where}{obj.kind} grants {role} on {_target(obj)} to {member}: "
+                            f"{'; '.join(problems)}. Give a namespace Google access with its "
+                            "workloadIdentity key in the stack config (which makes the grant for this "
+                            "project's pool and the namespace's own user service account), or, for a "
+                            f"cluster of another project, add its pool to this policy's "
+                            f"{WORKLOAD_IDENTITY_POOLS.name} config.",
+                        )
+                    )
+    return violations
+
+
+def _kubernetes_identity_problems(
+    pool: str,
+    namespace: str | None,
+    account: str | None,
+    allowed: set[str] | frozenset[str],
+    managed: set[str],
+) -> list[str]:
+    problems = []
+    if pool not in allowed:
+        problems.append(
+            f"its pool {pool} is not one the stack trusts ({', '.join(sorted(allowed)) or 'none'}): every "
+            f"GKE cluster of project {pool.removesuffix('.svc.id.goog')} with a namespace "
+            f"{namespace or '(any)'} could act with it"
+        )
+    if namespace is None:
+        problems.append("it names every namespace's service accounts, not one user service account")
+        return problems
+    if namespace not in managed:
+        problems.append(
+            f"namespace {namespace} is not a namespace this stack manages, so its service account is not the "
+            "package's"
+        )
+    user_account = namespace_object_names(namespace).user_service_account
+    if account != user_account:
+        what = f"service account {account}" if account else "every service account of the namespace"
+        problems.append(f"{what} is not the package's user service account {user_account}")
+    return problems
+
+
 RULES: tuple[ResourceRule, ...] = (
     ResourceRule(
         "gke-cluster-hardened",
@@ -369,7 +555,8 @@ RULES: tuple[ResourceRule, ...] = (
     ResourceRule(
         "gke-authorized-networks-not-public",
         "The master authorized networks of a GKE cluster do not cover every address, alone (0.0.0.0/0, "
-        "::/0) or together (0.0.0.0/1 and 128.0.0.0/1).",
+        "::/0) or together (0.0.0.0/1 and 128.0.0.0/1), nor more than 1/256 of the internet's public "
+        "addresses (about a /8; private and reserved blocks not counted).",
         gke_authorized_networks_not_public,
     ),
     ResourceRule(
@@ -403,5 +590,19 @@ RULES: tuple[ResourceRule, ...] = (
         "serviceAccount:<project>.svc.id.goog[<ns>/k8s-serviceaccount-for-users-<ns>].",
         gcp_no_primitive_or_admin_roles,
         (ALLOWED_PROJECT_ROLES,),
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "workload-identity-grants-to-managed-namespaces",
+        f"Google Cloud IAM grants to Kubernetes service accounts (the Workload Identity grant, "
+        f"{WORKLOAD_IDENTITY_USER_ROLE} to serviceAccount:<project>.svc.id.goog[<ns>/<ksa>], and "
+        "principal:// or principalSet:// members of a <project>.svc.id.goog pool) name a pool of a GKE "
+        "cluster of the stack, of the project the grant edits or listed in the policy config "
+        f"{WORKLOAD_IDENTITY_POOLS.name}, and exactly the user service account "
+        "k8s-serviceaccount-for-users-<ns> of a namespace the stack manages.",
+        workload_identity_grants_to_managed_namespaces,
+        (WORKLOAD_IDENTITY_POOLS,),
     ),
 )

@@ -13,8 +13,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP, namespace_object_names
-from concurrent_infra.kube.rbac import READ_VERBS, USER_RULES, PolicyRule, grants
+from concurrent_infra.kube.labels import COMMON_LABELS
+from concurrent_infra.kube.names import (
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_CLUSTER_ROLE_BINDING,
+    SYSTEM_GROUP,
+    namespace_object_names,
+)
+from concurrent_infra.kube.rbac import (
+    ESCALATING_GRANTS,
+    READ_VERBS,
+    SYSTEM_RULES,
+    USER_RULES,
+    PolicyRule,
+    grants,
+)
+from concurrent_infra.kube.selectors import selector_matches
 from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
 
 from ..props import (
@@ -28,6 +42,7 @@ from ..props import (
     has_unknown,
     is_managed,
     items,
+    labels,
     mapping,
     namespace,
     strings,
@@ -49,6 +64,10 @@ EVERYONE_SUBJECTS: frozenset[tuple[str, str]] = frozenset(
 """Subjects that stand for every client: every authenticated identity (every service account of
 every tenant included), every unauthenticated request, and the user of an anonymous request
 (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects)."""
+
+AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
+"""The labels that feed a ClusterRole's rules into Kubernetes' ``admin``, ``edit`` and ``view`` (and
+any role that selects them): https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles."""
 
 DANGEROUS_SUBRESOURCES: frozenset[str] = frozenset({"exec", "attach", "portforward", "proxy"})
 """Subresources that run commands in, or open connections to, pods, services and nodes. Reading
@@ -250,7 +269,9 @@ def _role_ref_other_than_system_role(obj: Obj) -> tuple[object, object] | None:
 
 
 def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """A package user service account is bound only to its own user role ``k8s-role-for-users-<ns>``."""
+    """A package user service account is bound only to its own user role, ClusterRole
+    ``k8s-role-for-users-<ns>``: a namespaced Role of the same name is another object, which may be
+    created outside the stack with any rules, so a roleRef to it is refused too."""
     if obj.type != ROLE_BINDING:
         return []
     judged = _judged_role_ref(obj)
@@ -263,11 +284,12 @@ def user_bindings_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
             continue
         account_namespace, _ = subject.service_accounts
         own_role = USER_ROLE_PREFIX + str(account_namespace)
-        if role != own_role or role_kind not in ("ClusterRole", "Role"):
+        if role != own_role or role_kind != "ClusterRole":
+            same_name = " (a Role of the user role's name, not the user role)" if role == own_role else ""
             violations.append(
                 f"RoleBinding {obj.name} binds {subject.describe()}, the package's user service account "
-                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}. A user service "
-                f"account is bound only to its own read-only user role, ClusterRole {own_role} (the "
+                f"of namespace {account_namespace}, to {text(role_kind)} {text(role)}{same_name}. A user "
+                f"service account is bound only to its own read-only user role, ClusterRole {own_role} (the "
                 f"RoleBinding {USER_SERVICE_ACCOUNT_PREFIX}{account_namespace}-binding that "
                 "ConcurrentNamespace creates): remove it from this binding."
             )
@@ -314,6 +336,61 @@ def system_group_system_role_only(obj: Obj, config: Mapping[str, Any]) -> list[s
         "only, from the binding SystemRole creates: remove the group from this binding."
         for subject in subjects(obj.props)
         if subject.kind == "Group" and subject.name == SYSTEM_GROUP
+    ]
+
+
+def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """ClusterRole ``k8s-role-for-parallels-lambda`` is granted only by the package's bindings:
+    ``k8s-role-for-parallels-lambda-binding`` (a ClusterRoleBinding, or a RoleBinding per namespace
+    for ``systemRoleScope: namespaces``) to Users and Groups, and RoleBinding
+    ``k8s-service-account-binding-<ns>`` in ``<ns>`` to exactly ServiceAccount
+    ``<ns>/k8s-serviceaccount-for-parallels-<ns>``. A binding of another name, or one of these names
+    given other subjects (a patch that adds a subject included), grants the system role's rights
+    (every namespace's secrets and pods) to someone the guard and verify do not know."""
+    if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
+        return []
+    binding_namespace = namespace(obj.props)
+    own_binding = (
+        namespace_object_names(binding_namespace).system_role_binding
+        if isinstance(binding_namespace, str) and obj.type == ROLE_BINDING
+        else None
+    )
+    judged = _judged_role_ref(obj)
+    names_package_binding = obj.name in (SYSTEM_CLUSTER_ROLE_BINDING, own_binding)
+    if judged is None:
+        if not (obj.patch and names_package_binding and "subjects" in obj.props):
+            return []  # roleRef unknown, or a patch that leaves the subjects alone
+    elif judged != ("ClusterRole", SYSTEM_CLUSTER_ROLE):
+        return []
+    if binding_namespace is UNKNOWN:
+        return []
+    kind = "ClusterRoleBinding" if obj.type == CLUSTER_ROLE_BINDING else "RoleBinding"
+    found = subjects(obj.props, binding_namespace)
+    if obj.name == own_binding and own_binding is not None:
+        account = namespace_object_names(str(binding_namespace)).system_service_account
+        outsiders = [
+            subject
+            for subject in found
+            if (subject.kind, subject.name, subject.namespace)
+            != ("ServiceAccount", account, binding_namespace)
+        ]
+        allowed = f"only ServiceAccount {binding_namespace}/{account}"
+    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING:
+        outsiders = [subject for subject in found if subject.names_service_accounts]
+        allowed = "only Users and Groups (the system group, systemRoleUsers and systemRoleGroups)"
+    else:
+        outsiders = found
+        allowed = "nobody: only the package's bindings grant the system role"
+    if not outsiders:
+        return []
+    who = ", ".join(subject.describe() for subject in outsiders)
+    return [
+        f"{kind} {obj.name} grants ClusterRole {SYSTEM_CLUSTER_ROLE} (the system role: Concurrent's access "
+        f"to every namespace's secrets and pods) to {who}; "
+        f"this binding may name {allowed}. Grant the system role only through the package: the "
+        f"{SYSTEM_CLUSTER_ROLE_BINDING} binding that SystemRole or ConcurrentNamespace creates for the "
+        "stack config's systemRoleUsers and systemRoleGroups (which the namespace guard then holds back), "
+        f"and each namespace's RoleBinding {namespace_object_names('<ns>').system_role_binding}."
     ]
 
 
@@ -426,6 +503,125 @@ def user_roles_read_only(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _covers(pattern: str, value: str) -> bool:
+    """Whether an RBAC rule's ``pattern`` (``*``, ``*/scale``, a name) matches ``value``."""
+    return pattern in ("*", value) or (pattern.startswith("*/") and value.endswith(pattern[1:]))
+
+
+def escalation_of(grant: tuple[str, str, str]) -> str | None:
+    """What ``(group, resource, verb)`` lets its holder gain beyond its role (an entry of
+    ``ESCALATING_GRANTS`` it equals or covers with a ``*``), or None."""
+    group, resource, verb = grant
+    covered = [
+        why
+        for (escalating_group, escalating_resource, escalating_verb), why in ESCALATING_GRANTS.items()
+        if _covers(group, escalating_group)
+        and _covers(resource, escalating_resource)
+        and _covers(verb, escalating_verb)
+    ]
+    if not covered:
+        return None
+    if len(covered) > 1:
+        return f"{_grant_text(grant)} (its '*' covers impersonate, escalate, bind and token requests)"
+    return f"{_grant_text(grant)} ({covered[0]})"
+
+
+def system_role_problems(props: Mapping[str, Any], patch: bool = False) -> list[str]:
+    """Why the system role's ``props`` grant more than ``SYSTEM_RULES`` (empty if they do not).
+
+    Every ``(apiGroup, resource, verb)`` a rule allows (with or without ``resourceNames``, which
+    only narrow it) must be one of the system rules' grants; ``nonResourceURLs`` and an
+    ``aggregationRule`` are more. Fewer grants are not judged here (``verify`` reports them).
+    """
+    problems = []
+    if props.get("aggregationRule") not in (None, UNKNOWN):
+        problems.append(
+            "it has an aggregationRule, so the aggregation controller replaces its rules with those of "
+            "every ClusterRole whose labels match (today's and any added later)"
+        )
+    feeds = sorted(
+        f"{key}={value}"
+        for key, value in labels(props).items()
+        if key.startswith(AGGREGATE_TO_PREFIX) and value not in (None, UNKNOWN)
+    )
+    if feeds:
+        problems.append(
+            f"its label {', '.join(feeds)} makes the aggregation controller copy its rules (secrets, "
+            "pods, nodes of every namespace) into that role, and so to everyone bound to it"
+        )
+    rules = props.get("rules")
+    if (patch and "rules" not in props) or has_unknown(rules):
+        return problems
+    extra: set[tuple[str, str, str]] = set()
+    for index, rule in enumerate(map(mapping, items(rules))):
+        if strings(rule.get("nonResourceURLs")):
+            urls = ", ".join(strings(rule.get("nonResourceURLs")))
+            problems.append(f"rule {index} grants the non-resource URLs {urls}")
+        extra |= {
+            (group, resource, verb)
+            for group in strings(rule.get("apiGroups"))
+            for resource in strings(rule.get("resources"))
+            for verb in strings(rule.get("verbs"))
+        } - grants(SYSTEM_RULES)
+    escalating = sorted(filter(None, map(escalation_of, extra)))
+    if escalating:
+        problems.append(f"it lets its subjects escalate: {', '.join(escalating)}")
+    others = sorted(_grant_text(grant) for grant in extra if escalation_of(grant) is None)
+    if others:
+        problems.append(f"it also grants {', '.join(others)}")
+    return problems
+
+
+def system_role_grants_only_system_rules(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """ClusterRole ``k8s-role-for-parallels-lambda`` (the package's, a patch of it, another resource
+    that redefines it, an item of a list) grants nothing beyond the system rules, has no
+    aggregationRule and no ``aggregate-to-*`` label: the system group, the system service accounts
+    of every Concurrent namespace and the system role's users and groups get whatever it holds, and
+    the holders of a role it is aggregated into get its rules. (A namespaced Role of that name is
+    not the system role: no package binding names it, and system-bindings-system-role-only refuses
+    a binding of the system subjects to it.)"""
+    if obj.type != CLUSTER_ROLE or obj.name != SYSTEM_CLUSTER_ROLE:
+        return []
+    problems = system_role_problems(obj.props, obj.patch)
+    if not problems:
+        return []
+    what = f"A patch of {obj.kind}" if obj.patch else obj.kind
+    return [
+        f"{what} {obj.name} is the system role, held by Group {SYSTEM_GROUP}, every system service "
+        f"account ({SYSTEM_SERVICE_ACCOUNT_PREFIX}<namespace>) and the system role's users and groups: "
+        f"{'; '.join(problems)}. Give it exactly the rules of concurrent_infra.kube.rbac.SYSTEM_RULES "
+        "(SystemRole creates it so): remove the extra rules, or this patch or redefinition."
+    ]
+
+
+def no_aggregation_of_package_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
+    """No ClusterRole's ``aggregationRule`` selects the labels every package role carries
+    (``concurrent_infra.kube.labels.COMMON_LABELS``; an empty selector selects every role): the
+    aggregation controller would copy the system role's rules (every namespace's secrets and pods)
+    into it, for whoever it is bound to."""
+    if obj.type != CLUSTER_ROLE:
+        return []
+    selectors = mapping(obj.props.get("aggregationRule")).get("clusterRoleSelectors")
+    matching = [
+        index
+        for index, selector in enumerate(items(selectors))
+        if isinstance(selector, Mapping)
+        and not has_unknown(selector)
+        and selector_matches(selector, COMMON_LABELS)
+    ]
+    if not matching:
+        return []
+    which = ", ".join(map(str, matching))
+    return [
+        f"ClusterRole {obj.name}: clusterRoleSelectors[{which}] of its aggregationRule "
+        f"select{'s' if len(matching) == 1 else ''} the roles of this package (labelled "
+        f"{', '.join(f'{key}={value}' for key, value in COMMON_LABELS.items())}), so the aggregation "
+        f"controller copies into it the rules of ClusterRole {SYSTEM_CLUSTER_ROLE} (every namespace's "
+        "secrets and pods) for whoever holds it. Select only the ClusterRoles it should aggregate, by a "
+        'label of their own (e.g. rbac.example.com/aggregate-to-<this role>: "true").'
+    ]
+
+
 def no_wildcards_in_managed_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A Role or ClusterRole with this package's managed-by label lists no ``*`` wildcard."""
     if obj.type not in (CLUSTER_ROLE, ROLE) or not is_managed(obj.props):
@@ -483,6 +679,14 @@ RULES: tuple[ResourceRule, ...] = (
         system_group_system_role_only,
     ),
     ResourceRule(
+        "system-role-bound-only-by-the-package",
+        f"ClusterRole {SYSTEM_CLUSTER_ROLE} is granted only by the package's bindings: "
+        f"{SYSTEM_CLUSTER_ROLE_BINDING} to Users and Groups, and RoleBinding "
+        f"{namespace_object_names('<ns>').system_role_binding} in <ns> to exactly that namespace's system "
+        "service account.",
+        system_role_bound_only_by_the_package,
+    ),
+    ResourceRule(
         "no-bindings-to-everyone",
         "No RoleBinding names the Group system:authenticated or system:unauthenticated or the User "
         "system:anonymous, which stand for every client of the cluster.",
@@ -500,6 +704,21 @@ RULES: tuple[ResourceRule, ...] = (
         f"A user service account ({USER_SERVICE_ACCOUNT_PREFIX}<namespace>) is bound only to its own "
         f"read-only user role {USER_ROLE_PREFIX}<namespace>.",
         user_bindings_read_only,
+    ),
+    ResourceRule(
+        "system-role-grants-only-system-rules",
+        f"ClusterRole {SYSTEM_CLUSTER_ROLE}, however it is written (the package's ClusterRole, a "
+        "ClusterRolePatch, another resource of the same name, a list item), grants nothing beyond "
+        "the system rules (no impersonate, escalate, bind, serviceaccounts/token or '*'), has no "
+        "aggregationRule and no rbac.authorization.k8s.io/aggregate-to-* label.",
+        system_role_grants_only_system_rules,
+    ),
+    ResourceRule(
+        "no-aggregation-of-package-roles",
+        "No ClusterRole's aggregationRule selects the package's roles (their labels "
+        f"{', '.join(f'{key}={value}' for key, value in COMMON_LABELS.items())}, or an empty selector), "
+        f"which would copy the rules of ClusterRole {SYSTEM_CLUSTER_ROLE} into it.",
+        no_aggregation_of_package_roles,
     ),
     ResourceRule(
         "no-wildcards-in-managed-roles",

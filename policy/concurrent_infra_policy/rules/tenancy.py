@@ -39,7 +39,8 @@ account on GKE (ConcurrentNamespace puts it on the user service account for ``wo
 
 DIND_NAMESPACES = ConfigKey(
     "dindNamespaces",
-    "Namespaces that may run Docker-in-Docker (the docker-dind Deployment, or any privileged container).",
+    "Namespaces that may run Docker-in-Docker (the docker-dind Deployment, or any privileged container, "
+    "host namespace, hostPath volume or capability beyond Pod Security baseline).",
 )
 
 _POD_TEMPLATE_TYPES = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, REPLICATION_CONTROLLER)
@@ -94,12 +95,62 @@ def privileged_containers(obj: Obj) -> list[str]:
     ]
 
 
+BASELINE_CAPABILITIES = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
+"""The capabilities Pod Security's baseline level lets a container add; any other (``SYS_ADMIN``,
+``NET_ADMIN``, ``ALL``...) is refused by baseline, like privileged containers, host namespaces and
+hostPath volumes (https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)."""
+
+
+def host_access(obj: Obj) -> list[str]:
+    """What a workload's pod spec takes from its node besides ``privileged: true`` (known values
+    only): host namespaces (``hostNetwork``, ``hostPID``, ``hostIPC``), hostPath volumes and
+    capabilities beyond :data:`BASELINE_CAPABILITIES`. Each is root on the node, or close to it: the
+    node's processes, its network and loopback services, its files (the kubelet's credentials)."""
+    spec = _pod_spec(obj)
+    found = [field for field in ("hostNetwork", "hostPID", "hostIPC") if spec.get(field) is True]
+    found += [
+        f"the hostPath volume {text(volume.get('name'))} ({text(mapping(host_path).get('path'))})"
+        for volume in map(mapping, items(spec.get("volumes")))
+        if (host_path := volume.get("hostPath")) is not None
+    ]
+    for field in ("initContainers", "containers", "ephemeralContainers"):
+        for container in map(mapping, items(spec.get(field))):
+            capabilities = mapping(mapping(container.get("securityContext")).get("capabilities"))
+            added = sorted(
+                {
+                    capability
+                    for capability in items(capabilities.get("add"))
+                    if isinstance(capability, str)
+                    and capability.upper().removeprefix("CAP_") not in BASELINE_CAPABILITIES
+                }
+            )
+            if added:
+                found.append(f"container {text(container.get('name'))} adding {', '.join(added)}")
+    return found
+
+
 def dind_only_where_allowed(
     resources: Sequence[StackResource], config: Mapping[str, Any]
 ) -> list[tuple[str, str]]:
-    """The ``docker-dind`` Deployment, and any privileged container in a managed namespace (one the
-    stack labels as managed, or an object that carries the managed-by label itself), only in the
-    namespaces the config lists."""
+    """The ``docker-dind`` Deployment, and in a managed namespace (one the stack labels as managed,
+    or an object that carries the managed-by label itself) any workload with a privileged container
+    or another way to the node (:func:`host_access`), only in the namespaces the config lists."""
     objects = stack_objects(resources)
     managed = {
         obj.name for _, obj in objects if obj.type == NAMESPACE and not obj.patch and is_managed(obj.props)
@@ -112,15 +163,17 @@ def dind_only_where_allowed(
             continue
         is_dind = obj.type == DEPLOYMENT and obj.name == DIND_NAME
         privileged = privileged_containers(obj)
+        host = host_access(obj)
         in_managed = is_managed(obj.props) or workload_namespace in managed
-        if not (is_dind or (privileged and in_managed)) or workload_namespace in allowed:
+        if not (is_dind or ((privileged or host) and in_managed)) or workload_namespace in allowed:
             continue
         where = workload_namespace if isinstance(workload_namespace, str) else "(the provider's default)"
-        what = (
-            "(Docker-in-Docker) runs"
-            if is_dind
-            else f"runs the privileged containers {', '.join(privileged)}"
-        )
+        if is_dind:
+            what = "(Docker-in-Docker) runs"
+        elif privileged:
+            what = f"runs the privileged containers {', '.join(privileged)}"
+        else:
+            what = f"uses {', '.join(host)} (each as good as privileged)"
         violations.append(
             (
                 urn,
@@ -146,8 +199,9 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         "dind-only-where-allowed",
-        f"The Docker-in-Docker Deployment {DIND_NAME}, and any privileged container in a managed "
-        f"namespace, only in namespaces listed in the policy config {DIND_NAMESPACES.name}.",
+        f"The Docker-in-Docker Deployment {DIND_NAME}, and in a managed namespace any privileged "
+        "container, host namespace (hostNetwork, hostPID, hostIPC), hostPath volume or capability beyond "
+        f"Pod Security baseline, only in namespaces listed in the policy config {DIND_NAMESPACES.name}.",
         dind_only_where_allowed,
         (DIND_NAMESPACES,),
     ),
