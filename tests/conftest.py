@@ -18,7 +18,11 @@ class ProbeRecorder:
         self.senders: list[tuple[str, str | None, str | None, str | None]] = []
 
     def __call__(
-        self, token: str, kubeconfig: str | None = None, context: str | None = None, cluster: str | None = None
+        self,
+        token: str,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        cluster: str | None = None,
     ) -> Callable[[], ProbeAnswer]:
         self.senders.append((token, kubeconfig, context, cluster))
         return lambda: ProbeAnswer(403, f"denied request: {token}")

@@ -88,12 +88,14 @@ def enforced(answer: ProbeAnswer, token: str) -> bool:
 def wait_until_enforced(
     send: Callable[[], ProbeAnswer],
     token: str,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Probe with ``send`` until :data:`REFUSALS_NEEDED` answers in a row prove the guard
-    enforced; returns the number of probes. :class:`GuardProbeError` after ``timeout`` seconds."""
+    enforced; returns the number of probes. :class:`GuardProbeError` after ``timeout`` seconds
+    (default :data:`DEFAULT_TIMEOUT`)."""
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     deadline = clock() + timeout
     in_a_row = probes = 0
     while True:
@@ -103,11 +105,11 @@ def wait_until_enforced(
         if in_a_row >= REFUSALS_NEEDED:
             return probes
         if clock() > deadline:
-            last = f"{answer.status} {answer.message.strip()[:300]}" if answer.status else answer.message
+            last = "admitted" if answer.status == 200 else f"{answer.status} {answer.message.strip()[:300]}"
             raise GuardProbeError(
                 f"the namespace guard ({NAMESPACE_GUARD_POLICY}, version {token}) is not in force "
                 f"after {timeout:.0f}s, so the system role was not granted; last probe answer: "
-                f"{last or 'admitted'}. The guard needs Kubernetes 1.30 or later (the "
+                f"{last}. The guard needs Kubernetes 1.30 or later (the "
                 "ValidatingAdmissionPolicy API); run pulumi up again once it is enforced"
             )
         if in_a_row == 0:
@@ -116,7 +118,7 @@ def wait_until_enforced(
 
 def _kubeconfig_dict(kubeconfig: str | None) -> dict[str, Any] | None:
     """The kubeconfig given as contents, parsed; None when it is a path or not given."""
-    if kubeconfig is None or "\n" not in kubeconfig.strip() and Path(kubeconfig).expanduser().exists():
+    if kubeconfig is None or ("\n" not in kubeconfig.strip() and Path(kubeconfig).expanduser().exists()):
         return None
     import yaml
 
@@ -133,7 +135,7 @@ def kubernetes_sender(
     (as the Kubernetes provider reads them), each probe on a new connection."""
     try:
         from kubernetes import client, config
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
     except ImportError as error:
         raise GuardProbeError(
             "waiting for the namespace guard needs the kubernetes client: pip install kubernetes"
@@ -151,9 +153,13 @@ def kubernetes_sender(
             for entry in contents.get("contexts") or []:
                 if entry.get("name") == name:
                     entry.setdefault("context", {})["cluster"] = cluster
-        config.load_kube_config_from_dict(contents, context=context, client_configuration=configuration)
+        config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+            contents, context=context, client_configuration=configuration
+        )
     else:
-        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig, context=context, client_configuration=configuration
+        )
     body = probe_patch(token)
 
     def send() -> ProbeAnswer:

@@ -114,7 +114,10 @@ def _wait_for_guard(reader: ObjectReader) -> WaitForGuardArgs | None:
     for key, item in value.items():
         if key not in WAIT_FOR_GUARD_FIELDS:
             reader.problems.add(
-                f"wait_for_guard.{key}", item, "not a key of wait_for_guard", f"one of {WAIT_FOR_GUARD_FIELDS}"
+                f"wait_for_guard.{key}",
+                item,
+                "not a key of wait_for_guard",
+                f"one of {WAIT_FOR_GUARD_FIELDS}",
             )
         elif key != "kubeconfig" and (not isinstance(item, str) or not item.strip()):
             reader.problems.add(
