@@ -7,7 +7,6 @@ import pytest
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
 from concurrent_infra.config import ConfigError, parse_stack_config
-from concurrent_infra.kube import guard_probe
 from concurrent_infra.kube.guard_probe import (
     REFUSALS_NEEDED,
     GuardProbeError,
@@ -97,14 +96,6 @@ def test_every_grant_of_the_system_role_waits_for_the_probe(guard_probes: ProbeR
     grants = [*run.of_type(CLUSTER_ROLE_BINDING), run.named(ROLE_BINDING, "k8s-service-account-binding-ns")]
     for grant in grants:
         assert guard <= set(grant.dependencies), (grant.name, grant.dependencies)
-
-
-def test_a_guard_that_is_not_enforced_stops_the_grants(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guard_probe, "kubernetes_sender", lambda *_: lambda: ADMITTED)
-    monkeypatch.setattr(guard_probe, "DEFAULT_TIMEOUT", 0.0)
-    monkeypatch.setattr(guard_probe, "PROBE_INTERVAL", 0.0)
-    with pytest.raises(Exception, match="not in force"):
-        run_program(lambda: SystemRole("sr", {"wait_for_guard": WAIT}))  # type: ignore[typeddict-item]
 
 
 def test_wait_for_guard_is_checked() -> None:
