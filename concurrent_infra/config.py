@@ -202,13 +202,26 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "set them in the stack that creates it, or set systemRoleScope: namespaces to bind them "
             "in this stack's namespaces",
         )
+    shards = _read_shards(reader)
+    if system_role is None and (users or groups) and scope == "namespaces" and not shards:
+        problems.add(
+            "systemRoleUsers" if users else "systemRoleGroups",
+            list(users or groups),
+            "this stack binds them to the system role in its namespaces, but the namespace guard is "
+            "made by the stack that creates the system role (createSystemRole: true) and holds back "
+            "only that stack's subjects: these could delete or relabel this stack's namespaces",
+            f"make both stacks shards of one environment ({PROJECT}:shards lists them in each "
+            'stack file; README, "Sharding"): every shard then binds the same subjects and the guard '
+            "holds them back; or remove them here (Group k8s-role-for-parallels-lambda-group is "
+            "bound, and guarded, without them)",
+        )
     config = StackConfig(
         namespaces=namespaces,
         system_role=system_role,
         system_role_scope=scope or "cluster",
         adopt_existing=reader.boolean("adopt_existing", False),
         cluster=cluster,
-        shards=_read_shards(reader),
+        shards=shards,
     )
     problems.raise_if_any()
     return config

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from .config import StackConfig, parse_stack_config
 from .kube.adoption import adoption_transforms
+from .kube.guard_probe import WaitForGuardArgs
 from .kube.names import DIND_PRIORITY_CLASS
 from .kube.namespace import ConcurrentNamespace
 from .kube.system_role import SystemRole, SystemRoleArgs
@@ -117,6 +118,20 @@ class ExistingCluster:
             render_yaml_to_directory=render,
         )
 
+    def wait_for_guard(self) -> WaitForGuardArgs | None:
+        """How SystemRole reaches this cluster to wait for the namespace guard: the provider's own
+        settings; None in render mode (no cluster: the rendered files are applied elsewhere)."""
+        if self.render_yaml_to_directory:
+            return None
+        wait: WaitForGuardArgs = {}
+        if self.kubeconfig is not None:
+            wait["kubeconfig"] = self.kubeconfig
+        if self.context is not None:
+            wait["context"] = self.context
+        if self.cluster is not None:
+            wait["cluster"] = self.cluster
+        return wait
+
     def provider(self, name: str, adopt_existing: bool) -> k8s.Provider:
         """A provider for this cluster; ``adopt_existing``: see :mod:`concurrent_infra.kube.adoption`.
 
@@ -160,13 +175,17 @@ def deploy(
     provider: pulumi.ProviderResource,
     kube_context: str | None = None,
     extra_system_users: tuple[str, ...] = (),
+    wait_for_guard: WaitForGuardArgs | None = None,
 ) -> ConcurrentDeployment:
-    """Create the system role (when configured) and every namespace on ``provider``."""
+    """Create the system role (when configured) and every namespace on ``provider``;
+    ``wait_for_guard`` reaches the provider's cluster (SystemRole's ``wait_for_guard``)."""
     opts = pulumi.ResourceOptions(provider=provider, transforms=adoption_transforms(config.adopt_existing))
     system_role = None
     if config.system_role is not None:
         args: SystemRoleArgs = {**config.system_role}
         args["extra_users"] = [*extra_system_users, *config.system_role.get("extra_users", [])]
+        if wait_for_guard is not None:
+            args["wait_for_guard"] = wait_for_guard
         system_role = SystemRole("system-role", args, opts)
     namespaces: dict[str, ConcurrentNamespace] = {}
     for namespace_args in config.namespace_args:
@@ -239,7 +258,9 @@ def main() -> None:
     if config.cluster is None:
         cluster = ExistingCluster.from_config(adopt_existing=config.adopt_existing)
         provider = cluster.provider("kubernetes", adopt_existing=config.adopt_existing)
-        deployment = deploy(config, provider, kube_context=cluster.context)
+        deployment = deploy(
+            config, provider, kube_context=cluster.context, wait_for_guard=cluster.wait_for_guard()
+        )
         outputs = deployment.outputs
     else:
         refuse_render_with_a_cluster()
@@ -258,7 +279,13 @@ def main() -> None:
             # parent: stacks created by earlier releases keep their account, grants and key.
             control_plane = ControlPlaneAccount("gke-control-plane", account, moved_from=gke)
             users = (control_plane_email(account),)
-        deployment = deploy(config, gke.provider, kube_context=config.cluster.name, extra_system_users=users)
+        deployment = deploy(
+            config,
+            gke.provider,
+            kube_context=config.cluster.name,
+            extra_system_users=users,
+            wait_for_guard={"kubeconfig": gke.kubeconfig},
+        )
         outputs = {**gke_outputs(gke, control_plane), **deployment.outputs}
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -7,6 +7,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from concurrent_infra import ConcurrentNamespace, ConcurrentNamespaceArgs, SystemRole
+from concurrent_infra.kube.guardrails import guard_token, probe_expression
 from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
 from tests.harness import Run, resolve, run_program
@@ -235,6 +236,7 @@ def test_the_guard_holds_back_service_accounts_and_the_system_roles_subjects() -
         ' || request.userInfo.username in ["ctrl@p.iam.gserviceaccount.com"]'
         " || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in "
         '["k8s-role-for-parallels-lambda-group"]))'
+        f" || {probe_expression(guard_token(['ctrl@p.iam.gserviceaccount.com']))}"
     )
 
 

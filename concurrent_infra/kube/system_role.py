@@ -2,13 +2,14 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..validation import KeyStyle, ObjectReader, component_args_problems
-from .guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
+from .guard_probe import WaitForGuardArgs, when_enforced
+from .guardrails import guard_token, namespace_guard_binding_spec, namespace_guard_policy_spec
 from .names import (
     DIND_PRIORITY_CLASS,
     NAMESPACE_GUARD_POLICY,
@@ -26,7 +27,9 @@ SYSTEM_ROLE_FIELDS = (
     "cluster_wide_binding",
     "namespace_guard",
     "dind_priority_class",
+    "wait_for_guard",
 )
+WAIT_FOR_GUARD_FIELDS = ("kubeconfig", "context", "cluster")
 
 
 class SystemRoleArgs(TypedDict):
@@ -48,6 +51,12 @@ class SystemRoleArgs(TypedDict):
     Namespace or changing its Pod Security labels (default true; needs Kubernetes 1.30+)."""
     dind_priority_class: NotRequired[bool]
     """Create the PriorityClass of the Docker-in-Docker pods (default false)."""
+    wait_for_guard: NotRequired[WaitForGuardArgs]
+    """How to reach the cluster (the provider's kubeconfig, context, cluster) to wait, during
+    ``pulumi up``, until the API server enforces the namespace guard before the system role is
+    granted (the ClusterRoleBinding, and each namespace's RoleBindings through ``clusterRoleName``).
+    Without it the grants are created as soon as the guard is stored, and for a moment after
+    ``pulumi up`` the guard may not hold yet. Needs the ``kubernetes`` client."""
 
 
 def read_system_role_subjects(reader: ObjectReader) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -74,6 +83,7 @@ class SystemRoleSettings:
     cluster_wide_binding: bool
     namespace_guard: bool
     dind_priority_class: bool
+    wait_for_guard: WaitForGuardArgs | None
 
 
 def _validated(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
@@ -86,9 +96,34 @@ def _validated(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
         cluster_wide_binding=reader.boolean("cluster_wide_binding", True),
         namespace_guard=reader.boolean("namespace_guard", True),
         dind_priority_class=reader.boolean("dind_priority_class", False),
+        wait_for_guard=_wait_for_guard(reader),
     )
     problems.raise_if_any()
     return settings
+
+
+def _wait_for_guard(reader: ObjectReader) -> WaitForGuardArgs | None:
+    """``wait_for_guard``: a dict of known keys; ``context`` and ``cluster`` non-empty strings."""
+    value = reader.raw("wait_for_guard")
+    if value is None:
+        return None
+    example = "{'kubeconfig': '~/.kube/config', 'context': 'my-cluster'}"
+    if not isinstance(value, dict):
+        reader.problems.add("wait_for_guard", value, "expected a dict", f"wait_for_guard={example}")
+        return None
+    for key, item in value.items():
+        if key not in WAIT_FOR_GUARD_FIELDS:
+            reader.problems.add(
+                f"wait_for_guard.{key}",
+                item,
+                "not a key of wait_for_guard",
+                f"one of {WAIT_FOR_GUARD_FIELDS}",
+            )
+        elif key != "kubeconfig" and (not isinstance(item, str) or not item.strip()):
+            reader.problems.add(
+                f"wait_for_guard.{key}", item, "expected a non-empty string", f"wait_for_guard={example}"
+            )
+    return value  # type: ignore[return-value]
 
 
 def system_binding_subjects(users: Sequence[str], groups: Sequence[str]) -> list[k8s.rbac.v1.SubjectArgsDict]:
@@ -126,16 +161,8 @@ class SystemRole(pulumi.ComponentResource):
             rules=k8s_rules(SYSTEM_RULES),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding | None = None
-        if settings.cluster_wide_binding:
-            self.cluster_role_binding = k8s.rbac.v1.ClusterRoleBinding(
-                f"{name}-cluster-role-binding",
-                metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING),
-                role_ref=cluster_role_ref(SYSTEM_CLUSTER_ROLE),
-                subjects=system_binding_subjects(settings.users, settings.groups),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role]),
-            )
         self.namespace_guard_policy = self.namespace_guard_binding = None
+        guard_ready: list[pulumi.Output[Any]] = []
         if settings.namespace_guard:
             self.namespace_guard_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 f"{name}-namespace-guard",
@@ -149,6 +176,29 @@ class SystemRole(pulumi.ComponentResource):
                 spec=namespace_guard_binding_spec(),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace_guard_policy]),
             )
+            guard_ready.append(
+                when_enforced(
+                    [self.namespace_guard_policy.urn, self.namespace_guard_binding.urn],
+                    settings.wait_for_guard,
+                    guard_token(settings.users, settings.groups),
+                )
+            )
+        # The name is a constant of the contract; deriving it from the role's URN makes it known
+        # in every preview while still carrying the dependency on the ClusterRole, and on the guard
+        # being enforced: every grant of the role (this binding, each namespace's RoleBindings,
+        # which pass it as system_role_name) waits for both.
+        self.cluster_role_name = pulumi.Output.all(self.cluster_role.urn, *guard_ready).apply(
+            lambda _: SYSTEM_CLUSTER_ROLE
+        )
+        self.cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding | None = None
+        if settings.cluster_wide_binding:
+            self.cluster_role_binding = k8s.rbac.v1.ClusterRoleBinding(
+                f"{name}-cluster-role-binding",
+                metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING),
+                role_ref=cluster_role_ref(self.cluster_role_name),
+                subjects=system_binding_subjects(settings.users, settings.groups),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role]),
+            )
         self.dind_priority_class = None
         if settings.dind_priority_class:
             self.dind_priority_class = k8s.scheduling.v1.PriorityClass(
@@ -159,7 +209,4 @@ class SystemRole(pulumi.ComponentResource):
                 description="parallels highest prio for docker in docker pod",
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        # The name is a constant of the contract; deriving it from the role's URN makes it known
-        # in every preview while still carrying the dependency on the ClusterRole.
-        self.cluster_role_name = self.cluster_role.urn.apply(lambda _: SYSTEM_CLUSTER_ROLE)
         self.register_outputs({"cluster_role_name": self.cluster_role_name})

@@ -219,3 +219,75 @@ def test_the_system_service_account_cannot_undo_the_guardrails(
         cluster, pod("privileged", {"privileged": True}), "create", "-f", "-", AS_SYSTEM
     )
     assert status == 0, output
+
+
+OWNER = {"apiVersion": "v1", "kind": "Node", "name": "gone", "uid": "7c4e0f6e-0000-4000-8000-000000000000"}
+"""An owner that does not exist: the garbage collector would delete the namespace (issue 17)."""
+SIDE_DOORS: dict[str, dict[str, Any]] = {
+    "relabel privileged": {"metadata": {"labels": {ENFORCE_LABEL: "privileged"}}},
+    "ownerReferences": {"metadata": {"ownerReferences": [OWNER]}},
+    "finalizers": {"metadata": {"finalizers": ["example.com/never"]}},
+    "node-selector annotation": {
+        "metadata": {"annotations": {"scheduler.alpha.kubernetes.io/node-selector": "pool=gpu"}}
+    },
+}
+
+
+def test_right_after_up_every_guarded_identity_is_refused_every_side_door(
+    cluster: Cluster, project: PulumiProject
+) -> None:
+    """Issue 17: ``pulumi up`` returns only once the guard is enforced (no wait here), and the guard
+    refuses each change that makes the control plane delete, block or free the namespace."""
+    project.configure({"namespaces": [NAMESPACE], "systemRoleUsers": [CONTROL_PLANE]})
+    project.up()
+    identities = {
+        "system service account": [AS_SYSTEM],
+        "extra system-role user": [f"--as={CONTROL_PLANE}"],
+        "system-group member": ["--as=someone@example.com", f"--as-group={SYSTEM_GROUP}"],
+    }
+    for who, as_subject in identities.items():
+        for door, patch in SIDE_DOORS.items():
+            refused = cluster.kubectl(
+                "patch",
+                "namespace",
+                NAMESPACE,
+                "--type=merge",
+                "-p",
+                json.dumps(patch),
+                *as_subject,
+                check=False,
+            )
+            assert refused.returncode != 0, (who, door, refused.stdout)
+            assert NAMESPACE_GUARD_POLICY in refused.stderr, (who, door, refused.stderr)
+    found = namespace(cluster)
+    assert "ownerReferences" not in found["metadata"] and "finalizers" not in found["metadata"]
+    assert_active_and_baseline(cluster)
+
+    # deletionTimestamp cannot be set by an update at all: the API server keeps the stored value.
+    cluster.kubectl(
+        "patch", "namespace", NAMESPACE, "--type=merge", AS_SYSTEM,
+        "-p", json.dumps({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}}), check=False,
+    )  # fmt: skip
+    assert_active_and_baseline(cluster)
+
+    # The finalize subresource, once RBAC allows it (the system role does not): the guard refuses.
+    grant = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "finalize", "namespace": NAMESPACE},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces/finalize"], "verbs": ["update"]}],
+    }
+    status, output = kubectl_stdin(cluster, json.dumps(grant), "apply", "-f", "-")
+    assert status == 0, output
+    cluster.kubectl(
+        "create", "rolebinding", "finalize", "-n", NAMESPACE, "--role=finalize",
+        f"--serviceaccount={NAMESPACE}:{NAMES.system_service_account}",
+    )  # fmt: skip
+    finalized = namespace(cluster)
+    finalized["spec"]["finalizers"] = []
+    status, output = kubectl_stdin(
+        cluster, json.dumps(finalized), "replace", "--raw", f"/api/v1/namespaces/{NAMESPACE}/finalize",
+        "-f", "-", AS_SYSTEM,
+    )  # fmt: skip
+    assert status != 0 and NAMESPACE_GUARD_POLICY in output, output
+    assert namespace(cluster)["spec"]["finalizers"] == ["kubernetes"]
