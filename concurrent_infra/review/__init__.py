@@ -4,7 +4,7 @@
 a pull request (README, "Reviewing changes"). :func:`review_text` is the whole pipeline.
 """
 
-from .markdown import MARKER, render
+from .markdown import render
 from .preview import Preview, PreviewError, parse_preview
 from .summary import Review, review
 
@@ -14,4 +14,4 @@ def review_text(text: str, project: str | None = None, drift: bool = False) -> s
     return render(review(parse_preview(text), project), drift=drift)
 
 
-__all__ = ["MARKER", "Preview", "PreviewError", "Review", "parse_preview", "render", "review", "review_text"]
+__all__ = ["Preview", "PreviewError", "Review", "parse_preview", "render", "review", "review_text"]

@@ -8,9 +8,6 @@ from ..kube.rbac import KUBERNETES_VERBS, READ_VERBS, WRITE_VERBS
 from .access import CLUSTER, Grant, RoleChange, SubjectChange
 from .summary import Review
 
-MARKER = "<!-- concurrent-infra-review:{stack} -->"
-"""A hidden line that identifies a stack's comment, so the workflow updates it in place."""
-
 _VERB_ORDER = (*READ_VERBS, *WRITE_VERBS, *sorted(KUBERNETES_VERBS - {*READ_VERBS, *WRITE_VERBS}))
 MAX_ITEMS = 12
 """Lines per list before the rest is counted instead of shown (the raw diff has everything)."""
@@ -112,10 +109,9 @@ def _counts(review: Review) -> str:
 
 
 def render(review: Review, drift: bool = False) -> str:
-    """The review as Markdown (GitHub-flavoured), starting with the stack's hidden marker."""
+    """The review as Markdown (GitHub-flavoured)."""
     title = "Drift" if drift else "Access review"
     lines = [
-        MARKER.format(stack=review.stack),
         f"### {title}: stack `{review.stack}` ({_counts(review)})",
         "",
     ]
