@@ -17,7 +17,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m concurrent_infra.review",
-        description="Summarize a `pulumi preview --json` (or a preview's --event-log file) as Markdown: "
+        description="Summarize a `pulumi preview --json` (a document, or streamed events with "
+        "PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true) as Markdown: "
         "what needs attention, then who gains or loses which access where.",
     )
     parser.add_argument("file", nargs="?", default="-", help="the preview JSON (default: stdin)")

@@ -155,6 +155,9 @@ def render(review: Review, drift: bool = False) -> str:
             for ns, retained in review.namespaces_removed
         ]
         lines.append(f"**Namespaces**: {', '.join(parts)}")
+    if drift and review.updates:
+        lines += ["", "**What differs** (the cluster's value would be set back)"]
+        lines += _limited(_by_scope(((i.scope, i.text) for i in review.updates), review))
     if review.settings:
         lines += ["", "**Settings**"]
         lines += _limited(_by_scope(((i.scope, i.text) for i in review.settings), review))

@@ -1,4 +1,4 @@
-"""Read the output of ``pulumi preview --json`` (or a preview's ``--event-log``) into plain steps.
+"""Read the output of ``pulumi preview --json`` (one document, or streamed events) into plain steps.
 
 Shapes, from Pulumi's source (github.com/pulumi/pulumi):
 
@@ -8,7 +8,9 @@ Shapes, from Pulumi's source (github.com/pulumi/pulumi):
   ``detailedDiff``), ``diagnostics`` (``urn``, ``message``, ``severity``) and ``changeSummary``.
   It leaves out unchanged resources (op ``same``) unless ``--show-sames``, and policy events
   altogether (``pkg/backend/display/json.go``, ``ShowPreviewDigest``).
-- ``--event-log FILE``: one ``apitype.EngineEvent`` per line (``sdk/go/common/apitype/events.go``):
+- ``--json`` with ``PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true`` (``ShowJSONEvents``; the same
+  lines as ``--event-log FILE`` where a CLI has it): one ``apitype.EngineEvent`` per line
+  (``sdk/go/common/apitype/events.go``):
   ``resourcePreEvent.metadata`` (``op``, ``urn``, ``type``, ``old``/``new``, ``keys``, ``diffs``,
   ``detailedDiff``), ``diagnosticEvent``, ``policyEvent`` (policy name, enforcement level,
   message) and ``summaryEvent``. It has every step (``same`` ones too) and the policy violations.
@@ -70,6 +72,8 @@ class Step:
     new: State | None
     diff_reasons: tuple[str, ...] = ()
     replace_reasons: tuple[str, ...] = ()
+    changed_paths: tuple[str, ...] = ()
+    """The property paths of ``detailedDiff`` (what differs, e.g. ``metadata.labels["..."]``)."""
 
     @property
     def name(self) -> str:
@@ -141,14 +145,17 @@ def _strings(raw: Any) -> tuple[str, ...]:
     return tuple(str(item) for item in raw) if isinstance(raw, list) else ()
 
 
-def _step(op: Any, urn: Any, type_: Any, old: Any, new: Any, diffs: Any, keys: Any) -> Step:
+def _step(
+    op: Any, urn: Any, type_: Any, old: Any, new: Any, diffs: Any, keys: Any, detailed: Any = None
+) -> Step:
     if not isinstance(op, str) or not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
         raise PreviewError(f"a step has no op or no Pulumi URN (op {op!r}, urn {urn!r})")
     old_state, new_state = _state(old), _state(new)
     if not isinstance(type_, str) or not type_:
         state = new_state or old_state
         type_ = state.type if state is not None and state.type else _urn_part(urn, 2).split("$")[-1]
-    return Step(op, urn, str(type_), old_state, new_state, _strings(diffs), _strings(keys))
+    paths = tuple(sorted(str(key) for key in detailed)) if isinstance(detailed, Mapping) else ()
+    return Step(op, urn, str(type_), old_state, new_state, _strings(diffs), _strings(keys), paths)
 
 
 def _from_digest(digest: Mapping[str, Any]) -> Preview:
@@ -169,6 +176,7 @@ def _from_digest(digest: Mapping[str, Any]) -> Preview:
                 raw.get("newState"),
                 raw.get("diffReasons"),
                 raw.get("replaceReasons"),
+                raw.get("detailedDiff"),
             )
         )
     diagnostics = digest.get("diagnostics") or []
@@ -198,6 +206,7 @@ def _from_events(events: list[Mapping[str, Any]]) -> Preview:
                     meta.get("new"),
                     meta.get("diffs"),
                     meta.get("keys"),
+                    meta.get("detailedDiff"),
                 )
             )
         elif isinstance(diag := event.get("diagnosticEvent"), Mapping):
@@ -220,7 +229,8 @@ def _from_events(events: list[Mapping[str, Any]]) -> Preview:
 
 
 NOT_A_PREVIEW = (
-    "pass the output of `pulumi preview --json` (or the file of `pulumi preview --event-log FILE`)"
+    "pass the output of `pulumi preview --json` (a document, or events with "
+    "PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true)"
 )
 
 

@@ -73,6 +73,8 @@ class Review:
     namespaces_removed: tuple[tuple[str, bool], ...]
     """(namespace, retained): a retained Namespace leaves the stack but stays in the cluster."""
     settings: tuple[Item, ...]
+    updates: tuple[Item, ...] = ()
+    """Every update with what differs: in a drift report, what was changed by hand."""
     unknown_namespaces: bool = False
 
 
@@ -280,8 +282,8 @@ def _attention(
             Item(CLUSTER, f"**Policy violation** ({violation.level}) `{violation.policy}`{where}: {first}")
         )
     for error in preview.errors:
-        first = error.splitlines()[0] if error else ""
-        items.append(Item(CLUSTER, f"**Preview error**: {first}"))
+        text = " ".join(line.strip() for line in error.splitlines() if line.strip())
+        items.append(Item(CLUSTER, f"**Preview error**: {text[:400]}{'…' if len(text) > 400 else ''}"))
     return items
 
 
@@ -401,5 +403,12 @@ def review(preview: Preview, project: str | None = None) -> Review:
         namespaces_created=created,
         namespaces_removed=removed,
         settings=tuple(_settings(steps)),
+        updates=tuple(
+            Item(
+                _scope(s.new), f"{_label(s.new)}: {', '.join(s.changed_paths or s.diff_reasons) or 'outputs'}"
+            )
+            for s in steps
+            if s.op == "update" and s.new is not None
+        ),
         unknown_namespaces=any(c.scope == "?" for c in access),
     )

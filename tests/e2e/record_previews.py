@@ -30,7 +30,7 @@ SHARD = "shard-b"
 BASE: dict[str, Any] = {
     "shards": [STACK, SHARD],
     "namespaces": [
-        {"name": "team-a", "quota": {"pods": "20"}},
+        {"name": "team-a"},
         {"name": "team-b", "protect": False},
     ],
 }
@@ -78,12 +78,14 @@ def scrub(text: str, workdir: Path, cluster: Cluster) -> str:
     return re.sub(r'"duration": \d+', '"duration": 1000000000', text)
 
 
-def json_preview(project: PulumiProject, *args: str) -> tuple[int, str, str]:
-    """``pulumi preview --json ARGS``: exit status, stdout (the JSON) and stderr, kept apart."""
+def json_preview(project: PulumiProject, *args: str, streaming: bool = False) -> tuple[int, str, str]:
+    """``pulumi preview --json ARGS``: exit status, stdout (the JSON) and stderr, kept apart. With
+    ``streaming``, stdout is one engine event per line (``PULUMI_ENABLE_STREAMING_JSON_PREVIEW``)."""
+    env = {**project.env, "PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"} if streaming else project.env
     completed = subprocess.run(
         ["pulumi", "preview", "--json", *args, "--non-interactive", "--color", "never"],
         cwd=project.dir,
-        env=project.env,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -93,11 +95,9 @@ def json_preview(project: PulumiProject, *args: str) -> tuple[int, str, str]:
 
 
 def record(cluster: Cluster, project: PulumiProject, name: str, *args: str, events: bool = False) -> None:
-    """``pulumi preview --json ARGS`` (and with ``events`` its --event-log) saved as fixtures."""
+    """``pulumi preview --json ARGS`` (and with ``events`` its streamed events) saved as fixtures."""
     workdir = project.dir.parent.parent
-    event_log = project.dir.parent / "events.json"
-    extra = ("--event-log", str(event_log)) if events else ()
-    status, stdout, stderr = json_preview(project, *args, *extra)
+    status, stdout, stderr = json_preview(project, *args)
     try:
         document = json.loads(stdout)
     except json.JSONDecodeError:
@@ -107,7 +107,9 @@ def record(cluster: Cluster, project: PulumiProject, name: str, *args: str, even
     text = json.dumps(document, indent=4, ensure_ascii=False) + "\n"
     (FIXTURES / f"{name}.json").write_text(scrub(text, workdir, cluster))
     if events:
-        lines = [line for line in event_log.read_text().splitlines() if line.strip()]
+        lines = [
+            line for line in json_preview(project, *args, streaming=True)[1].splitlines() if line.strip()
+        ]
         (FIXTURES / f"{name}.events.json").write_text(scrub("\n".join(lines) + "\n", workdir, cluster))
     print(f"{name}: exit {status}, {len(document.get('steps', []))} steps", file=sys.stderr)
 
@@ -130,6 +132,13 @@ def main() -> int:
         cluster.up()
         try:
             project = PulumiProject(workdir / "main", bin_dir, cluster.kubeconfig_path, cluster.context)
+            project.run("stack", "init", SHARD, "--secrets-provider", "passphrase", check=True)
+            project.run("stack", "select", STACK, check=True)
+            write_stack(
+                project,
+                SHARD,
+                {"shards": [STACK, SHARD], "createSystemRole": False, "namespaces": ["team-s"]},
+            )
             project.configure(BASE)
             record(cluster, project, "create-stack")
             project.up()
@@ -168,12 +177,6 @@ def main() -> int:
             )  # fmt: skip
             record(cluster, project, "drift", "--refresh", "--expect-no-changes")
 
-            project.run("stack", "init", SHARD, "--secrets-provider", "passphrase", check=True)
-            write_stack(
-                project,
-                SHARD,
-                {"shards": [STACK, SHARD], "createSystemRole": False, "namespaces": ["team-s"]},
-            )
             record(cluster, project, "sharded-stack", "--stack", SHARD)
 
             user = PulumiProject(workdir / "user", bin_dir, cluster.kubeconfig_path, cluster.context)

@@ -40,7 +40,9 @@ def test_review_of_a_real_preview_names_who_gains_what(project: PulumiProject) -
     assert "No access changes." in unchanged.stdout
     assert "Nothing needs attention" in unchanged.stdout
 
-    project.configure({"namespaces": ["team-a", {"name": "team-b", "quota": {"pods": "10"}}], "systemRoleUsers": [USER]})
+    project.configure(
+        {"namespaces": ["team-a", {"name": "team-b", "quota": {"pods": "10"}}], "systemRoleUsers": [USER]}
+    )
     status, stdout, stderr = json_preview(project)
     assert status == 0, stderr
     result = review(stdout)
@@ -50,12 +52,15 @@ def test_review_of_a_real_preview_names_who_gains_what(project: PulumiProject) -
 
     attention, _, rest = summary.partition("**Access**")
     assert "**Needs attention**" in attention
-    assert f"**New subject of the system role** `k8s-role-for-parallels-lambda` cluster-wide: User `{USER}`" in attention
+    assert (
+        f"**New subject of the system role** `k8s-role-for-parallels-lambda` cluster-wide: User `{USER}`"
+        in attention
+    )
     assert "Delete" not in attention and "Replace" not in attention
     assert "`team-b` (new namespace):" in rest
     assert (
-        "ServiceAccount `k8s-serviceaccount-for-users-team-b` **gains** get, list, watch on events, jobs.batch, "
-        "pods, pods/log (via `ClusterRole k8s-role-for-users-team-b`)"
+        "ServiceAccount `k8s-serviceaccount-for-users-team-b` **gains** get, list, watch on events, "
+        "jobs.batch, pods, pods/log (via `ClusterRole k8s-role-for-users-team-b`)"
     ) in rest
     assert "ServiceAccount `k8s-serviceaccount-for-parallels-team-b` **gains**" in rest
     assert f"cluster-wide: User `{USER}` **gains**" in rest
