@@ -71,8 +71,12 @@ def with_namespace(change: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def scrub(text: str, workdir: Path, cluster: Cluster) -> str:
-    """The preview without this machine's paths, ports and timestamps."""
-    text = text.replace(str(workdir), "/tmp/e2e")
+    """The preview without this machine's paths, ports and timestamps (and without the program's
+    source positions and stack traces, which name this machine's files)."""
+    text = re.sub(r',?\s*"(sourcePosition|stackTrace)": ("[^"]*"|\[[^\]]*\])', "", text)
+    text = text.replace(str(workdir), "/tmp/e2e").replace(str(REPO_ROOT), "/repo")
+    text = re.sub(r"/[^\s\"]*/toolchain/[0-9a-f]+/bin", "/toolchain/bin", text)
+    text = re.sub(r"/[^\s\"]*/python3\.\d+/", "/python/", text)
     text = text.replace(f"127.0.0.1:{cluster.apiserver_port}", "127.0.0.1:6443")
     text = re.sub(r'"(created|modified)": "[^"]+"', r'"\1": "2026-01-01T00:00:00.000000Z"', text)
     return re.sub(r'"duration": \d+', '"duration": 1000000000', text)
