@@ -185,6 +185,9 @@ func requiredPackages(dir string) ([]*pulumirpc.PackageDependency, error) {
 		}
 		for _, entry := range entries {
 			path := filepath.Join(nodeModules, entry.Name())
+			if strings.HasPrefix(entry.Name(), ".") { // .bin, .package-lock.json
+				continue
+			}
 			if strings.HasPrefix(entry.Name(), "@") { // a scope: its entries are packages
 				if err := walk(path); err != nil {
 					return err
@@ -193,6 +196,9 @@ func requiredPackages(dir string) ([]*pulumirpc.PackageDependency, error) {
 			}
 			real, err := filepath.EvalSymlinks(path)
 			if err != nil || seen[real] {
+				continue
+			}
+			if info, err := os.Stat(real); err != nil || !info.IsDir() {
 				continue
 			}
 			seen[real] = true
