@@ -91,11 +91,17 @@ def owners(codeowners: str, path: Path) -> tuple[str, ...]:
     return result
 
 
+INSTALL_FILES = ("pyproject.toml", "requirements.txt", "requirements-ci.txt", "policy/requirements.txt")
+"""What decides which files and packages the pack runs: the package's build (``package-dir``
+could point ``concurrent_infra`` elsewhere) and the pack's requirements."""
+
+
 def unowned(root: Path) -> list[str]:
     text = (root / ".github" / "CODEOWNERS").read_text(encoding="utf-8")
     team = owners(text, Path("policy/__main__.py"))
     assert team, "CODEOWNERS names no owner of policy/"
-    return sorted(path.as_posix() for path in pack_modules(root) if owners(text, path) != team)
+    files = pack_modules(root) | {Path(name) for name in INSTALL_FILES if (root / name).is_file()}
+    return sorted(path.as_posix() for path in files if owners(text, path) != team)
 
 
 def test_codeowners_covers_every_module_the_policy_pack_imports() -> None:
