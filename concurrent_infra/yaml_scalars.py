@@ -112,7 +112,8 @@ def plain_scalar_problem(text: str) -> str | None:
     A decimal integer reads the same within 64 bits. A decimal fraction reads the same when it is
     not a whole number (Pulumi hands ``1.0`` as ``1``; Python's JSON keeps ``1.0``), has at most 15
     significant digits (so both print the digits written) and lies in [0.0001, 10**15) (where both
-    print it without an exponent)."""
+    print it without an exponent: Go's encoding/json ``floatEncoder`` from 1e-6 to 1e21, Python's
+    ``repr`` from 1e-4 to 1e16)."""
     if CANONICAL_INT.fullmatch(text):
         if int(text) in INT64:
             return None
