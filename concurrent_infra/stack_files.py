@@ -28,6 +28,7 @@ TARGET_KEYS = ("context", "cluster")
 """The ``kubernetes:*`` keys that name the target cluster, compared between shards."""
 
 YAML_TAG = "tag:yaml.org,2002:"
+"""The prefix of the standard YAML tags (``!!str`` is ``tag:yaml.org,2002:str``)."""
 
 OTHER_KEYS = ("gcp:project", *(f"kubernetes:{key}" for key in TARGET_KEYS))
 """The keys of other namespaces that the reader hands on (:class:`StackFile`)."""
@@ -109,7 +110,7 @@ def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, s
 def _stack_file_loader() -> Any:
     """A SafeLoader that resolves only the plain scalars it reads as Pulumi's go-yaml v3 does
     (:mod:`concurrent_infra.yaml_scalars`): ``true``/``false``, nulls, decimal integers and
-    fractions; every other scalar is a string, and :func:`_scalar_problems` refuses those go-yaml
+    fractions; every other scalar is a string, and :func:`_value_problem` refuses those go-yaml
     reads otherwise (``08``, ``0x1F``, ``1e3``, dates). It refuses aliases (``*name``): an alias of
     an alias of ... expands exponentially once the values are turned into JSON, and stack files do
     not need them."""
@@ -154,7 +155,7 @@ def _is_config_key(key: str, project: str = PROJECT) -> bool:
     return (bool(key) and ":" not in key) or project_key(key, project) is not None or key in OTHER_KEYS
 
 
-def _scalar_problems(node: Any, where: str, loader: Any) -> str | None:
+def _value_problem(node: Any, where: str, loader: Any) -> str | None:
     """Why a value of a stack file (``node``, composed by :func:`_stack_file_loader`, at key
     path ``where``) would be read otherwise than Pulumi reads it, or None."""
     import yaml
@@ -171,7 +172,7 @@ def _scalar_problems(node: Any, where: str, loader: Any) -> str | None:
         return None
     if isinstance(node, yaml.SequenceNode) and node.tag == f"{YAML_TAG}seq":
         for index, item in enumerate(node.value):
-            if (problem := _scalar_problems(item, f"{where}[{index}]", loader)) is not None:
+            if (problem := _value_problem(item, f"{where}[{index}]", loader)) is not None:
                 return problem
         return None
     if isinstance(node, yaml.MappingNode) and node.tag == f"{YAML_TAG}map":
@@ -184,7 +185,7 @@ def _scalar_problems(node: Any, where: str, loader: Any) -> str | None:
                 return (
                     f"{where}: the map key {key} is not read as text by Pulumi (YAML 1.2); quote it ('{key}')"
                 )
-            if (problem := _scalar_problems(value_node, f"{where}.{key}", loader)) is not None:
+            if (problem := _value_problem(value_node, f"{where}.{key}", loader)) is not None:
                 return problem
         return None
     return _tag_problem(where, node.tag)
@@ -209,7 +210,7 @@ def _load(text: str) -> Any:
         if isinstance(config, yaml.MappingNode):
             for key_node, value_node in config.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
-                problem = _scalar_problems(value_node, key, loader) if _is_config_key(key) else None
+                problem = _value_problem(value_node, key, loader) if _is_config_key(key) else None
                 if problem is not None:
                     raise StackFileError(problem)
         return loader.construct_document(node) if node is not None else None
