@@ -68,7 +68,11 @@ def project_key(full_key: str, project: str = PROJECT) -> str | None:
 
 def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, str]:
     """The ``project:*`` values of a stack file's ``config:`` map, as Pulumi hands them to a
-    program: strings as they are, everything else as JSON (key without the project prefix).
+    program: strings as they are, a null (``~``, nothing) as ``''``, everything else as JSON (key
+    without the project prefix). go-yaml v3 does not call ``config.Value.UnmarshalYAML`` for a
+    null (go-yaml/yaml v3.0.1 decode.go ``prepare``), so the value stays the zero ``Value``, ``''``
+    (measured: pulumi v3.274.1 hands ``Config().get`` ``''``); a null inside a list or map is
+    JSON ``null``.
 
     Pulumi also reads a key without ``:`` as the project's (pulumi/pulumi sdk v3.274.1,
     sdk/go/common/workspace/loaders.go ``stackConfigNamespacedWithProject``), and ``project:config:x``
@@ -97,7 +101,7 @@ def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, s
                 f"the {project}:* keys of a shard in plain text (none of them is a secret)"
             )
         try:
-            raw[key] = value if isinstance(value, str) else json.dumps(value)
+            raw[key] = value if isinstance(value, str) else "" if value is None else json.dumps(value)
         except (TypeError, ValueError, RecursionError) as error:
             raise StackFileError(
                 f"{full_key} holds a value Pulumi cannot hand to a program ({type(error).__name__}: "

@@ -27,7 +27,8 @@ CANONICAL_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
 BOOLS = ("true", "True", "TRUE", "false", "False", "FALSE")
 """go-yaml v3's booleans (YAML 1.2 core); ``yes``, ``on`` and ``y`` are strings."""
 NULLS = ("", "~", "null", "Null", "NULL")
-"""go-yaml v3's nulls; Pulumi hands a null value as ``null``, as ``json.dumps(None)`` does."""
+"""go-yaml v3's nulls: Pulumi hands a null key's value as ``''``, a null in a list or map as
+JSON ``null`` (:func:`concurrent_infra.stack_files.raw_values`)."""
 
 _SPECIAL_FLOATS = (
     ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",

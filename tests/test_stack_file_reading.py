@@ -107,19 +107,23 @@ def test_quoted_they_are_the_text_as_written(tmp_path: Path, value: str, reading
 
 
 @pytest.mark.parametrize(
-    ("value", "handed"),
-    [("yes", "yes"), ("on", "on"), ("1:30", "1:30"), ("500m", "500m"), ("~", "null"), ("True", "true")],
-)
-def test_scalars_read_alike_are_read_as_pulumi_hands_them(tmp_path: Path, value: str, handed: str) -> None:
-    """yaml.v3 keeps yes/on/1:30 as strings (PyYAML's YAML 1.1 reads 1:30 as 90); Pulumi hands a
-    top-level null as 'null' and a boolean as JSON."""
+    ("value", "top", "nested"),
+    [
+        ("yes", "yes", "yes"), ("on", "on", "on"), ("1:30", "1:30", "1:30"), ("500m", "500m", "500m"),
+        ("1.50", "1.5", 1.5), ("True", "true", True), ("~", "", None), ("", "", None),
+    ],
+)  # fmt: skip
+def test_scalars_read_alike_are_read_as_pulumi_hands_them(
+    tmp_path: Path, value: str, top: str, nested: object
+) -> None:
+    """As measured with pulumi v3.274.1 (a program printing ``Config().get``): yaml.v3 keeps
+    yes/on/1:30 as strings (PyYAML's YAML 1.1 reads 1:30 as 90); a null key's value is '', a
+    null inside a map JSON null."""
     text = f"config:\n  concurrent-infra:protectNamespaces: {value}\n"
     text += f"  concurrent-infra:quota:\n    pods: {value}\n"
     stack = read_stack_file(write(tmp_path, text))
-    assert stack.raw["protectNamespaces"] == handed
-    assert stack.raw["quota"] == json.dumps(
-        {"pods": json.loads(handed) if handed in ("null", "true") else handed}
-    )
+    assert stack.raw["protectNamespaces"] == top
+    assert json.loads(stack.raw["quota"]) == {"pods": nested}
 
 
 @pytest.mark.parametrize(
