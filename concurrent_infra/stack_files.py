@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .validation import MAX_RAW_CONFIG_BYTES, PROJECT
+from .yaml_scalars import BOOLS, CANONICAL_FLOAT, CANONICAL_INT, plain_scalar_problem, yaml_v3_reading
 
 MAX_STACK_FILE_BYTES = MAX_RAW_CONFIG_BYTES
 """Larger stack files are refused: one config value may be at most this large anyway."""
@@ -25,6 +26,12 @@ STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 TARGET_KEYS = ("context", "cluster")
 """The ``kubernetes:*`` keys that name the target cluster, compared between shards."""
+
+YAML_TAG = "tag:yaml.org,2002:"
+"""The prefix of the standard YAML tags (``!!str`` is ``tag:yaml.org,2002:str``)."""
+
+OTHER_KEYS = ("gcp:project", *(f"kubernetes:{key}" for key in TARGET_KEYS))
+"""The keys of other namespaces that the reader hands on (:class:`StackFile`)."""
 
 
 class StackFileError(ValueError):
@@ -61,7 +68,11 @@ def project_key(full_key: str, project: str = PROJECT) -> str | None:
 
 def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, str]:
     """The ``project:*`` values of a stack file's ``config:`` map, as Pulumi hands them to a
-    program: strings as they are, everything else as JSON (key without the project prefix).
+    program: strings as they are, a null (``~``, nothing) as ``''``, everything else as JSON (key
+    without the project prefix). go-yaml v3 does not call ``config.Value.UnmarshalYAML`` for a
+    null (go-yaml/yaml v3.0.1 decode.go ``prepare``), so the value stays the zero ``Value``, ``''``
+    (measured: pulumi v3.274.1 hands ``Config().get`` ``''``); a null inside a list or map is
+    JSON ``null``.
 
     Pulumi also reads a key without ``:`` as the project's (pulumi/pulumi sdk v3.274.1,
     sdk/go/common/workspace/loaders.go ``stackConfigNamespacedWithProject``), and ``project:config:x``
@@ -90,7 +101,7 @@ def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, s
                 f"the {project}:* keys of a shard in plain text (none of them is a secret)"
             )
         try:
-            raw[key] = value if isinstance(value, str) else json.dumps(value)
+            raw[key] = value if isinstance(value, str) else "" if value is None else json.dumps(value)
         except (TypeError, ValueError, RecursionError) as error:
             raise StackFileError(
                 f"{full_key} holds a value Pulumi cannot hand to a program ({type(error).__name__}: "
@@ -101,9 +112,12 @@ def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, s
 
 @cache
 def _stack_file_loader() -> Any:
-    """A SafeLoader that reads scalars as Pulumi's YAML 1.2 reader does (``2027-01-31`` and
-    ``yes`` stay strings) and refuses aliases (``*name``): an alias of an alias of ... expands
-    exponentially once the values are turned into JSON, and stack files do not need them."""
+    """A SafeLoader that resolves only the plain scalars it reads as Pulumi's go-yaml v3 does
+    (:mod:`concurrent_infra.yaml_scalars`): ``true``/``false``, nulls, decimal integers and
+    fractions; every other scalar is a string, and :func:`_value_problem` refuses those go-yaml
+    reads otherwise (``08``, ``0x1F``, ``1e3``, dates). It refuses aliases (``*name``): an alias of
+    an alias of ... expands exponentially once the values are turned into JSON, and stack files do
+    not need them."""
     import yaml
 
     class StackFileLoader(yaml.SafeLoader):
@@ -128,15 +142,84 @@ def _stack_file_loader() -> Any:
                 raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not supported", mark)
             return super().compose_node(parent, index)
 
-    yaml_1_1_only = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
-    StackFileLoader.yaml_implicit_resolvers = {
-        first: [(tag, pattern) for tag, pattern in resolvers if tag not in yaml_1_1_only]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    StackFileLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    StackFileLoader.yaml_implicit_resolvers = {}
+    resolvers = (
+        ("bool", "|".join(BOOLS), "tTfF"),
+        ("null", "~|null|Null|NULL|", ["~", "n", "N", ""]),
+        ("int", CANONICAL_INT.pattern, "-0123456789"),
+        ("float", CANONICAL_FLOAT.pattern, "-0123456789"),
     )
+    for tag, pattern, first in resolvers:
+        StackFileLoader.add_implicit_resolver(f"{YAML_TAG}{tag}", re.compile(f"^(?:{pattern})$"), list(first))
     return StackFileLoader
+
+
+def _is_config_key(key: str, project: str = PROJECT) -> bool:
+    """A key whose value the stack-file reader hands on: the project's and :data:`OTHER_KEYS`."""
+    return (bool(key) and ":" not in key) or project_key(key, project) is not None or key in OTHER_KEYS
+
+
+def _value_problem(node: Any, where: str, loader: Any) -> str | None:
+    """Why a value of a stack file (``node``, composed by :func:`_stack_file_loader`, at key
+    path ``where``) would be read otherwise than Pulumi reads it, or None."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        plain = node.style is None
+        if node.tag != loader.resolve(yaml.ScalarNode, node.value, (plain, not plain)):
+            return _tag_problem(where, node.tag)
+        problem = plain_scalar_problem(node.value) if plain else None
+        if problem is not None:
+            return (
+                f"{where}: {node.value} is {problem}; quote it ('{node.value}') to keep the text as written"
+            )
+        return None
+    if isinstance(node, yaml.SequenceNode) and node.tag == f"{YAML_TAG}seq":
+        for index, item in enumerate(node.value):
+            if (problem := _value_problem(item, f"{where}[{index}]", loader)) is not None:
+                return problem
+        return None
+    if isinstance(node, yaml.MappingNode) and node.tag == f"{YAML_TAG}map":
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            plain_key = key_node.style is None
+            if key_node.tag != f"{YAML_TAG}str" or (
+                plain_key and (key == "<<" or not isinstance(yaml_v3_reading(key), str))
+            ):
+                return (
+                    f"{where}: the map key {key} is not read as text by Pulumi (YAML 1.2); quote it ('{key}')"
+                )
+            if (problem := _value_problem(value_node, f"{where}.{key}", loader)) is not None:
+                return problem
+        return None
+    return _tag_problem(where, node.tag)
+
+
+def _tag_problem(where: str, tag: str) -> str:
+    short = f"!!{tag.removeprefix(YAML_TAG)}" if tag.startswith(YAML_TAG) else tag
+    return f"{where}: the YAML tag {short} is not supported; remove it (and quote the value if it is text)"
+
+
+def _load(text: str) -> Any:
+    """The YAML document ``text``; :class:`StackFileError` names a value of a key this reader
+    hands on (:func:`_is_config_key`) that Pulumi would read otherwise."""
+    import yaml
+
+    loader = _stack_file_loader()(text)
+    try:
+        node = loader.get_single_node()
+        config = None
+        if isinstance(node, yaml.MappingNode):
+            config = next((v for k, v in node.value if getattr(k, "value", None) == "config"), None)
+        if isinstance(config, yaml.MappingNode):
+            for key_node, value_node in config.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
+                problem = _value_problem(value_node, key, loader) if _is_config_key(key) else None
+                if problem is not None:
+                    raise StackFileError(problem)
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 
 
 def _read_regular_file(path: Path) -> bytes:
@@ -173,7 +256,9 @@ def read_stack_file(path: Path) -> StackFile:
             f"{str(path)!r}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
     try:
-        document = yaml.load(text, Loader=_stack_file_loader())  # a SafeLoader, see above
+        document = _load(text)  # a SafeLoader, see _stack_file_loader
+    except StackFileError as error:
+        raise StackFileError(f"{str(path)!r}: {error}") from None
     except (yaml.YAMLError, RecursionError) as error:
         why = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise StackFileError(f"{str(path)!r}: not valid YAML: {why}") from None
