@@ -1,7 +1,7 @@
 """Every stack has exactly its named environments, and nothing accepts one by pattern (issue 17,
-class 8): the workload identity conditions of README's setup list `<stack>` and `preview-<stack>`
-for exactly the stacks of stacks/, and preview.yml previews only the base branch's stacks, so a
-pull request that adds a stack file names no new (unreviewed) environment."""
+class 8): the workload identity conditions of README's setup list `<stack>`, `preview-<stack>` and
+`drift-<stack>` for exactly the stacks of stacks/, and preview.yml previews only the base branch's
+stacks, so a pull request that adds a stack file names no new (unreviewed) environment."""
 
 import ast
 import json
@@ -44,6 +44,7 @@ def test_each_stack_has_exactly_its_named_environments() -> None:
     assert STACKS
     assert sorted(setup_list("STACK_ENVS")) == STACKS
     assert sorted(setup_list("PREVIEW_ENVS")) == sorted(f"preview-{stack}" for stack in STACKS)
+    assert sorted(setup_list("DRIFT_ENVS")) == sorted(f"drift-{stack}" for stack in STACKS)
     environments = re.search(r"^  - `<stack>` \(([^)]*)\)", README, re.M)
     assert environments is not None and sorted(re.findall(r"`([^`]+)`", environments.group(1))) == STACKS
 
@@ -54,7 +55,13 @@ def test_the_pools_accept_only_the_named_environments() -> None:
         condition = conditions()[pool]
         assert f"assertion.environment in {listed}" in condition, pool
         assert not re.search(r"startsWith|endsWith|matches|contains|\*", condition), (pool, condition)
-    assert "assertion.event_name == 'pull_request'" in conditions()["github-preview"]
+    preview = conditions()["github-preview"]
+    assert "(assertion.event_name == 'pull_request' && assertion.environment in $PREVIEW_ENVS)" in preview
+    # drift.yml's jobs: main only, scheduled or manual, in a named drift-<stack> environment.
+    assert (
+        "(assertion.ref == 'refs/heads/main' && assertion.event_name in ['schedule', 'workflow_dispatch']"
+        " && assertion.environment in $DRIFT_ENVS)"
+    ) in preview
 
 
 def run_list_step(tmp_path: Path, pr: list[str], base: list[str]) -> dict[str, list[str]]:
