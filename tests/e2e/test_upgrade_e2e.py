@@ -34,6 +34,9 @@ pytestmark = pytest.mark.e2e
 
 PREVIOUS_RELEASE = "b5dff32"
 """The last commit before the TypedDict components, Pod Security labels and the namespace guard."""
+LAST_RELEASE = "41c6570"
+"""The second release: the guard without its ownerReferences/finalizers rules and without the probe
+that makes grants wait for it (issue 17)."""
 NAMESPACES = ("parallelsns", "team-b")
 CONFIG = {"namespaces": ["parallelsns", {"name": "team-b", "protect": False}]}
 
@@ -54,11 +57,10 @@ def git(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def previous_release(tmp_path: Path) -> Iterator[Path]:
-    """A detached git worktree of the previous release, removed afterwards."""
-    worktree = tmp_path / "previous-release"
-    git("worktree", "add", "--detach", str(worktree), PREVIOUS_RELEASE)
+def release_worktree(tmp_path: Path, commit: str) -> Iterator[Path]:
+    """A detached git worktree of ``commit``, removed afterwards."""
+    worktree = tmp_path / f"release-{commit}"
+    git("worktree", "add", "--detach", str(worktree), commit)
     try:
         yield worktree
     finally:
@@ -67,6 +69,18 @@ def previous_release(tmp_path: Path) -> Iterator[Path]:
             capture_output=True,
             check=False,
         )
+
+
+@pytest.fixture
+def previous_release(tmp_path: Path) -> Iterator[Path]:
+    """A detached git worktree of the first release."""
+    yield from release_worktree(tmp_path, PREVIOUS_RELEASE)
+
+
+@pytest.fixture
+def last_release(tmp_path: Path) -> Iterator[Path]:
+    """A detached git worktree of the second release."""
+    yield from release_worktree(tmp_path, LAST_RELEASE)
 
 
 def use_program(project: PulumiProject, source: Path, pythonpath: Path | None) -> None:
@@ -156,4 +170,32 @@ def test_a_stack_of_the_previous_release_upgrades_with_no_delete_or_replace(
             "baseline"
         )
     assert cluster.get("validatingadmissionpolicy", NAMESPACE_GUARD_POLICY) is not None
+    project.preview("--expect-no-changes", check=True)
+
+
+def guard_expressions(cluster: Cluster) -> str:
+    """The namespace guard's validation expressions, joined (what the guard compares)."""
+    found = cluster.get("validatingadmissionpolicy", NAMESPACE_GUARD_POLICY)
+    assert found is not None
+    return "\n".join(validation["expression"] for validation in found["spec"]["validations"])
+
+
+def test_a_stack_of_the_last_release_upgrades_with_no_delete_or_replace(
+    cluster: Cluster, project: PulumiProject, last_release: Path
+) -> None:
+    use_program(project, last_release, pythonpath=last_release)
+    project.configure(CONFIG)
+    project.up()
+    # The old code ran: its guard did not compare ownerReferences (issue 17, class 1).
+    assert "ownerReferences" not in guard_expressions(cluster), "the program imported the new code"
+    before = object_uids(cluster)
+
+    use_program(project, REPO_ROOT, pythonpath=None)
+    steps = preview_steps(project)
+    lost = [(step["op"], step["urn"]) for step in steps if step["op"] not in ALLOWED_OPS]
+    assert lost == [], f"the upgrade would delete or replace: {lost}"
+
+    project.up()
+    assert object_uids(cluster) == before, "an object was recreated"
+    assert "ownerReferences" in guard_expressions(cluster)
     project.preview("--expect-no-changes", check=True)
