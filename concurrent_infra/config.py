@@ -215,6 +215,16 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "holds them back; or remove them here (Group k8s-role-for-parallels-lambda-group is "
             "bound, and guarded, without them)",
         )
+    if system_role is None and cluster is not None and not shards:
+        problems.add(
+            "cluster",
+            cluster.args.get("name"),
+            "this stack creates the GKE cluster but not the system role (createSystemRole: false); "
+            "the cluster's control-plane service account would be bound to the system role where "
+            "no namespace guard holds it back",
+            "create the system role in the stack that creates the cluster (createSystemRole: true, "
+            "the default)",
+        )
     config = StackConfig(
         namespaces=namespaces,
         system_role=system_role,

@@ -135,6 +135,41 @@ def test_the_finalize_subresource_cannot_add_or_drop_a_namespace_finalizer() -> 
         assert refused is not None and "finalizers" in refused
 
 
+@pytest.mark.parametrize(("user", "groups"), GUARDED)
+def test_the_status_subresource_cannot_change_what_the_namespace_update_cannot(
+    user: str, groups: tuple[str, ...]
+) -> None:
+    """``namespaces/status`` resets only the spec (namespaceStatusStrategy.PrepareForUpdate): an
+    identity granted it elsewhere could otherwise relabel the namespace or plant an owner."""
+    for change in (
+        {"ownerReferences": [OWNER]},
+        {"labels": {MANAGED_BY_LABEL: "concurrent-infra", ENFORCE_LABEL: "privileged"}},
+        {"annotations": {GUARDED_ANNOTATIONS[0]: "pool=gpu"}},
+    ):
+        new = changed(**change)
+        refused = admission(
+            user, "UPDATE", new, groups=(*groups, "system:authenticated"), resource="namespaces/status"
+        )
+        assert refused is not None, change
+
+
+@pytest.mark.parametrize("annotation", GUARDED_ANNOTATIONS)
+def test_adding_an_empty_node_placement_annotation_is_a_change(annotation: str) -> None:
+    """An empty node-selector or tolerationsWhitelist is read as set, and turns the cluster's
+    default off: absent and empty are not the same value."""
+    new = changed(annotations={**NAMESPACE["metadata"]["annotations"], annotation: ""})
+    refused = admission(SYSTEM_SA, "UPDATE", new)
+    assert refused is not None and "node selector" in refused
+    refused = admission(SYSTEM_SA, "UPDATE", NAMESPACE, old=new)
+    assert refused is not None and "node selector" in refused
+
+
+def test_adding_an_empty_guarded_label_is_a_change() -> None:
+    new = changed(labels={**NAMESPACE["metadata"]["labels"], ENFORCE_LABEL.replace("enforce", "warn"): ""})
+    refused = admission(SYSTEM_SA, "UPDATE", new)
+    assert refused is not None and "Pod Security" in refused
+
+
 def test_other_labels_and_annotations_stay_the_guarded_identities_to_change() -> None:
     new = changed(
         labels={**NAMESPACE["metadata"]["labels"], "cost-center": "ml"},

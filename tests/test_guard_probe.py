@@ -17,6 +17,7 @@ from concurrent_infra.kube.guard_probe import (
 )
 from concurrent_infra.kube.guardrails import PROBE_LABEL, guard_token
 from concurrent_infra.kube.labels import MANAGED_BY_LABEL
+from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
 from tests.conftest import ProbeRecorder
 from tests.harness import run_program
 
@@ -27,6 +28,7 @@ VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
 VAPB = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
 CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 
 
 class Clock:
@@ -93,7 +95,13 @@ def test_every_grant_of_the_system_role_waits_for_the_probe(guard_probes: ProbeR
         (guard_token(["ops@example.com"], []), "/tmp/kubeconfig", "kind", None)
     ]
     guard = {run.of_type(VAP)[0].urn, run.of_type(VAPB)[0].urn}
-    grants = [*run.of_type(CLUSTER_ROLE_BINDING), run.named(ROLE_BINDING, "k8s-service-account-binding-ns")]
+    # The role too: a binding made before it (a shard that deployed first) grants it at once.
+    grants = [
+        run.named(CLUSTER_ROLE, SYSTEM_CLUSTER_ROLE),
+        *run.of_type(CLUSTER_ROLE_BINDING),
+        run.named(ROLE_BINDING, "k8s-service-account-binding-ns"),
+    ]
+    assert len(grants) == 3
     for grant in grants:
         assert guard <= set(grant.dependencies), (grant.name, grant.dependencies)
 
@@ -133,3 +141,14 @@ def test_a_second_stack_that_binds_its_own_subjects_outside_shards_is_refused() 
     parse_stack_config({**raw, "shards": '["prod", "prod-2"]'})  # the environment checks them
     without = {key: value for key, value in raw.items() if key != "systemRoleUsers"}
     parse_stack_config(without)  # only the system group, which every guard holds back
+
+
+def test_a_stack_that_creates_the_cluster_but_not_the_system_role_is_refused() -> None:
+    """Its control-plane account would be bound to the system role where no guard lists it."""
+    cluster = '{"name": "ml", "location": "us-central1", "controlPlaneServiceAccount": {}}'
+    raw = {"namespaces": '["team-c"]', "createSystemRole": "false", "cluster": cluster}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw, "my-project")
+    message = str(caught.value)
+    assert "concurrent-infra:cluster" in message and "createSystemRole: true" in message
+    parse_stack_config({**raw, "createSystemRole": "true"}, "my-project")

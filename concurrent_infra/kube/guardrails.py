@@ -74,10 +74,12 @@ with a namespaced owner kind is left alone, one with a cluster-scoped owner that
 or that the caller then deletes, is not); finalizers hold a deletion until a controller removes
 them. ``spec.finalizers`` changes only through the ``namespaces/finalize`` subresource."""
 
-GUARDED_RESOURCES: tuple[str, ...] = ("namespaces", "namespaces/finalize")
+GUARDED_RESOURCES: tuple[str, ...] = ("namespaces", "namespaces/finalize", "namespaces/status")
 """What the guard matches: a rule for ``namespaces`` does not match its subresources
-(ValidatingAdmissionPolicy ``resourceRules``), and ``finalize`` is the one that writes
-``spec.finalizers``. ``namespaces/status`` can change no field of :data:`DELETING_FIELDS`."""
+(ValidatingAdmissionPolicy ``resourceRules``). ``finalize`` writes ``spec.finalizers``; ``status``
+resets only the spec (kubernetes pkg/registry/core/namespace/strategy.go,
+``namespaceStatusStrategy.PrepareForUpdate``), so it writes labels, annotations, ownerReferences
+and finalizers like an update of the namespace itself."""
 
 EXEMPT_SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:kube-system:"
 """Kubernetes' own controllers (the namespace and garbage collectors) run in kube-system."""
@@ -116,20 +118,28 @@ def _label(obj: str, key: str) -> str:
     return f"(has({labels}) && '{key}' in {labels} ? {labels}['{key}'] : '')"
 
 
-def _annotation(obj: str, key: str) -> str:
-    """CEL: the value of annotation ``key`` of ``obj``, or '' when it has none."""
-    annotations = f"{obj}.metadata.annotations"
-    return f"(has({annotations}) && '{key}' in {annotations} ? {annotations}['{key}'] : '')"
+def _entry(obj: str, field: str, key: str) -> str:
+    """CEL: ``[value]`` of ``key`` in ``obj.metadata.<field>``, or ``[]`` when it is absent, so
+    that adding a key with an empty value is a change: Kubernetes reads an empty
+    ``scheduler.alpha.kubernetes.io/node-selector`` or ``tolerationsWhitelist`` as set (it then
+    skips the cluster's default), not as absent (PodNodeSelector ``getNodeSelectorMap``,
+    PodTolerationRestriction ``extractNSTolerations``)."""
+    entries = f"{obj}.metadata.{field}"
+    return f"(has({entries}) && '{key}' in {entries} ? [{entries}['{key}']] : [])"
 
 
 def labels_unchanged_expression(keys: tuple[str, ...] = GUARDED_LABELS) -> str:
-    """CEL: an update leaves each of ``keys`` as it was."""
-    return " && ".join(f"{_label('object', key)} == {_label('oldObject', key)}" for key in keys)
+    """CEL: an update leaves each of ``keys`` as it was, present or absent."""
+    return " && ".join(
+        f"{_entry('object', 'labels', key)} == {_entry('oldObject', 'labels', key)}" for key in keys
+    )
 
 
 def annotations_unchanged_expression(keys: tuple[str, ...] = GUARDED_ANNOTATIONS) -> str:
-    """CEL: an update leaves each annotation of ``keys`` as it was."""
-    return " && ".join(f"{_annotation('object', key)} == {_annotation('oldObject', key)}" for key in keys)
+    """CEL: an update leaves each annotation of ``keys`` as it was, present or absent."""
+    return " && ".join(
+        f"{_entry('object', 'annotations', key)} == {_entry('oldObject', 'annotations', key)}" for key in keys
+    )
 
 
 def _list_field(obj: str, path: str) -> str:

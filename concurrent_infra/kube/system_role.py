@@ -155,12 +155,6 @@ class SystemRole(pulumi.ComponentResource):
     ) -> None:
         settings = _validated(args, name)
         super().__init__("concurrent-infra:index:SystemRole", name, None, opts)
-        self.cluster_role = k8s.rbac.v1.ClusterRole(
-            f"{name}-cluster-role",
-            metadata=object_metadata(SYSTEM_CLUSTER_ROLE),
-            rules=k8s_rules(SYSTEM_RULES),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.namespace_guard_policy = self.namespace_guard_binding = None
         guard_ready: list[pulumi.Output[Any]] = []
         if settings.namespace_guard:
@@ -183,6 +177,15 @@ class SystemRole(pulumi.ComponentResource):
                     guard_token(settings.users, settings.groups),
                 )
             )
+        # The role's rules wait for the guard too: a RoleBinding made earlier (a shard that deployed
+        # first, an adopted binding) grants them the moment the role exists. Same value, so an
+        # existing stack sees no diff; known in every preview (the probe runs only in an update).
+        self.cluster_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-cluster-role",
+            metadata=object_metadata(SYSTEM_CLUSTER_ROLE),
+            rules=pulumi.Output.all(*guard_ready).apply(lambda _: k8s_rules(SYSTEM_RULES)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         # The name is a constant of the contract; deriving it from the role's URN makes it known
         # in every preview while still carrying the dependency on the ClusterRole, and on the guard
         # being enforced: every grant of the role (this binding, each namespace's RoleBindings,

@@ -230,6 +230,10 @@ SIDE_DOORS: dict[str, dict[str, Any]] = {
     "node-selector annotation": {
         "metadata": {"annotations": {"scheduler.alpha.kubernetes.io/node-selector": "pool=gpu"}}
     },
+    # Empty is not absent: it turns the cluster's default whitelist off (extractNSTolerations).
+    "empty tolerations whitelist": {
+        "metadata": {"annotations": {"scheduler.alpha.kubernetes.io/tolerationsWhitelist": ""}}
+    },
 }
 
 
@@ -270,12 +274,16 @@ def test_right_after_up_every_guarded_identity_is_refused_every_side_door(
     )  # fmt: skip
     assert_active_and_baseline(cluster)
 
-    # The finalize subresource, once RBAC allows it (the system role does not): the guard refuses.
+    # The finalize and status subresources, once RBAC allows them (the system role does not; an
+    # operator's role might): the guard refuses.
     grant = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": {"name": "finalize", "namespace": NAMESPACE},
-        "rules": [{"apiGroups": [""], "resources": ["namespaces/finalize"], "verbs": ["update"]}],
+        "rules": [
+            {"apiGroups": [""], "resources": ["namespaces/finalize"], "verbs": ["update"]},
+            {"apiGroups": [""], "resources": ["namespaces/status"], "verbs": ["get", "patch", "update"]},
+        ],
     }
     status, output = kubectl_stdin(cluster, json.dumps(grant), "apply", "-f", "-")
     assert status == 0, output
@@ -291,3 +299,13 @@ def test_right_after_up_every_guarded_identity_is_refused_every_side_door(
     )  # fmt: skip
     assert status != 0 and NAMESPACE_GUARD_POLICY in output, output
     assert namespace(cluster)["spec"]["finalizers"] == ["kubernetes"]
+    for door, patch in SIDE_DOORS.items():
+        refused = cluster.kubectl(
+            "patch", "namespace", NAMESPACE, "--subresource=status", "--type=merge",
+            "-p", json.dumps(patch), AS_SYSTEM, check=False,
+        )  # fmt: skip
+        assert refused.returncode != 0, (door, refused.stdout)
+        assert NAMESPACE_GUARD_POLICY in refused.stderr, (door, refused.stderr)
+    found = namespace(cluster)
+    assert "ownerReferences" not in found["metadata"] and "finalizers" not in found["metadata"]
+    assert_active_and_baseline(cluster)
