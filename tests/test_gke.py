@@ -123,10 +123,14 @@ def test_cluster_secure_defaults() -> None:
     assert inputs["nodeConfig"]["serviceAccount"] == "concurrent-dev-nodes@my-project.iam.gserviceaccount.com"
     assert inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     roles = {r.inputs["role"] for r in run.of_type(IAM_MEMBER) if r.name.startswith("gke-nodes-")}
-    assert roles == {"roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"}
+    assert roles == {
+        "roles/container.defaultNodeServiceAccount",
+        "roles/artifactregistry.reader",
+        "roles/serviceusage.serviceUsageConsumer",  # image streaming with a custom node account
+    }
     # Issue 12: Dataplane V2, hardening, ML batch settings.
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
-    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider"]
+    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider", "nodeConfig"]
     assert inputs["anonymousAuthenticationConfig"] == {"mode": "LIMITED"}
     assert inputs["securityPostureConfig"] == {"mode": "BASIC"}
     assert inputs["nodePoolDefaults"] == {
@@ -226,7 +230,9 @@ def test_regional_pools_taints_spot_autoscaling_and_totals() -> None:
         "locationPolicy": "BALANCED",
     }
     assert system["nodeLocations"] == CLUSTER_ZONES and "nodeCount" not in system
-    assert system["initialNodeCount"] == 1, "ceil(1 / 3 zones): the pool starts with its minimum"
+    # One node per zone would be 3, above the maximum of 1: start empty, and the autoscaler adds
+    # the node when the first pod waits for it (issue 16).
+    assert system["initialNodeCount"] == 0, "min(ceil(1 / 3), 1 // 3 zones)"
     assert cpu["nodeConfig"]["machineType"] == "e2-standard-4"
     assert cpu["nodeConfig"]["taints"] == [
         {"key": "concurrent-node-type", "value": "worker", "effect": "NO_SCHEDULE"}
@@ -247,6 +253,7 @@ def test_regional_pools_taints_spot_autoscaling_and_totals() -> None:
         assert pool["nodeConfig"]["kubeletConfig"] == {"insecureKubeletReadonlyPortEnabled": "FALSE"}
         assert pool["nodeConfig"]["gcfsConfig"] == {"enabled": True}
         assert pool["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
+        assert pool["nodeConfig"]["diskType"] == "pd-balanced"
         assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
         assert (pool["cluster"], pool["location"]) == ("concurrent-dev", "us-central1")
     for registration in run.of_type(NODE_POOL):
@@ -263,7 +270,7 @@ def test_regional_counts_are_totals_over_the_configured_zones() -> None:
             }
         )
     )
-    assert found["system"]["initialNodeCount"] == 2, "ceil(3 / 2 zones)"
+    assert found["system"]["initialNodeCount"] == 1, "min(ceil(3 / 2), 3 // 2 zones): never above the maximum"
     assert found["system"]["autoscaling"]["totalMinNodeCount"] == 3
     assert found["system"]["autoscaling"]["totalMaxNodeCount"] == 3
     assert found["cpu"]["initialNodeCount"] == 1

@@ -1,7 +1,7 @@
 """The ConcurrentNamespace component: one namespace made ready for Concurrent for MLflow."""
 
 import weakref
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,6 +13,7 @@ from .names import (
     DIND_PRIORITY_CLASS,
     LIMIT_RANGE,
     NETWORK_POLICY,
+    NODE_TYPE_KEY,
     RESOURCE_QUOTA,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
@@ -93,6 +94,9 @@ class ConcurrentNamespaceArgs(TypedDict):
     dind: NotRequired[bool]
     """The upstream Docker-in-Docker Deployment and Service ``docker-dind`` (privileged: requires
     ``podSecurity: privileged``, and the PriorityClass from SystemRole's ``dindPriorityClass``)."""
+    dind_node_type: NotRequired[str]
+    """Schedule the DinD pod only on nodes labelled ``concurrent-node-type=<this>``, tolerating that
+    taint (``dind``: GkeCluster's ``dind`` pool). Unset: as upstream, no node selector."""
 
 
 def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> NamespaceSettings:
@@ -319,12 +323,21 @@ class ConcurrentNamespace(pulumi.ComponentResource):
                 opts=child,
             )
         if settings.dind:
-            self._dind(name, namespace)
+            self._dind(name, namespace, settings.dind_node_type)
 
-    def _dind(self, name: str, namespace: pulumi.Output[str]) -> None:
-        """The upstream ``k8s-dind-service.yaml`` Deployment and Service, in this namespace."""
+    def _dind(self, name: str, namespace: pulumi.Output[str], node_type: str | None) -> None:
+        """The upstream ``k8s-dind-service.yaml`` Deployment and Service, in this namespace; with
+        ``node_type``, on the nodes of that type only (a privileged pod shares no node with others)."""
         app = {"app": DIND_NAME}
         child = pulumi.ResourceOptions(parent=self)
+        placement: dict[str, Any] = {}
+        if node_type:
+            placement = {
+                "node_selector": {NODE_TYPE_KEY: node_type},
+                "tolerations": [
+                    {"key": NODE_TYPE_KEY, "operator": "Equal", "value": node_type, "effect": "NoSchedule"}
+                ],
+            }
         self.dind_deployment = k8s.apps.v1.Deployment(
             f"{name}-dind-deployment",
             metadata=object_metadata(DIND_NAME, namespace, labels=app),
@@ -335,6 +348,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
                     "metadata": {"labels": with_common_labels(app)},
                     "spec": {
                         "priority_class_name": DIND_PRIORITY_CLASS,
+                        **placement,
                         "containers": [
                             {
                                 "name": DIND_NAME,
