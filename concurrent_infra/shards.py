@@ -187,9 +187,9 @@ def join_environment(
     joined = this
     cluster = next((o.config.cluster for o in others if o.config.cluster is not None), None)
     if cluster is not None:
-        joined = replace(
-            joined, namespaces=place_dind(this.namespaces, cluster, problems, " (in this shard)")
-        )
+        placed = place_dind(this.namespaces, cluster, problems, " (in this shard)")
+        if placed is not this.namespaces:
+            joined = replace(joined, namespaces=placed)
     elif this.cluster is not None:
         for other in others:
             dind = [ns.namespace for ns in other.config.namespaces if ns.dind]

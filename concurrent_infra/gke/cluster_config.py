@@ -759,12 +759,13 @@ def _read_exclusions(reader: ObjectReader, problems: Problems) -> tuple[Maintena
             continue
         length = datetime.fromisoformat(end) - datetime.fromisoformat(start)
         if scope == "NO_UPGRADES" and length > timedelta(days=NO_UPGRADES_MAX_DAYS):
+            latest_end = datetime.fromisoformat(start) + timedelta(days=NO_UPGRADES_MAX_DAYS)
             problems.add(
                 f"{where}.{entry_reader.spelled('end_time')}",
                 end,
                 f"a NO_UPGRADES exclusion lasts at most {NO_UPGRADES_MAX_DAYS} days; this one lasts "
                 f"{length.days} days from {start}",
-                f"end it by {(datetime.fromisoformat(start) + timedelta(days=NO_UPGRADES_MAX_DAYS)).isoformat()}, "
+                f"end it by {latest_end.isoformat()}, "
                 "or use scope NO_MINOR_UPGRADES or NO_MINOR_OR_NODE_UPGRADES (allowed until the version's "
                 "end of support)",
             )

@@ -1,7 +1,7 @@
 """The ConcurrentNamespace component: one namespace made ready for Concurrent for MLflow."""
 
 import weakref
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -330,40 +330,34 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         ``node_type``, on the nodes of that type only (a privileged pod shares no node with others)."""
         app = {"app": DIND_NAME}
         child = pulumi.ResourceOptions(parent=self)
-        placement: dict[str, Any] = {}
+        pod_spec: k8s.core.v1.PodSpecArgsDict = {
+            "priority_class_name": DIND_PRIORITY_CLASS,
+            "containers": [
+                {
+                    "name": DIND_NAME,
+                    "image": "docker:20.10.18-dind",
+                    "env": [
+                        {"name": "DOCKER_HOST", "value": "tcp://0.0.0.0:2375"},
+                        # TLS off, as upstream: the daemon is reached only in-cluster.
+                        {"name": "DOCKER_TLS_CERTDIR", "value": ""},
+                    ],
+                    "ports": [{"name": "daemon-port", "container_port": 2375, "protocol": "TCP"}],
+                    "security_context": {"privileged": True},
+                }
+            ],
+        }
         if node_type:
-            placement = {
-                "node_selector": {NODE_TYPE_KEY: node_type},
-                "tolerations": [
-                    {"key": NODE_TYPE_KEY, "operator": "Equal", "value": node_type, "effect": "NoSchedule"}
-                ],
-            }
+            pod_spec["node_selector"] = {NODE_TYPE_KEY: node_type}
+            pod_spec["tolerations"] = [
+                {"key": NODE_TYPE_KEY, "operator": "Equal", "value": node_type, "effect": "NoSchedule"}
+            ]
         self.dind_deployment = k8s.apps.v1.Deployment(
             f"{name}-dind-deployment",
             metadata=object_metadata(DIND_NAME, namespace, labels=app),
             spec={
                 "replicas": 1,
                 "selector": {"match_labels": app},
-                "template": {
-                    "metadata": {"labels": with_common_labels(app)},
-                    "spec": {
-                        "priority_class_name": DIND_PRIORITY_CLASS,
-                        **placement,
-                        "containers": [
-                            {
-                                "name": DIND_NAME,
-                                "image": "docker:20.10.18-dind",
-                                "env": [
-                                    {"name": "DOCKER_HOST", "value": "tcp://0.0.0.0:2375"},
-                                    # TLS off, as upstream: the daemon is reached only in-cluster.
-                                    {"name": "DOCKER_TLS_CERTDIR", "value": ""},
-                                ],
-                                "ports": [{"name": "daemon-port", "container_port": 2375, "protocol": "TCP"}],
-                                "security_context": {"privileged": True},
-                            }
-                        ],
-                    },
-                },
+                "template": {"metadata": {"labels": with_common_labels(app)}, "spec": pod_spec},
             },
             opts=child,
         )

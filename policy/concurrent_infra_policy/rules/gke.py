@@ -208,12 +208,12 @@ def gke_node_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
             continue
         managed_key, managed_value, _ = GKE_MANAGED_COMPONENTS_TAINT
         violations.append(
-            f"GKE node pool {_pool_name(pool)}: its nodeConfig.taints have neither Concurrent's taint "
-            f"{NODE_TYPE_TAINT_KEY}=<type> (system, worker, dind) nor GKE's {managed_key}={managed_value}, with effect "
-            f"{NO_SCHEDULE}, so any pod can be scheduled on it. Add {NODE_TYPE_TAINT_KEY} to Concurrent's "
-            f"pools and {managed_key} to the pool for GKE-managed components (kube-dns, metrics-server), "
-            f"or, if the pool must stay untainted, add its name to this policy's "
-            f"{UNTAINTED_NODE_POOLS.name} config."
+            f"GKE node pool {_pool_name(pool)}: its nodeConfig.taints have neither Concurrent's "
+            f"taint {NODE_TYPE_TAINT_KEY}=<type> (system, worker, dind) nor GKE's "
+            f"{managed_key}={managed_value}, with effect {NO_SCHEDULE}, so any pod can be scheduled on "
+            f"it. Add {NODE_TYPE_TAINT_KEY} to Concurrent's pools and {managed_key} to the pool for "
+            f"GKE-managed components (kube-dns, metrics-server), or, if the pool must stay untainted, "
+            f"add its name to this policy's {UNTAINTED_NODE_POOLS.name} config."
         )
     return violations
 
