@@ -223,7 +223,9 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
         namespaces=namespaces,
         system_role=system_role,
         system_role_scope=scope or "cluster",
-        adopt_existing=reader.boolean("adopt_existing", False),
+        # cluster.adoptExisting (a GkeCluster arg) means the same as the stack's adoptExisting.
+        adopt_existing=reader.boolean("adopt_existing", False)
+        or bool(cluster and cluster.args.get("adopt_existing")),
         cluster=cluster,
         shards=_read_shards(reader),
     )

@@ -41,13 +41,16 @@ MOCK_OUTPUTS = {
 
 
 class OptionsMonitor(RecordingMonitor):
-    """Also records what RecordingMonitor drops: ignoreChanges and aliases, by URN."""
+    """Also records what RecordingMonitor drops, by URN: ignoreChanges, aliases, deleteBeforeReplace
+    and replaceOnChanges."""
 
     def __init__(self, mocks: Any, alias_specs: bool = True) -> None:
         super().__init__(mocks)
         self.alias_specs = alias_specs
         self.ignore_changes: dict[str, list[str]] = {}
         self.aliases: dict[str, list[Any]] = {}
+        self.delete_before_replace: dict[str, bool] = {}
+        self.replace_on_changes: dict[str, list[str]] = {}
 
     def SupportsFeature(self, request: Any) -> Any:
         if request.id == "aliasSpecs" and not self.alias_specs:
@@ -69,6 +72,8 @@ class OptionsMonitor(RecordingMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.ignore_changes[response.urn] = list(request.ignoreChanges)
+        self.delete_before_replace[response.urn] = request.deleteBeforeReplace
+        self.replace_on_changes[response.urn] = list(request.replaceOnChanges)
         self.aliases[response.urn] = [
             *request.aliasURNs,
             *(alias.urn for alias in request.aliases if alias.urn),

@@ -1,8 +1,8 @@
 """What changing each GkeCluster key does to an existing cluster, and the provider facts behind it.
 
 Pure data and functions (no pulumi-gcp), read from the provider's source so that the component's
-resource options can be checked against it (tests/test_gke_day2.py) and the README's table is
-rendered from it (:func:`markdown_table`).
+resource options can be checked against it (tests/test_gke_change_safety.py, tests/test_gke_day2.py)
+and the README's table is rendered from it (:func:`markdown_table`).
 
 Source: pulumi-gcp 10.x is built from terraform-provider-google-beta (pulumi-gcp
 ``.upgrade-config.yml``); line numbers are of google-beta @ 93c65b2d (the 8.0.0 major that
@@ -23,8 +23,8 @@ from enum import Enum
 class Effect(Enum):
     """What a change does, mildest first."""
 
-    IN_PLACE = "in place"
     CREATE_ONLY = "used only when the cluster is created: ignored afterwards"
+    IN_PLACE = "in place"
     ROLLS_NODES = "in place, and GKE re-creates the pool's nodes (surge upgrade)"
     ADDS_OR_REMOVES = "creates or deletes resources beside the cluster"
     REPLACES_POOL = "replaces the pool: it is drained and deleted, then created again"
@@ -110,9 +110,14 @@ def _covers(paths: frozenset[str] | list[str], path: str) -> bool:
     return any(path == p or path.startswith(f"{p}.") or path.startswith(f"{p}[") for p in paths)
 
 
+def _worst(effects: list[Effect]) -> Effect:
+    """The most severe of ``effects``; no change at all is in place (nothing happens)."""
+    return max(effects, key=lambda effect: effect.severity, default=Effect.IN_PLACE)
+
+
 def pool_change_effect(changed_paths: list[str]) -> Effect:
     """The effect of changing these node pool input paths (``nodeConfig.spot``, ...)."""
-    effects = [Effect.IN_PLACE]
+    effects: list[Effect] = []
     for path in changed_paths:
         if _covers(POOL_IGNORED_CHANGES, path):
             effects.append(Effect.CREATE_ONLY)
@@ -120,18 +125,22 @@ def pool_change_effect(changed_paths: list[str]) -> Effect:
             effects.append(Effect.REPLACES_POOL)
         elif _covers(POOL_NODE_RECREATING, path):
             effects.append(Effect.ROLLS_NODES)
-    return max(effects, key=lambda effect: effect.severity)
+        else:
+            effects.append(Effect.IN_PLACE)
+    return _worst(effects)
 
 
 def cluster_change_effect(changed_paths: list[str]) -> Effect:
     """The effect of changing these cluster input paths."""
-    effects = [Effect.IN_PLACE]
+    effects: list[Effect] = []
     for path in changed_paths:
         if _covers(CLUSTER_IGNORED_CHANGES, path):
             effects.append(Effect.CREATE_ONLY)
         elif _covers(CLUSTER_FORCE_NEW, path):
             effects.append(Effect.REPLACES_CLUSTER)
-    return max(effects, key=lambda effect: effect.severity)
+        else:
+            effects.append(Effect.IN_PLACE)
+    return _worst(effects)
 
 
 # ---- the table: every key of concurrent-infra:cluster ------------------------------------------
@@ -182,6 +191,11 @@ CLUSTER_KEY_CHANGES = (
     KeyChange("adoptExisting", Effect.IN_PLACE, "an option of the cluster's Kubernetes provider"),
     KeyChange("enableApis", Effect.ADDS_OR_REMOVES, "false forgets the API resources; APIs stay enabled"),
     KeyChange("nodePools", Effect.IN_PLACE, "see the pool keys"),
+    KeyChange(
+        "controlPlaneServiceAccount",
+        Effect.ADDS_OR_REMOVES,
+        "a Google service account and its grants; a new accountId is a new account (new email)",
+    ),
 )
 POOL_KEY_CHANGES = (
     KeyChange("enabled", Effect.ADDS_OR_REMOVES, "creates the pool, or drains and deletes it"),
@@ -201,7 +215,7 @@ POOL_KEY_CHANGES = (
 
 
 def markdown_table() -> str:
-    """The README's change-safety table (tests/test_gke_day2.py keeps the README equal to it)."""
+    """The README's change-safety table (tests/test_gke_change_safety.py keeps the README equal to it)."""
     rows = ["| key | changing it on an existing cluster | note |", "| --- | --- | --- |"]
     for change in CLUSTER_KEY_CHANGES:
         rows.append(f"| `{change.key}` | {change.effect.value} | {change.note} |")
