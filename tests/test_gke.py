@@ -135,7 +135,7 @@ def test_cluster_secure_defaults() -> None:
     }
     # Issue 12: Dataplane V2, hardening, ML batch settings.
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
-    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider", "nodeConfig"]
+    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider", "initialNodeCount", "nodeConfig"]
     assert inputs["anonymousAuthenticationConfig"] == {"mode": "LIMITED"}
     assert inputs["securityPostureConfig"] == {"mode": "BASIC"}
     assert inputs["nodePoolDefaults"] == {
@@ -290,6 +290,19 @@ def test_zonal_pools_are_not_pinned() -> None:
     assert found["cpu"]["location"] == "us-central1-c"
     assert found["cpu"]["initialNodeCount"] == 0 and "nodeLocations" not in found["cpu"]
     assert resolve(run.exports["clusterLocationType"]) == "zonal"
+
+
+def test_a_zonal_cluster_in_several_zones_counts_its_own_zone() -> None:
+    # The provider takes (and reads back) only the additional zones of a zonal cluster
+    # (google-beta resource_container_cluster.go l.3283-3293, l.3725-3729): the cluster's own zone
+    # is left out of nodeLocations, and still counts for the pools' totals.
+    run = run_stack({**ZONAL, "nodeLocations": ["us-central1-c", "us-central1-a"]})
+    (cluster,) = run.of_type(CLUSTER)
+    assert cluster.inputs["nodeLocations"] == ["us-central1-a"]
+    system = pools(run)["system"]
+    assert "nodeCount" not in system, "two zones: a fixed size is a total, not node_count per zone"
+    assert system["autoscaling"]["totalMinNodeCount"] == system["autoscaling"]["totalMaxNodeCount"] == 1
+    assert system["initialNodeCount"] == 0, "min(ceil(1 / 2), 1 // 2 zones)"
 
 
 def test_gpu_pool_accelerator_taints_labels_zones_and_driver_installed_by_gke() -> None:

@@ -90,10 +90,13 @@ POOL_NODE_RECREATING = frozenset(
 settings re-create nodes). Labels, taints, counts, zones, management and upgrade settings are
 updated on the running nodes."""
 
-CLUSTER_IGNORED_CHANGES = ["datapathProvider", "nodeConfig"]
+CLUSTER_IGNORED_CHANGES = ["datapathProvider", "initialNodeCount", "nodeConfig"]
 """Cluster inputs used at creation only.
 
 - ``datapathProvider``: ForceNew; a cluster of an earlier release keeps its legacy datapath.
+- ``initialNodeCount``: the size of that short-lived default pool (ForceNew, l.1232), read back
+  from the API's deprecated ``Cluster.initialNodeCount`` (l.3749) after the pool it described is
+  gone; terraform-google-kubernetes-engine ignores it too (``cluster.tf``, ``ignore_changes``).
 - ``nodeConfig``: the short-lived default pool's settings (so even it never runs as the Compute
   default account). Once ``removeDefaultNodePool`` deleted that pool, GKE reports no
   ``nodeConfig`` (cluster.go l.3515-3533 deletes it before the read at l.3640; ``flattenNodeConfig``,

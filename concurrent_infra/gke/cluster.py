@@ -265,7 +265,7 @@ class GkeCluster(pulumi.ComponentResource):
             "name": settings.name,
             "project": settings.project,
             "location": settings.location,
-            "node_locations": list(settings.node_locations) or None,
+            "node_locations": list(settings.additional_node_locations) or None,
             # GKE needs a default pool to create a cluster; it is deleted right away, and these
             # settings keep even that one off the Compute default service account. (Unchanged
             # from earlier releases: the cluster's node_config cannot change without replacement.)
@@ -389,14 +389,9 @@ class GkeCluster(pulumi.ComponentResource):
         node_roles: list[gcp.projects.IAMMember],
     ) -> gcp.container.NodePool:
         """A pool whose counts are cluster totals, spread over all its zones (see the module doc)."""
-        explicit_zones = pool.node_locations or settings.node_locations
         node_locations: Any = list(pool.node_locations) or None
-        zones: Any
-        if explicit_zones:
-            zones = len(explicit_zones)
-        elif settings.location_type == "zonal":
-            zones = 1
-        else:
+        zones: Any = len(pool.node_locations) or settings.node_zone_count
+        if zones is None:
             # Every zone of the regional cluster, explicitly: a pool created by an earlier release
             # may be pinned to one zone, and node_locations is kept from the state when unset.
             node_locations = self.cluster.node_locations

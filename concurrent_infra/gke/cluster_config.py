@@ -489,6 +489,21 @@ class ClusterSettings:
         return region_of(self.location)
 
     @property
+    def additional_node_locations(self) -> tuple[str, ...]:
+        """``node_locations`` as pulumi-gcp takes them: without a zonal cluster's own zone, which
+        the provider refuses there and leaves out of the state it reads (google-beta
+        resource_container_cluster.go l.3283-3287 and l.3725-3729, @93c65b2d)."""
+        return tuple(zone for zone in self.node_locations if zone != self.location)
+
+    @property
+    def node_zone_count(self) -> int | None:
+        """How many zones the nodes are in, when the config says (a zonal cluster's own zone
+        always counts); None for a regional cluster whose zones GKE picks."""
+        if self.location_type == "zonal":
+            return 1 + len(self.additional_node_locations)
+        return len(self.node_locations) or None
+
+    @property
     def workload_pool(self) -> str:
         return f"{self.project}.svc.id.goog"
 
