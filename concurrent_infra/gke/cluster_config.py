@@ -47,18 +47,26 @@ AUTOSCALING_PROFILES = ("OPTIMIZE_UTILIZATION", "BALANCED")
 EXCLUSION_SCOPES = ("NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES")
 NO_UPGRADES_MAX_DAYS = 30
 """GKE refuses a ``NO_UPGRADES`` exclusion longer than 30 days (Google, "Maintenance windows and
-exclusions": "No upgrades ... up to 30 days"); the other scopes may last until end of support."""
+exclusions"; Google's Terraform sample ``gke_standard_release_channel_no_upgrade``, 2025:
+"NO_UPGRADES exclusions are limited to 30 days"); the other scopes may last until end of support. A 2026
+third-party report says GKE now allows 90 days; not confirmed from Google's page here, so the
+documented limit stands (raise it here when Google's page says otherwise)."""
 GPU_PROVISIONING_MODELS = ("standard", "flex-start", "queued")
 """How the GPU pool gets its VMs: on demand as they are free (``standard``), or through GKE's Dynamic
 Workload Scheduler: ``flex-start`` (nodes when capacity is found, up to 7 days) or ``queued``
 (all of a ProvisioningRequest's nodes at once). See README, "GPU capacity"."""
 PD_DISK_TYPES = ("pd-balanced", "pd-ssd", "pd-standard")
-HYPERDISK_TYPES = ("hyperdisk-balanced", "hyperdisk-extreme", "hyperdisk-throughput")
+HYPERDISK_TYPES = ("hyperdisk-balanced",)
+"""The Hyperdisk a node can boot from (Google, "About Hyperdisk Balanced": Hyperdisk Balanced is
+the only Hyperdisk type supported for boot disks; Extreme and Throughput are data disks)."""
 DISK_TYPES = (*PD_DISK_TYPES, *HYPERDISK_TYPES)
 HYPERDISK_ONLY_SERIES = ("c4", "c4a", "c4d", "n4", "n4a", "n4d", "m4", "x4", "h4d", "a4", "a4x", "a3u")
 """Machine series whose boot disk must be Hyperdisk (Google, "Machine series comparison" and each
 series' "Supported disk types"): C4, C4A, C4D, N4, N4A, N4D, M4, X4, H4D, A4, A4X and A3 Ultra
-(``a3-ultragpu-*``)."""
+(``a3-ultragpu-*``). Public cross-checks: hashicorp/terraform-provider-google issue 20247 (C4A has no
+Persistent Disk) and 19890 (N4 node pools), cluster-toolkit PR 5566 (E2 to N4 needs
+hyperdisk-balanced). M4, X4, H4D, A4, A4X and A3 Ultra are from Google's series pages as recalled,
+not re-read for this list: a series wrongly listed here is refused a PD boot disk GCP would take."""
 
 NODE_TYPE_TAINT_KEY = NODE_TYPE_KEY
 """The taint (and node label) key the Concurrent docs give their node pools."""
@@ -213,8 +221,8 @@ class NodePoolArgs(TypedDict):
     disk_size_gb: NotRequired[int]
     """Boot disk size in GB (pd-balanced: throughput grows with size; ML images are large)."""
     disk_type: NotRequired[str]
-    """Boot disk type: pd-balanced (default), pd-ssd, pd-standard, or a Hyperdisk type
-    (hyperdisk-balanced, the default and only choice family for C4, N4, A3 Ultra and newer series)."""
+    """Boot disk type: pd-balanced (default), pd-ssd, pd-standard, or hyperdisk-balanced (the
+    default and only choice for C4, N4, A3 Ultra and the other Hyperdisk-only series)."""
     min_nodes: NotRequired[int]
     """Autoscaling: the fewest nodes in the whole pool (all zones together)."""
     max_nodes: NotRequired[int]
