@@ -39,7 +39,7 @@ GPU_FLEX = {
     "acceleratorType": "nvidia-l4",
     "machineType": "g2-standard-8",
 }
-CONFIGS = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "regional": REGIONAL,
     "zonal": ZONAL,
     "regional, explicit zones": {**REGIONAL, "nodeLocations": ["us-central1-b", "us-central1-c"]},
