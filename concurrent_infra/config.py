@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
-from .gke.cluster_config import parse_cluster_config
+from .gke.cluster_config import GkeStackCluster, dind_placement_problem, parse_cluster_config
+from .kube.names import DIND_NODE_TYPE
 from .kube.namespace_settings import (
     NamespaceDefaults,
     NamespaceSettings,
@@ -166,6 +167,20 @@ def _read_shards(reader: ObjectReader) -> tuple[str, ...]:
     return shards
 
 
+def place_dind(
+    namespaces: tuple[NamespaceSettings, ...], cluster: GkeStackCluster, problems: Problems, where: str = ""
+) -> tuple[NamespaceSettings, ...]:
+    """The namespaces, their DinD pods placed on the ``dind`` pool of the GKE cluster the stack (or
+    its system-role shard) creates; refused when the cluster has no such pool."""
+    dind = [settings.namespace for settings in namespaces if settings.dind]
+    if dind_placement_problem(dind, cluster, problems, where) or not dind:
+        return namespaces
+    return tuple(
+        replace(settings, dind_node_type=DIND_NODE_TYPE) if settings.dind else settings
+        for settings in namespaces
+    )
+
+
 def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -> StackConfig:
     """Validate the raw config of this project (key without project prefix -> raw string value).
 
@@ -225,11 +240,15 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "create the system role in the stack that creates the cluster (createSystemRole: true, "
             "the default)",
         )
+    if cluster is not None:
+        namespaces = place_dind(namespaces, cluster, problems)
     config = StackConfig(
         namespaces=namespaces,
         system_role=system_role,
         system_role_scope=scope or "cluster",
-        adopt_existing=reader.boolean("adopt_existing", False),
+        # cluster.adoptExisting (a GkeCluster arg) means the same as the stack's adoptExisting.
+        adopt_existing=reader.boolean("adopt_existing", False)
+        or bool(cluster and cluster.args.get("adopt_existing")),
         cluster=cluster,
         shards=shards,
     )

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .config import ConfigError, StackConfig, parse_stack_config
-from .gke.cluster_config import control_plane_email
+from .config import ConfigError, StackConfig, parse_stack_config, place_dind
+from .gke.cluster_config import control_plane_email, dind_placement_problem
 from .stack_files import TARGET_KEYS, StackFileError, read_stack_file, stack_file_path
 from .validation import PROJECT, Problems, show
 
@@ -185,6 +185,16 @@ def join_environment(
     environment_problems(this_stack, this, others, problems, this_target)
     problems.raise_if_any()
     joined = this
+    cluster = next((o.config.cluster for o in others if o.config.cluster is not None), None)
+    if cluster is not None:
+        placed = place_dind(this.namespaces, cluster, problems, " (in this shard)")
+        if placed is not this.namespaces:
+            joined = replace(joined, namespaces=placed)
+    elif this.cluster is not None:
+        for other in others:
+            dind = [ns.namespace for ns in other.config.namespaces if ns.dind]
+            dind_placement_problem(dind, this.cluster, problems, f" (in shard {other.stack!r})")
+    problems.raise_if_any()
     if this.system_role is not None and any(ns.dind for other in others for ns in other.config.namespaces):
         joined = replace(joined, system_role={**this.system_role, "dind_priority_class": True})
     account = next((o.config.cluster.control_plane for o in others if o.config.cluster is not None), None)

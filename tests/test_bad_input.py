@@ -291,12 +291,53 @@ CONFIG_CASES = [
         id="workload-identity-email-newline",
     ),
     # The cluster (the GKE engineer's validation).
+    # Issue 16: what GKE refuses, refused before registration (a private cluster without a /28 is
+    # now valid: Private Service Connect, which lets privateNodes be turned on in place).
     pytest.param(
-        a_cluster(privateNodes=True),
-        "cluster.masterIpv4CidrBlock",
-        "null",
-        "masterIpv4CidrBlock: 172.16.0.0/28",
-        id="private-nodes-without-master-cidr",
+        a_cluster(
+            maintenanceExclusions=[
+                {"name": "q1", "startTime": "2027-01-01T00:00:00Z", "endTime": "2027-02-15T00:00:00Z"}
+            ]
+        ),
+        "cluster.maintenanceExclusions[0].endTime",
+        '"2027-02-15T00:00:00Z"',
+        "end it by 2027-01-31T00:00:00+00:00",
+        id="no-upgrades-exclusion-over-30-days",
+    ),
+    pytest.param(
+        a_cluster(nodePools={"cpu": {"machineType": "c4-standard-8", "diskType": "pd-balanced"}}),
+        "cluster.nodePools.cpu.diskType",
+        '"pd-balanced"',
+        "diskType: hyperdisk-balanced",
+        id="hyperdisk-only-machine-with-pd-disk",
+    ),
+    pytest.param(
+        a_cluster(nodePools={"gpu": {"enabled": True, "provisioning": "flex-start", "nodeCount": 2}}),
+        "cluster.nodePools.gpu.provisioning",
+        '"flex-start"',
+        "minNodes: 0 and maxNodes",
+        id="flex-start-pool-with-fixed-size",
+    ),
+    pytest.param(
+        a_cluster(nodePools={"gpu": {"enabled": True, "provisioning": "queued", "minNodes": 1}}),
+        "cluster.nodePools.gpu.provisioning",
+        '"queued"',
+        "minNodes: 0",
+        id="queued-pool-not-from-zero",
+    ),
+    pytest.param(
+        a_cluster(nodePools={"gpu": {"enabled": True, "provisioning": "flex-start", "spot": True}}),
+        "cluster.nodePools.gpu.provisioning",
+        '"flex-start"',
+        "remove spot",
+        id="flex-start-pool-on-spot",
+    ),
+    pytest.param(
+        a_cluster(nodePools={"gpu": {"enabled": True, "provisioning": "reserved"}}),
+        "cluster.nodePools.gpu.provisioning",
+        '"reserved"',
+        "flex-start",
+        id="unknown-provisioning-model",
     ),
     pytest.param(
         a_cluster(privateNodes=True, masterIpv4CidrBlock="999.999.999.999/99"),
@@ -604,11 +645,22 @@ API_CASES = [
         id="system-role-camel-case-key",
     ),
     pytest.param(
-        gke(private_nodes=True),
-        "args.master_ipv4_cidr_block",
-        "null",
-        "master_ipv4_cidr_block: 172.16.0.0/28",
-        id="gke-private-nodes-without-master-cidr",
+        gke(node_pools={"system": {"machine_type": "n4-standard-4", "disk_type": "pd-ssd"}}),
+        "args.node_pools.system.disk_type",
+        '"pd-ssd"',
+        "disk_type: hyperdisk-balanced",
+        id="gke-hyperdisk-only-machine-with-pd-disk",
+    ),
+    pytest.param(
+        gke(
+            maintenance_exclusions=[
+                {"name": "q1", "start_time": "2027-01-01T00:00:00Z", "end_time": "2027-03-01T00:00:00Z"}
+            ]
+        ),
+        "args.maintenance_exclusions[0].end_time",
+        '"2027-03-01T00:00:00Z"',
+        "NO_MINOR_UPGRADES",
+        id="gke-no-upgrades-exclusion-over-30-days",
     ),
     pytest.param(
         gke(private_nodes=True, master_ipv4_cidr_block="999.999.999.999/99"),

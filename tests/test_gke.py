@@ -41,13 +41,16 @@ MOCK_OUTPUTS = {
 
 
 class OptionsMonitor(RecordingMonitor):
-    """Also records what RecordingMonitor drops: ignoreChanges and aliases, by URN."""
+    """Also records what RecordingMonitor drops, by URN: ignoreChanges, aliases, deleteBeforeReplace
+    and replaceOnChanges."""
 
     def __init__(self, mocks: Any, alias_specs: bool = True) -> None:
         super().__init__(mocks)
         self.alias_specs = alias_specs
         self.ignore_changes: dict[str, list[str]] = {}
         self.aliases: dict[str, list[Any]] = {}
+        self.delete_before_replace: dict[str, bool] = {}
+        self.replace_on_changes: dict[str, list[str]] = {}
 
     def SupportsFeature(self, request: Any) -> Any:
         if request.id == "aliasSpecs" and not self.alias_specs:
@@ -69,6 +72,8 @@ class OptionsMonitor(RecordingMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.ignore_changes[response.urn] = list(request.ignoreChanges)
+        self.delete_before_replace[response.urn] = request.deleteBeforeReplace
+        self.replace_on_changes[response.urn] = list(request.replaceOnChanges)
         self.aliases[response.urn] = [
             *request.aliasURNs,
             *(alias.urn for alias in request.aliases if alias.urn),
@@ -123,10 +128,14 @@ def test_cluster_secure_defaults() -> None:
     assert inputs["nodeConfig"]["serviceAccount"] == "concurrent-dev-nodes@my-project.iam.gserviceaccount.com"
     assert inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     roles = {r.inputs["role"] for r in run.of_type(IAM_MEMBER) if r.name.startswith("gke-nodes-")}
-    assert roles == {"roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"}
+    assert roles == {
+        "roles/container.defaultNodeServiceAccount",
+        "roles/artifactregistry.reader",
+        "roles/serviceusage.serviceUsageConsumer",  # image streaming with a custom node account
+    }
     # Issue 12: Dataplane V2, hardening, ML batch settings.
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
-    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider"]
+    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider", "initialNodeCount", "nodeConfig"]
     assert inputs["anonymousAuthenticationConfig"] == {"mode": "LIMITED"}
     assert inputs["securityPostureConfig"] == {"mode": "BASIC"}
     assert inputs["nodePoolDefaults"] == {
@@ -226,7 +235,9 @@ def test_regional_pools_taints_spot_autoscaling_and_totals() -> None:
         "locationPolicy": "BALANCED",
     }
     assert system["nodeLocations"] == CLUSTER_ZONES and "nodeCount" not in system
-    assert system["initialNodeCount"] == 1, "ceil(1 / 3 zones): the pool starts with its minimum"
+    # One node per zone would be 3, above the maximum of 1: start empty, and the autoscaler adds
+    # the node when the first pod waits for it (issue 16).
+    assert system["initialNodeCount"] == 0, "min(ceil(1 / 3), 1 // 3 zones)"
     assert cpu["nodeConfig"]["machineType"] == "e2-standard-4"
     assert cpu["nodeConfig"]["taints"] == [
         {"key": "concurrent-node-type", "value": "worker", "effect": "NO_SCHEDULE"}
@@ -247,6 +258,7 @@ def test_regional_pools_taints_spot_autoscaling_and_totals() -> None:
         assert pool["nodeConfig"]["kubeletConfig"] == {"insecureKubeletReadonlyPortEnabled": "FALSE"}
         assert pool["nodeConfig"]["gcfsConfig"] == {"enabled": True}
         assert pool["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
+        assert pool["nodeConfig"]["diskType"] == "pd-balanced"
         assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
         assert (pool["cluster"], pool["location"]) == ("concurrent-dev", "us-central1")
     for registration in run.of_type(NODE_POOL):
@@ -263,7 +275,7 @@ def test_regional_counts_are_totals_over_the_configured_zones() -> None:
             }
         )
     )
-    assert found["system"]["initialNodeCount"] == 2, "ceil(3 / 2 zones)"
+    assert found["system"]["initialNodeCount"] == 1, "min(ceil(3 / 2), 3 // 2 zones): never above the maximum"
     assert found["system"]["autoscaling"]["totalMinNodeCount"] == 3
     assert found["system"]["autoscaling"]["totalMaxNodeCount"] == 3
     assert found["cpu"]["initialNodeCount"] == 1
@@ -278,6 +290,19 @@ def test_zonal_pools_are_not_pinned() -> None:
     assert found["cpu"]["location"] == "us-central1-c"
     assert found["cpu"]["initialNodeCount"] == 0 and "nodeLocations" not in found["cpu"]
     assert resolve(run.exports["clusterLocationType"]) == "zonal"
+
+
+def test_a_zonal_cluster_in_several_zones_counts_its_own_zone() -> None:
+    # The provider takes (and reads back) only the additional zones of a zonal cluster
+    # (google-beta resource_container_cluster.go l.3283-3293, l.3725-3729): the cluster's own zone
+    # is left out of nodeLocations, and still counts for the pools' totals.
+    run = run_stack({**ZONAL, "nodeLocations": ["us-central1-c", "us-central1-a"]})
+    (cluster,) = run.of_type(CLUSTER)
+    assert cluster.inputs["nodeLocations"] == ["us-central1-a"]
+    system = pools(run)["system"]
+    assert "nodeCount" not in system, "two zones: a fixed size is a total, not node_count per zone"
+    assert system["autoscaling"]["totalMinNodeCount"] == system["autoscaling"]["totalMaxNodeCount"] == 1
+    assert system["initialNodeCount"] == 0, "min(ceil(1 / 2), 1 // 2 zones)"
 
 
 def test_gpu_pool_accelerator_taints_labels_zones_and_driver_installed_by_gke() -> None:

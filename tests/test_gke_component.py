@@ -65,7 +65,7 @@ def test_the_registered_outputs_are_the_public_attributes() -> None:
         ({**ML, "name": "ML"}, "GkeCluster('ml') args.name = \"ML\""),
         ({**ML, "location": "us-central1\n"}, "args.location"),
         ({"name": "ml", "location": "us-central1"}, "args.project = null: required"),
-        ({**ML, "private_nodes": True}, "args.master_ipv4_cidr_block = null"),
+        ({**ML, "master_ipv4_cidr_block": "172.16.0.0/28"}, "args.master_ipv4_cidr_block"),
         ({**ML, "master_authorized_networks": [{"cidr_block": "10.0.0.0/33"}]}, "cidr_block"),
         (
             {**ML, "node_pools": {"cpu": {"min_nodes": 2, "max_nodes": 1}}},

@@ -93,6 +93,7 @@ def test_gpu_pool_opt_in_with_defaults() -> None:
         "enabled": True, "machine_type": "n1-standard-4", "disk_size_gb": 500, "spot": False,
         "min_nodes": 0, "max_nodes": 1, "node_locations": ["us-central1-a"],
         "accelerator_type": "nvidia-tesla-t4", "accelerator_count": 1, "gpu_driver_version": "DEFAULT",
+        "provisioning": "standard",
     }  # fmt: skip
 
 
@@ -214,7 +215,6 @@ BAD_VALUES = [
     ({**M, "masterAuthorizedNetworks": [{"cidrBlock": "10.0.0.1/8"}]}, "10.0.0.1/8", "host bits"),
     ({**M, "masterAuthorizedNetworks": [{"cidrBlock": "0.0.0.0/0"}]}, "0.0.0.0/0", "every address"),
     ({**M, "masterAuthorizedNetworks": "10.0.0.0/8"}, "masterAuthorizedNetworks", "expected a list"),
-    ({**M, "privateNodes": True}, "cluster.masterIpv4CidrBlock = null", "needs the control plane's own /28"),
     ({**M, "masterIpv4CidrBlock": "172.16.0.0/28"}, "cluster.masterIpv4CidrBlock", "only used with"),
     ({**M, "privateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/24"}, "172.16.0.0/24", "/28"),
     ({**M, "privateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28\n"}, "masterIpv4CidrBlock", "CIDR"),

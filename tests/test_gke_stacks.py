@@ -32,7 +32,9 @@ def test_the_example_stacks_register_the_issue_12_defaults(stack: str) -> None:
     (cluster,) = run.of_type(CLUSTER)
     inputs = cluster.inputs
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
-    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider"], "existing clusters keep theirs"
+    assert monitor.ignore_changes[cluster.urn] == ["datapathProvider", "initialNodeCount", "nodeConfig"], (
+        "created once"
+    )
     assert inputs["anonymousAuthenticationConfig"] == {"mode": "LIMITED"}
     assert inputs["nodePoolDefaults"]["nodeConfigDefaults"]["gcfsConfig"] == {"enabled": True}
     assert inputs["maintenancePolicy"]["dailyMaintenanceWindow"] == {"startTime": "03:00"}

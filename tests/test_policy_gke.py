@@ -31,6 +31,7 @@ def hardened_cluster(**overrides: Any) -> dict[str, Any]:
     """What GkeCluster registers, new defaults of issue 12 included."""
     props: dict[str, Any] = {
         "name": "concurrent",
+        "removeDefaultNodePool": True,
         "deletionProtection": True,
         "workloadIdentityConfig": {"workloadPool": "my-project.svc.id.goog"},
         "enableShieldedNodes": True,
@@ -217,6 +218,22 @@ def test_default_pool_settings_and_inline_pools_of_a_cluster_are_checked() -> No
     props = hardened_cluster(nodePools=[pool("a", WORKER), pool("b", WORKER, mode="GCE_METADATA")])
     [message] = check("gke-nodes-use-gke-metadata", CLUSTER, props)
     assert message.startswith("GKE node pool b:")
+
+
+def test_a_cluster_that_keeps_its_default_pool_has_it_checked_like_any_pool() -> None:
+    """Issue 16: the default pool is described by the cluster's nodeConfig; the pool rules ignored it."""
+    kept = hardened_cluster(removeDefaultNodePool=False, nodeConfig=pool("x")["nodeConfig"])
+    [message] = check("gke-node-pools-tainted", CLUSTER, kept)
+    assert message.startswith("GKE node pool default-pool:")
+    unset = {k: v for k, v in hardened_cluster().items() if k not in ("removeDefaultNodePool", "nodeConfig")}
+    [message] = check("gke-node-pools-tainted", CLUSTER, unset)
+    assert message.startswith("GKE node pool default-pool:"), "no nodeConfig: an untainted default pool"
+    gpus = hardened_cluster(removeDefaultNodePool=False, nodeConfig=pool("x", WORKER, gpus=1)["nodeConfig"])
+    [message] = check("gke-gpu-pools-tainted", CLUSTER, gpus)
+    assert "default-pool" in message
+    tainted = hardened_cluster(removeDefaultNodePool=False, nodeConfig=pool("x", WORKER)["nodeConfig"])
+    assert check("gke-node-pools-tainted", CLUSTER, tainted) == []
+    assert check("gke-node-pools-tainted", CLUSTER, hardened_cluster()) == [], "removed at creation"
 
 
 # ---- gke-node-pools-tainted ----------------------------------------------------------------------

@@ -22,6 +22,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from ..validation import KeyStyle, component_args_problems
+from .apis import required_apis
+from .change_safety import CLUSTER_IGNORED_CHANGES, POOL_IGNORED_CHANGES
 from .cluster_config import (
     ACCELERATOR_LABEL_KEY,
     GKE_MANAGED_COMPONENTS_TAINT_KEY,
@@ -31,7 +33,7 @@ from .cluster_config import (
     GkeClusterArgs,
     PoolSettings,
     read_cluster,
-    service_account_id,
+    unique_service_account_id,
 )
 from .kubeconfig import gke_context_name, gke_kubeconfig
 
@@ -40,13 +42,10 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
 """The node service account's roles: GKE's least-privilege node role, and pulling images (which
 image streaming needs too: it reads the images from Artifact Registry as the node)."""
-POOL_IGNORED_CHANGES = ["initialNodeCount"]
-"""pulumi-gcp recreates a NodePool when initial_node_count changes; it only matters at creation."""
-CLUSTER_IGNORED_CHANGES = ["datapathProvider"]
-"""pulumi-gcp recreates a Cluster when datapath_provider changes: a cluster created by an earlier
-release (legacy datapath) keeps it; new clusters get the configured one (Dataplane V2)."""
-SURGE_UPGRADE: dict[str, Any] = {"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0}
-"""Upgrade one node at a time by adding a new node first: capacity never drops during an upgrade."""
+IMAGE_STREAMING_NODE_ROLE = "roles/serviceusage.serviceUsageConsumer"
+"""Image streaming with a custom node service account needs it (Google, "Use Image streaming to
+pull container images": "grant the serviceusage.services.use permission";
+terraform-google-kubernetes-engine issue 2251, fixed in PR 2262 by granting this role)."""
 
 
 def _role_suffix(role: str) -> str:
@@ -61,14 +60,27 @@ def service_account_with_roles(
     display_name: str,
     roles: Sequence[str],
     aliases: Sequence[pulumi.Alias] | None = None,
+    keep_account_id: bool = False,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
     """A Google service account with ``roles`` on the project (non-authoritative grants).
 
     Resource names: ``resource_name`` and ``resource_name-<role>``; ``aliases`` go on each.
+    ``keep_account_id``: an existing account keeps its ID when the program derives another one
+    (``account_id`` forces a new account in pulumi-gcp).
     """
     child = pulumi.ResourceOptions(parent=parent, aliases=list(aliases) if aliases else None)
     account = gcp.serviceaccount.Account(
-        resource_name, project=project, account_id=account_id, display_name=display_name, opts=child
+        resource_name,
+        project=project,
+        account_id=account_id,
+        display_name=display_name,
+        opts=pulumi.ResourceOptions.merge(
+            child,
+            pulumi.ResourceOptions(
+                ignore_changes=["accountId"] if keep_account_id else None, depends_on=list(depends_on)
+            ),
+        ),
     )
     member = account.email.apply(lambda email: f"serviceAccount:{email}")
     grants = [
@@ -146,18 +158,28 @@ class GkeCluster(pulumi.ComponentResource):
                 resource=self,
             )
 
+        self.apis = self._apis(name, settings)
         self.node_service_account, node_roles = service_account_with_roles(
             self,
             f"{name}-nodes",
             settings.project,
-            service_account_id(settings.name, "nodes"),
+            unique_service_account_id(settings.name, "nodes"),
             f"GKE nodes of {settings.name} (least privilege, instead of the Compute default)",
-            NODE_ROLES,
+            (*NODE_ROLES, IMAGE_STREAMING_NODE_ROLE) if settings.image_streaming else NODE_ROLES,
+            keep_account_id=True,
+            depends_on=self.apis,
         )
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=node_roles, ignore_changes=CLUSTER_IGNORED_CHANGES
+                parent=self,
+                depends_on=[*self.apis, *node_roles],
+                ignore_changes=CLUSTER_IGNORED_CHANGES,
+                # A change GKE can only make by recreating the cluster is refused at preview while
+                # deletion protection is on (README, "What a change does"); when it is off, the old
+                # cluster goes first, since the new one has the same name.
+                protect=True if settings.deletion_protection else None,
+                delete_before_replace=True,
             ),
             **self._cluster_inputs(settings),
         )
@@ -200,6 +222,31 @@ class GkeCluster(pulumi.ComponentResource):
             }
         )
 
+    def _apis(self, name: str, settings: ClusterSettings) -> list[gcp.projects.Service]:
+        """The Google APIs the cluster needs, enabled and never disabled by this stack; or, with
+        ``enable_apis`` false, a message that lists them."""
+        apis = required_apis(settings)
+        if not settings.enable_apis:
+            pulumi.log.info(
+                f"GkeCluster {name}: enable_apis is false, so these APIs must be enabled in project "
+                f"{settings.project} already: {', '.join(apis)} "
+                f"(gcloud services enable {' '.join(apis)} --project {settings.project})",
+                resource=self,
+            )
+            return []
+        return [
+            gcp.projects.Service(
+                f"{name}-api-{api.split('.')[0]}",
+                project=settings.project,
+                service=api,
+                # Other workloads of the project may use the API: never turn it off on destroy.
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+            for api in apis
+        ]
+
     def _cluster_inputs(self, settings: ClusterSettings) -> dict[str, Any]:
         maintenance: dict[str, Any] = {
             "daily_maintenance_window": {"start_time": settings.maintenance_start_time}
@@ -218,7 +265,7 @@ class GkeCluster(pulumi.ComponentResource):
             "name": settings.name,
             "project": settings.project,
             "location": settings.location,
-            "node_locations": list(settings.node_locations) or None,
+            "node_locations": list(settings.additional_node_locations) or None,
             # GKE needs a default pool to create a cluster; it is deleted right away, and these
             # settings keep even that one off the Compute default service account. (Unchanged
             # from earlier releases: the cluster's node_config cannot change without replacement.)
@@ -310,7 +357,7 @@ class GkeCluster(pulumi.ComponentResource):
             {
                 "machine_type": pool.machine_type,
                 "disk_size_gb": pool.disk_size_gb,
-                "disk_type": "pd-balanced",
+                "disk_type": pool.disk_type,
                 "spot": pool.spot,
                 "labels": pool_labels(pool),
                 "taints": pool_taints(pool),
@@ -326,6 +373,12 @@ class GkeCluster(pulumi.ComponentResource):
                     "gpu_driver_installation_config": {"gpu_driver_version": pool.gpu_driver_version},
                 }
             ]
+        if pool.provisioning != "standard":
+            # Dynamic Workload Scheduler capacity is never from a reservation (Google, "About GPU
+            # obtainability with flex-start", "Deploy GPUs ... with ProvisioningRequest").
+            config["reservation_affinity"] = {"consume_reservation_type": "NO_RESERVATION"}
+        if pool.provisioning == "flex-start":
+            config["flex_start"] = True
         return config
 
     def _node_pool(
@@ -336,14 +389,9 @@ class GkeCluster(pulumi.ComponentResource):
         node_roles: list[gcp.projects.IAMMember],
     ) -> gcp.container.NodePool:
         """A pool whose counts are cluster totals, spread over all its zones (see the module doc)."""
-        explicit_zones = pool.node_locations or settings.node_locations
         node_locations: Any = list(pool.node_locations) or None
-        zones: Any
-        if explicit_zones:
-            zones = len(explicit_zones)
-        elif settings.location_type == "zonal":
-            zones = 1
-        else:
+        zones: Any = len(pool.node_locations) or settings.node_zone_count
+        if zones is None:
             # Every zone of the regional cluster, explicitly: a pool created by an earlier release
             # may be pinned to one zone, and node_locations is kept from the state when unset.
             node_locations = self.cluster.node_locations
@@ -357,6 +405,7 @@ class GkeCluster(pulumi.ComponentResource):
                 "total_min_node_count": pool.min_nodes,
                 "total_max_node_count": pool.max_nodes,
                 # ANY finds capacity (spot VMs, GPUs) in whichever zone has it; BALANCED spreads.
+                # Flex-start and queued pools require ANY.
                 "location_policy": "ANY" if pool.spot or pool.gpu else "BALANCED",
             }
         initial: Any = (
@@ -371,14 +420,31 @@ class GkeCluster(pulumi.ComponentResource):
             "node_count": node_count,
             "initial_node_count": None if node_count is not None else initial,
             "node_locations": node_locations,
-            "management": {"auto_repair": True, "auto_upgrade": True},
-            "upgrade_settings": SURGE_UPGRADE,
+            "management": {
+                # Dynamic Workload Scheduler nodes are not repaired: GKE's docs create these pools
+                # with --no-enable-autorepair (a repaired node would lose the capacity it got).
+                "auto_repair": pool.provisioning == "standard",
+                "auto_upgrade": True,
+            },
+            "upgrade_settings": {
+                "strategy": "SURGE",
+                "max_surge": pool.upgrade_max_surge,
+                "max_unavailable": 0 if pool.upgrade_max_surge else 1,
+            },
             "node_config": self._node_config(pool),
         }
+        if pool.provisioning == "queued":
+            inputs["queued_provisioning"] = {"enabled": True}
         return gcp.container.NodePool(
             f"{name}-{pool.name}-pool",
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=node_roles, ignore_changes=POOL_IGNORED_CHANGES
+                parent=self,
+                depends_on=node_roles,
+                ignore_changes=POOL_IGNORED_CHANGES,
+                # The pool's name is fixed, so a change GKE makes only by recreating the pool
+                # (spot, accelerators, ...) deletes the old pool first: creating the new one
+                # first would fail with "already exists" (README, "What a change does").
+                delete_before_replace=True,
             ),
             **inputs,
         )

@@ -11,14 +11,15 @@ Node counts are cluster totals, whatever the location type (see :mod:`concurrent
 This module never imports pulumi-gcp: stacks without a cluster must not load it.
 """
 
+import hashlib
 import ipaddress
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict
 
+from ..kube.names import DIND_NODE_TYPE, NODE_TYPE_KEY
 from ..syntax import (
     broad_role_problem,
     covers_every_address,
@@ -44,8 +45,30 @@ GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST", "INSTALLATION_DISABLED")
 DATAPATH_PROVIDERS = ("ADVANCED_DATAPATH", "LEGACY_DATAPATH")
 AUTOSCALING_PROFILES = ("OPTIMIZE_UTILIZATION", "BALANCED")
 EXCLUSION_SCOPES = ("NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES")
+NO_UPGRADES_MAX_DAYS = 30
+"""GKE refuses a ``NO_UPGRADES`` exclusion longer than 30 days (Google, "Maintenance windows and
+exclusions"; Google's Terraform sample ``gke_standard_release_channel_no_upgrade``, 2025:
+"NO_UPGRADES exclusions are limited to 30 days"); the other scopes may last until end of support. A 2026
+third-party report says GKE now allows 90 days; not confirmed from Google's page here, so the
+documented limit stands (raise it here when Google's page says otherwise)."""
+GPU_PROVISIONING_MODELS = ("standard", "flex-start", "queued")
+"""How the GPU pool gets its VMs: on demand as they are free (``standard``), or through GKE's Dynamic
+Workload Scheduler: ``flex-start`` (nodes when capacity is found, up to 7 days) or ``queued``
+(all of a ProvisioningRequest's nodes at once). See README, "GPU capacity"."""
+PD_DISK_TYPES = ("pd-balanced", "pd-ssd", "pd-standard")
+HYPERDISK_TYPES = ("hyperdisk-balanced",)
+"""The Hyperdisk a node can boot from (Google, "About Hyperdisk Balanced": Hyperdisk Balanced is
+the only Hyperdisk type supported for boot disks; Extreme and Throughput are data disks)."""
+DISK_TYPES = (*PD_DISK_TYPES, *HYPERDISK_TYPES)
+HYPERDISK_ONLY_SERIES = ("c4", "c4a", "c4d", "n4", "n4a", "n4d", "m4", "x4", "h4d", "a4", "a4x", "a3u")
+"""Machine series whose boot disk must be Hyperdisk (Google, "Machine series comparison" and each
+series' "Supported disk types"): C4, C4A, C4D, N4, N4A, N4D, M4, X4, H4D, A4, A4X and A3 Ultra
+(``a3-ultragpu-*``). Public cross-checks: hashicorp/terraform-provider-google issue 20247 (C4A has no
+Persistent Disk) and 19890 (N4 node pools), cluster-toolkit PR 5566 (E2 to N4 needs
+hyperdisk-balanced). M4, X4, H4D, A4, A4X and A3 Ultra are from Google's series pages as recalled,
+not re-read for this list: a series wrongly listed here is refused a PD boot disk GCP would take."""
 
-NODE_TYPE_TAINT_KEY = "concurrent-node-type"
+NODE_TYPE_TAINT_KEY = NODE_TYPE_KEY
 """The taint (and node label) key the Concurrent docs give their node pools."""
 GKE_MANAGED_COMPONENTS_TAINT_KEY = "components.gke.io/gke-managed-components"
 """GKE's own taint for a pool dedicated to GKE-managed components (kube-dns, konnectivity-agent,
@@ -155,8 +178,34 @@ def _one_of(choices: tuple[str, ...]) -> Any:
 
 
 def service_account_id(cluster_name: str, suffix: str) -> str:
-    """A service account ID (at most 30 characters) made from the cluster name and ``suffix``."""
+    """A service account ID (at most 30 characters) made from the cluster name and ``suffix``.
+
+    The cluster name is truncated when it is too long, so two long names with a common prefix give
+    the same ID: the default of the control-plane account, kept for existing stacks (whose email
+    Concurrent holds); new accounts use :func:`unique_service_account_id`.
+    """
     return f"{cluster_name[: 29 - len(suffix)].rstrip('-')}-{suffix}"
+
+
+def unique_service_account_id(cluster_name: str, suffix: str) -> str:
+    """Like :func:`service_account_id`, but a truncated name carries a hash of the whole name, so
+    two clusters of one project never share an ID (``concurrent-production-e-3f2a-nodes``)."""
+    plain = f"{cluster_name}-{suffix}"
+    if len(plain) <= 30:
+        return plain
+    digest = hashlib.sha256(cluster_name.encode()).hexdigest()[:4]
+    return f"{cluster_name[: 30 - len(suffix) - 6].rstrip('-')}-{digest}-{suffix}"
+
+
+def machine_series(machine_type: str) -> str:
+    """The series of a machine type: ``c4`` for ``c4-standard-8``, ``a3u`` for ``a3-ultragpu-8g``."""
+    series = machine_type.split("-", 1)[0]
+    return "a3u" if machine_type.startswith("a3-ultragpu") else series
+
+
+def default_disk_type(machine_type: str) -> str:
+    """``hyperdisk-balanced`` for a Hyperdisk-only series, else ``pd-balanced``."""
+    return "hyperdisk-balanced" if machine_series(machine_type) in HYPERDISK_ONLY_SERIES else "pd-balanced"
 
 
 # ---- args (the components' public input types) -------------------------------------------------
@@ -171,6 +220,9 @@ class NodePoolArgs(TypedDict):
     """Compute Engine machine type of the nodes."""
     disk_size_gb: NotRequired[int]
     """Boot disk size in GB (pd-balanced: throughput grows with size; ML images are large)."""
+    disk_type: NotRequired[str]
+    """Boot disk type: pd-balanced (default), pd-ssd, pd-standard, or hyperdisk-balanced (the
+    default and only choice for C4, N4, A3 Ultra and the other Hyperdisk-only series)."""
     min_nodes: NotRequired[int]
     """Autoscaling: the fewest nodes in the whole pool (all zones together)."""
     max_nodes: NotRequired[int]
@@ -187,6 +239,9 @@ class NodePoolArgs(TypedDict):
     """GPU pool only: accelerators per node."""
     gpu_driver_version: NotRequired[str]
     """GPU pool only: DEFAULT, LATEST or INSTALLATION_DISABLED (GKE installs the driver)."""
+    provisioning: NotRequired[str]
+    """GPU pool only: standard (default), flex-start or queued (GKE's Dynamic Workload Scheduler;
+    autoscaled from 0, see README "GPU capacity")."""
 
 
 class NodePoolsArgs(TypedDict):
@@ -201,6 +256,9 @@ class NodePoolsArgs(TypedDict):
     """CPU worker pool (taint concurrent-node-type=worker). Default e2-standard-4, spot, 0..1."""
     gpu: NotRequired[NodePoolArgs]
     """GPU worker pool (taints concurrent-node-type=worker and nvidia.com/gpu). Opt-in (enabled)."""
+    dind: NotRequired[NodePoolArgs]
+    """Pool for privileged Docker-in-Docker pods (taint concurrent-node-type=dind), so they share no
+    node with other workloads. Opt-in (enabled); required by a stack with dind namespaces."""
 
 
 class MasterAuthorizedNetworkArgs(TypedDict):
@@ -243,9 +301,10 @@ class GkeClusterArgs(TypedDict):
     node_locations: NotRequired[list[str]]
     """Zones of the cluster's nodes (default: GKE's choice for a region, the zone for a zone)."""
     private_nodes: NotRequired[bool]
-    """Nodes without public IPs (needs master_ipv4_cidr_block; see cloud_nat)."""
+    """Nodes without public IPs (see cloud_nat). Can be turned on later, in place."""
     master_ipv4_cidr_block: NotRequired[str]
-    """The control plane's /28 range, required with private_nodes."""
+    """A /28 for the control plane of a VPC-peering private cluster (with private_nodes). Optional:
+    clusters use Private Service Connect without it; setting it later replaces the cluster."""
     private_endpoint: NotRequired[bool]
     """Control plane reachable only on its private IP (needs private_nodes)."""
     cloud_nat: NotRequired[bool]
@@ -273,6 +332,9 @@ class GkeClusterArgs(TypedDict):
     """Enforce the project's Binary Authorization policy (default false)."""
     adopt_existing: NotRequired[bool]
     """Let the cluster's Kubernetes provider adopt existing objects (the stack's adoptExisting)."""
+    enable_apis: NotRequired[bool]
+    """Enable the Google APIs the cluster needs (default true; never disabled on destroy). False:
+    they must be enabled already (the program lists them)."""
 
 
 class ControlPlaneAccountArgs(TypedDict):
@@ -307,6 +369,8 @@ class PoolDefaults:
     spot: bool
     disk_size_gb: int
     enabled: bool = True
+    upgrade_max_surge: int = 1
+    """Surge upgrades: nodes added before any is taken away (0 for GPUs: no spare accelerator)."""
 
 
 POOL_DEFAULTS: Mapping[str, PoolDefaults] = {
@@ -316,7 +380,14 @@ POOL_DEFAULTS: Mapping[str, PoolDefaults] = {
     # scales with size; the docs use 500 GB).
     "system": PoolDefaults("system", "e2-standard-2", 1, 1, spot=False, disk_size_gb=100),
     "cpu": PoolDefaults("worker", "e2-standard-4", 0, 1, spot=True, disk_size_gb=200),
-    "gpu": PoolDefaults("worker", "n1-standard-4", 0, 1, spot=False, disk_size_gb=500, enabled=False),
+    # Scarce accelerators: upgrade by taking one node away first (max surge 0, max unavailable 1)
+    # rather than needing a spare GPU and its quota (Google, "Configure node upgrade strategy":
+    # surge upgrades of GPU/TPU pools need quota for the surge nodes).
+    "gpu": PoolDefaults(
+        "worker", "n1-standard-4", 0, 1, spot=False, disk_size_gb=500, enabled=False, upgrade_max_surge=0
+    ),
+    # Privileged DinD pods (image builds) on nodes of their own; on-demand, builds are not retried.
+    "dind": PoolDefaults(DIND_NODE_TYPE, "e2-standard-4", 0, 2, spot=False, disk_size_gb=200, enabled=False),
 }
 POOL_FIELDS = (
     "enabled",
@@ -327,8 +398,15 @@ POOL_FIELDS = (
     "node_count",
     "spot",
     "node_locations",
+    "disk_type",
 )
-GPU_POOL_FIELDS = (*POOL_FIELDS, "accelerator_type", "accelerator_count", "gpu_driver_version")
+GPU_POOL_FIELDS = (
+    *POOL_FIELDS,
+    "accelerator_type",
+    "accelerator_count",
+    "gpu_driver_version",
+    "provisioning",
+)
 
 
 @dataclass(frozen=True)
@@ -346,6 +424,9 @@ class PoolSettings:
     accelerator_type: str | None = None
     accelerator_count: int = 0
     gpu_driver_version: str = "DEFAULT"
+    disk_type: str = "pd-balanced"
+    provisioning: str = "standard"
+    upgrade_max_surge: int = 1
 
     @property
     def fixed(self) -> bool:
@@ -357,8 +438,11 @@ class PoolSettings:
         return self.accelerator_type is not None
 
     def initial_node_count(self, zones: int) -> int:
-        """Nodes per zone at creation, so the pool starts with at least ``min_nodes`` in all."""
-        return math.ceil(self.min_nodes / max(zones, 1))
+        """Nodes per zone at creation: enough for ``min_nodes`` in all, but never more than
+        ``max_nodes`` in all, so a regional pool of 1 node does not start with one per zone. A pool
+        that starts below its minimum gets the rest from the autoscaler when pods wait for it."""
+        zones = max(zones, 1)
+        return min(-(-self.min_nodes // zones), self.max_nodes // zones)
 
 
 @dataclass(frozen=True)
@@ -395,6 +479,12 @@ class ClusterSettings:
     maintenance_exclusions: tuple[MaintenanceExclusion, ...] = ()
     binary_authorization: bool = False
     adopt_existing: bool = False
+    enable_apis: bool = True
+
+    @property
+    def dind_pool(self) -> bool:
+        """Whether the cluster has the pool for Docker-in-Docker pods."""
+        return any(pool.node_type == DIND_NODE_TYPE for pool in self.node_pools)
 
     @property
     def location_type(self) -> str:
@@ -405,6 +495,21 @@ class ClusterSettings:
     @property
     def region(self) -> str:
         return region_of(self.location)
+
+    @property
+    def additional_node_locations(self) -> tuple[str, ...]:
+        """``node_locations`` as pulumi-gcp takes them: without a zonal cluster's own zone, which
+        the provider refuses there and leaves out of the state it reads (google-beta
+        resource_container_cluster.go l.3283-3287 and l.3725-3729, @93c65b2d)."""
+        return tuple(zone for zone in self.node_locations if zone != self.location)
+
+    @property
+    def node_zone_count(self) -> int | None:
+        """How many zones the nodes are in, when the config says (a zonal cluster's own zone
+        always counts); None for a regional cluster whose zones GKE picks."""
+        if self.location_type == "zonal":
+            return 1 + len(self.additional_node_locations)
+        return len(self.node_locations) or None
 
     @property
     def workload_pool(self) -> str:
@@ -469,6 +574,7 @@ def _read_pool(
     accelerator_type: str | None = None
     accelerator_count = 0
     driver = "DEFAULT"
+    provisioning = "standard"
     if name == "gpu":
         accelerator_type = reader.string(
             "accelerator_type", "nvidia-tesla-t4", check=_accelerator_problem, example="nvidia-tesla-t4"
@@ -480,22 +586,92 @@ def _read_pool(
             )
             or "DEFAULT"
         )
+        provisioning = (
+            reader.string(
+                "provisioning", "standard", check=_one_of(GPU_PROVISIONING_MODELS), example="flex-start"
+            )
+            or "standard"
+        )
+    machine_type = (
+        reader.string(
+            "machine_type", defaults.machine_type, check=_machine_type_problem, example=defaults.machine_type
+        )
+        or defaults.machine_type
+    )
+    spot = reader.boolean("spot", defaults.spot)
+    if provisioning != "standard":
+        _check_dynamic_workload_scheduler(reader, provisioning, fixed, min_nodes, spot, problems)
     return PoolSettings(
         name=name,
         node_type=defaults.node_type,
-        machine_type=reader.string(
-            "machine_type", defaults.machine_type, check=_machine_type_problem, example=defaults.machine_type
-        )
-        or defaults.machine_type,
+        machine_type=machine_type,
         disk_size_gb=reader.integer("disk_size_gb", defaults.disk_size_gb, minimum=10, maximum=65536),
         min_nodes=min_nodes,
         max_nodes=max_nodes,
-        spot=reader.boolean("spot", defaults.spot),
+        spot=spot,
         node_locations=reader.strings("node_locations", example="us-central1-a", check=_zone_problem),
         accelerator_type=accelerator_type,
         accelerator_count=accelerator_count,
         gpu_driver_version=driver,
+        disk_type=_read_disk_type(reader, machine_type),
+        provisioning=provisioning,
+        upgrade_max_surge=defaults.upgrade_max_surge,
     )
+
+
+def _read_disk_type(reader: ObjectReader, machine_type: str) -> str:
+    """The pool's boot disk type: Hyperdisk for the series that take nothing else (refused otherwise)."""
+    default = default_disk_type(machine_type)
+    disk_type = reader.string("disk_type", default, check=_one_of(DISK_TYPES), example=default) or default
+    series = machine_series(machine_type)
+    if series in HYPERDISK_ONLY_SERIES and disk_type not in HYPERDISK_TYPES:
+        reader.problems.add(
+            reader.field("disk_type"),
+            disk_type,
+            f"{machine_type} ({series.upper()} series) boots only from Hyperdisk",
+            f"set {reader.spelled('disk_type')}: hyperdisk-balanced, or remove it (the default for this "
+            "series)",
+        )
+    elif series not in HYPERDISK_ONLY_SERIES and disk_type in HYPERDISK_TYPES and series in ("e2", "n1"):
+        reader.problems.add(
+            reader.field("disk_type"),
+            disk_type,
+            f"{machine_type} ({series.upper()} series) cannot boot from Hyperdisk",
+            "use pd-balanced or pd-ssd, or a machine series that supports Hyperdisk (e.g. n4, c4)",
+        )
+    return disk_type
+
+
+def _check_dynamic_workload_scheduler(
+    reader: ObjectReader, provisioning: str, fixed: bool, min_nodes: int, spot: bool, problems: Problems
+) -> None:
+    """What GKE requires of a flex-start or queued-provisioning pool (Google, "About GPU
+    obtainability with flex-start" and "Deploy GPUs for batch workloads with ProvisioningRequest"):
+    autoscaled from zero, on-demand (not spot)."""
+    key = reader.field("provisioning")
+    if fixed:
+        problems.add(
+            key,
+            provisioning,
+            f"a {provisioning} pool is sized by GKE's Dynamic Workload Scheduler, not fixed "
+            f"({reader.spelled('node_count')} is set)",
+            f"give {reader.spelled('min_nodes')}: 0 and {reader.spelled('max_nodes')} instead of "
+            f"{reader.spelled('node_count')}",
+        )
+    elif min_nodes != 0:
+        problems.add(
+            key,
+            provisioning,
+            f"a {provisioning} pool must scale from zero ({reader.spelled('min_nodes')} is {min_nodes})",
+            f"set {reader.spelled('min_nodes')}: 0",
+        )
+    if spot:
+        problems.add(
+            key,
+            provisioning,
+            f"a {provisioning} pool provisions on-demand VMs and cannot be spot",
+            f"remove {reader.spelled('spot')}, or use provisioning: standard for spot GPUs",
+        )
 
 
 def _read_pools(
@@ -604,6 +780,19 @@ def _read_exclusions(reader: ObjectReader, problems: Problems) -> tuple[Maintena
         )
         if not (exclusion_name and start and end):
             continue
+        length = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+        if scope == "NO_UPGRADES" and length > timedelta(days=NO_UPGRADES_MAX_DAYS):
+            latest_end = datetime.fromisoformat(start) + timedelta(days=NO_UPGRADES_MAX_DAYS)
+            problems.add(
+                f"{where}.{entry_reader.spelled('end_time')}",
+                end,
+                f"a NO_UPGRADES exclusion lasts at most {NO_UPGRADES_MAX_DAYS} days; this one lasts "
+                f"{length.days} days from {start}",
+                f"end it by {latest_end.isoformat()}, "
+                "or use scope NO_MINOR_UPGRADES or NO_MINOR_OR_NODE_UPGRADES (allowed until the version's "
+                "end of support)",
+            )
+            continue
         if datetime.fromisoformat(end) <= datetime.fromisoformat(start):
             problems.add(
                 f"{where}.{entry_reader.spelled('end_time')}",
@@ -669,13 +858,6 @@ def read_cluster(
     private_nodes = reader.boolean("private_nodes", False)
     master_cidr = reader.string("master_ipv4_cidr_block", check=ipv4_cidr_problem, example="172.16.0.0/28")
     cidr_key = reader.spelled("master_ipv4_cidr_block")
-    if private_nodes and master_cidr is None and not reader.has("master_ipv4_cidr_block"):
-        problems.add(
-            reader.field("master_ipv4_cidr_block"),
-            None,
-            f"{reader.spelled('private_nodes')} needs the control plane's own /28 range",
-            f"e.g. {cidr_key}: 172.16.0.0/28 (unused by your VPC)",
-        )
     if master_cidr is not None and not master_cidr.endswith("/28"):
         problems.add(
             reader.field("master_ipv4_cidr_block"),
@@ -727,6 +909,7 @@ def read_cluster(
     cost_allocation = reader.boolean("cost_allocation", True)
     binary_authorization = reader.boolean("binary_authorization", False)
     adopt_existing = reader.boolean("adopt_existing", False)
+    enable_apis = reader.boolean("enable_apis", True)
     exclusions = _read_exclusions(reader, problems)
     if not (name and location and project):
         return None
@@ -753,6 +936,7 @@ def read_cluster(
         cost_allocation=cost_allocation,
         binary_authorization=binary_authorization,
         adopt_existing=adopt_existing,
+        enable_apis=enable_apis,
     )
 
 
@@ -826,10 +1010,13 @@ def _pool_args(pool: PoolSettings) -> NodePoolArgs:
         args["min_nodes"], args["max_nodes"] = pool.min_nodes, pool.max_nodes
     if pool.node_locations:
         args["node_locations"] = list(pool.node_locations)
+    if pool.disk_type != default_disk_type(pool.machine_type):
+        args["disk_type"] = pool.disk_type
     if pool.accelerator_type is not None:
         args["accelerator_type"] = pool.accelerator_type
         args["accelerator_count"] = pool.accelerator_count
         args["gpu_driver_version"] = pool.gpu_driver_version
+        args["provisioning"] = pool.provisioning
     return args
 
 
@@ -858,6 +1045,7 @@ def cluster_args(settings: ClusterSettings) -> GkeClusterArgs:
         "maintenance_start_time": settings.maintenance_start_time,
         "binary_authorization": settings.binary_authorization,
         "adopt_existing": settings.adopt_existing,
+        "enable_apis": settings.enable_apis,
     }
     if settings.node_locations:
         args["node_locations"] = list(settings.node_locations)
@@ -918,6 +1106,24 @@ ClusterSpec = GkeStackCluster
 """Former name of the stack config's cluster object (config.py still imports it)."""
 
 CONTROL_PLANE_KEY = "controlPlaneServiceAccount"
+
+
+def dind_placement_problem(
+    dind_namespaces: list[str], cluster: "GkeStackCluster", problems: Problems, where: str = ""
+) -> bool:
+    """Record why DinD pods cannot run on ``cluster`` (no ``dind`` pool: every other pool is tainted,
+    so the pod would never be scheduled and ``pulumi up`` would time out); True if recorded."""
+    if not dind_namespaces or cluster.settings is None or cluster.settings.dind_pool:
+        return False
+    problems.add(
+        "cluster.nodePools.dind.enabled",
+        False,
+        f"namespaces {', '.join(dind_namespaces)} run Docker-in-Docker{where}, and every pool of this "
+        "cluster is tainted, so the docker-dind pod would never be scheduled",
+        "set cluster.nodePools.dind.enabled: true (a pool that runs the privileged DinD pods and "
+        "nothing else), or drop dind from those namespaces",
+    )
+    return True
 
 
 def parse_cluster_config(

@@ -94,3 +94,10 @@ DIND_NAME = "docker-dind"
 
 DIND_PRIORITY_CLASS = "parallels-super-high-for-dind"
 """The upstream PriorityClass of the DinD pod (cluster-scoped, created once per cluster)."""
+
+NODE_TYPE_KEY = "concurrent-node-type"
+"""The taint and node label key the Concurrent docs give their node pools (``system``, ``worker``;
+this package adds ``dind``)."""
+
+DIND_NODE_TYPE = "dind"
+"""The node type of GkeCluster's pool for Docker-in-Docker pods."""

@@ -13,6 +13,7 @@ from .names import (
     DIND_PRIORITY_CLASS,
     LIMIT_RANGE,
     NETWORK_POLICY,
+    NODE_TYPE_KEY,
     RESOURCE_QUOTA,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
@@ -93,6 +94,9 @@ class ConcurrentNamespaceArgs(TypedDict):
     dind: NotRequired[bool]
     """The upstream Docker-in-Docker Deployment and Service ``docker-dind`` (privileged: requires
     ``podSecurity: privileged``, and the PriorityClass from SystemRole's ``dindPriorityClass``)."""
+    dind_node_type: NotRequired[str]
+    """Schedule the DinD pod only on nodes labelled ``concurrent-node-type=<this>``, tolerating that
+    taint (``dind``: GkeCluster's ``dind`` pool). Unset: as upstream, no node selector."""
 
 
 def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> NamespaceSettings:
@@ -319,37 +323,41 @@ class ConcurrentNamespace(pulumi.ComponentResource):
                 opts=child,
             )
         if settings.dind:
-            self._dind(name, namespace)
+            self._dind(name, namespace, settings.dind_node_type)
 
-    def _dind(self, name: str, namespace: pulumi.Output[str]) -> None:
-        """The upstream ``k8s-dind-service.yaml`` Deployment and Service, in this namespace."""
+    def _dind(self, name: str, namespace: pulumi.Output[str], node_type: str | None) -> None:
+        """The upstream ``k8s-dind-service.yaml`` Deployment and Service, in this namespace; with
+        ``node_type``, on the nodes of that type only (a privileged pod shares no node with others)."""
         app = {"app": DIND_NAME}
         child = pulumi.ResourceOptions(parent=self)
+        pod_spec: k8s.core.v1.PodSpecArgsDict = {
+            "priority_class_name": DIND_PRIORITY_CLASS,
+            "containers": [
+                {
+                    "name": DIND_NAME,
+                    "image": "docker:20.10.18-dind",
+                    "env": [
+                        {"name": "DOCKER_HOST", "value": "tcp://0.0.0.0:2375"},
+                        # TLS off, as upstream: the daemon is reached only in-cluster.
+                        {"name": "DOCKER_TLS_CERTDIR", "value": ""},
+                    ],
+                    "ports": [{"name": "daemon-port", "container_port": 2375, "protocol": "TCP"}],
+                    "security_context": {"privileged": True},
+                }
+            ],
+        }
+        if node_type:
+            pod_spec["node_selector"] = {NODE_TYPE_KEY: node_type}
+            pod_spec["tolerations"] = [
+                {"key": NODE_TYPE_KEY, "operator": "Equal", "value": node_type, "effect": "NoSchedule"}
+            ]
         self.dind_deployment = k8s.apps.v1.Deployment(
             f"{name}-dind-deployment",
             metadata=object_metadata(DIND_NAME, namespace, labels=app),
             spec={
                 "replicas": 1,
                 "selector": {"match_labels": app},
-                "template": {
-                    "metadata": {"labels": with_common_labels(app)},
-                    "spec": {
-                        "priority_class_name": DIND_PRIORITY_CLASS,
-                        "containers": [
-                            {
-                                "name": DIND_NAME,
-                                "image": "docker:20.10.18-dind",
-                                "env": [
-                                    {"name": "DOCKER_HOST", "value": "tcp://0.0.0.0:2375"},
-                                    # TLS off, as upstream: the daemon is reached only in-cluster.
-                                    {"name": "DOCKER_TLS_CERTDIR", "value": ""},
-                                ],
-                                "ports": [{"name": "daemon-port", "container_port": 2375, "protocol": "TCP"}],
-                                "security_context": {"privileged": True},
-                            }
-                        ],
-                    },
-                },
+                "template": {"metadata": {"labels": with_common_labels(app)}, "spec": pod_spec},
             },
             opts=child,
         )

@@ -47,7 +47,9 @@ NAMESPACE_FIELDS = (
     "workload_identity", "network_isolation", "dind",
 )  # fmt: skip
 """The fields of a namespace entry of the stack config (``namespace`` is ``name`` there)."""
-ARGS_FIELDS = ("namespace", "system_role_name", "namespaced_system_binding", *NAMESPACE_FIELDS[1:])
+ARGS_FIELDS = (
+    "namespace", "system_role_name", "namespaced_system_binding", *NAMESPACE_FIELDS[1:], "dind_node_type",
+)  # fmt: skip
 """The fields of ConcurrentNamespace's args."""
 CONTAINER_DEFAULTS_FIELDS = ("requests", "limits")
 WORKLOAD_IDENTITY_FIELDS = ("google_service_account", "roles", "project", "project_number")
@@ -140,6 +142,8 @@ class NamespaceSettings:
     workload_identity: WorkloadIdentity | None = None
     network_isolation: bool = False
     dind: bool = False
+    dind_node_type: str | None = None
+    """Run the DinD pod on nodes of this ``concurrent-node-type`` (label and NoSchedule taint)."""
     namespaced_system_binding: "SystemBinding | None" = None
     """The narrower option: bind the system role to its group (and these subjects) here only."""
 
@@ -154,6 +158,8 @@ class NamespaceSettings:
             "network_isolation": self.network_isolation,
             "dind": self.dind,
         }
+        if self.dind_node_type:
+            args["dind_node_type"] = self.dind_node_type
         if self.quota:
             args["quota"] = dict(self.quota)
         if self.container_defaults:
@@ -498,6 +504,9 @@ def read_namespace(
         workload_identity=_read_workload_identity(reader, defaults.workload_identity_project),
         network_isolation=reader.boolean("network_isolation", defaults.network_isolation),
         dind=dind,
+        dind_node_type=reader.string("dind_node_type", check=label_value_problem, example="dind")
+        if name_field == "namespace"
+        else None,
         namespaced_system_binding=read_system_binding(reader) if name_field == "namespace" else None,
     )
     if dind and (missing := unset_quota_resources(settings.quota, settings.container_defaults)):

@@ -170,12 +170,22 @@ def gke_authorized_networks_not_public(obj: Obj, config: Mapping[str, Any]) -> l
 # ---- node pools ------------------------------------------------------------------------------------
 
 
-def _pools(obj: Obj) -> list[Mapping[str, Any]]:
-    """The node pools of a NodePool resource (itself) or of a Cluster (its inline nodePools)."""
+DEFAULT_POOL = "default-pool"
+"""The pool GKE creates with a cluster, configured by the cluster's own ``nodeConfig``."""
+
+
+def _pools(obj: Obj, with_default: bool = False) -> list[Mapping[str, Any]]:
+    """The node pools of a NodePool resource (itself) or of a Cluster (its inline nodePools; with
+    ``with_default``, also the default pool its ``nodeConfig`` describes, unless
+    ``removeDefaultNodePool`` deletes that pool at creation)."""
     if obj.type == GKE_NODE_POOL:
         return [obj.props]
     if obj.type == GKE_CLUSTER:
-        return [mapping(pool) for pool in items(obj.props.get("nodePools"))]
+        pools = [mapping(pool) for pool in items(obj.props.get("nodePools"))]
+        removed = obj.props.get("removeDefaultNodePool")
+        if with_default and removed is not True and removed is not UNKNOWN:
+            pools.append({"name": DEFAULT_POOL, "nodeConfig": obj.props.get("nodeConfig") or {}})
+        return pools
     return []
 
 
@@ -218,7 +228,7 @@ def gke_node_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     pool) the GPU taint, unless the config lists it as untainted."""
     allowed = config_list(config, UNTAINTED_NODE_POOLS)
     violations = []
-    for pool in _pools(obj):
+    for pool in _pools(obj, with_default=True):
         taints, accelerated = _taints(pool), _accelerated(pool)
         if taints is None or _pool_name(pool) in allowed:
             continue
@@ -226,12 +236,12 @@ def gke_node_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
             continue
         managed_key, managed_value, _ = GKE_MANAGED_COMPONENTS_TAINT
         violations.append(
-            f"GKE node pool {_pool_name(pool)}: its nodeConfig.taints have neither Concurrent's taint "
-            f"{NODE_TYPE_TAINT_KEY}=system or worker nor GKE's {managed_key}={managed_value}, with effect "
-            f"{NO_SCHEDULE}, so any pod can be scheduled on it. Add {NODE_TYPE_TAINT_KEY} to Concurrent's "
-            f"pools and {managed_key} to the pool for GKE-managed components (kube-dns, metrics-server), "
-            f"or, if the pool must stay untainted, add its name to this policy's "
-            f"{UNTAINTED_NODE_POOLS.name} config."
+            f"GKE node pool {_pool_name(pool)}: its nodeConfig.taints have neither Concurrent's "
+            f"taint {NODE_TYPE_TAINT_KEY}=<type> (system, worker, dind) nor GKE's "
+            f"{managed_key}={managed_value}, with effect {NO_SCHEDULE}, so any pod can be scheduled on "
+            f"it. Add {NODE_TYPE_TAINT_KEY} to Concurrent's pools and {managed_key} to the pool for "
+            f"GKE-managed components (kube-dns, metrics-server), or, if the pool must stay untainted, "
+            f"add its name to this policy's {UNTAINTED_NODE_POOLS.name} config."
         )
     return violations
 
@@ -239,7 +249,7 @@ def gke_node_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
 def gke_gpu_pools_tainted(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A node pool with GPUs carries ``nvidia.com/gpu=present:NO_SCHEDULE``."""
     violations = []
-    for pool in _pools(obj):
+    for pool in _pools(obj, with_default=True):
         taints = _taints(pool)
         if taints is None or not _accelerated(pool) or GPU_TAINT in taints:
             continue
