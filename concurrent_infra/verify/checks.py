@@ -46,6 +46,7 @@ from ..kube.names import (
     LIMIT_RANGE,
     NAMESPACE_GUARD_POLICY,
     NETWORK_POLICY,
+    RESERVED_NAMESPACES,
     RESOURCE_QUOTA,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
@@ -602,6 +603,17 @@ def binding_scan(
     return results
 
 
+def _reserved_note(subjects: Iterable[Subject]) -> str:
+    """Why a service account of a namespace Kubernetes reserves is never the package's."""
+    reserved = sorted({s.namespace for s in subjects if s.kind == "ServiceAccount"} & RESERVED_NAMESPACES)
+    if not reserved:
+        return ""
+    exempt = (
+        " (the namespace guard exempts kube-system's service accounts)" if "kube-system" in reserved else ""
+    )
+    return f"; a service account of {', '.join(reserved)}, where the package binds nothing{exempt}"
+
+
 def system_role_binding_results(
     expectation: ClusterExpectation,
     role_bindings: Sequence[KubeObject],
@@ -611,8 +623,11 @@ def system_role_binding_results(
     only the package's own subjects: the system role's group, users and groups
     (:func:`system_binding_subjects`), and, in a RoleBinding ``k8s-service-account-binding-<ns>`` of
     namespace ``<ns>``, ServiceAccount ``<ns>/k8s-serviceaccount-for-parallels-<ns>`` (that pattern
-    also accepts the namespaces of other shards of the environment). Anyone else bound to it holds
-    the system role's rights: Concurrent's access to every namespace's secrets and pods."""
+    also accepts the namespaces of other shards of the environment), except in the namespaces
+    Kubernetes reserves (``names.RESERVED_NAMESPACES``, which the config refuses: the package binds
+    nothing there, and kube-system's service accounts are exempt from the namespace guard). Anyone
+    else bound to it holds the system role's rights: Concurrent's access to every namespace's
+    secrets and pods."""
     system_role = f"ClusterRole/{SYSTEM_CLUSTER_ROLE}"
     own_subjects = system_binding_subjects(expectation)
     results: list[CheckResult] = []
@@ -629,7 +644,11 @@ def system_role_binding_results(
             metadata = binding.get("metadata") or {}
             namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
             own = set(own_subjects)
-            if kind == "RoleBinding" and name == namespace_object_names(namespace).system_role_binding:
+            if (
+                kind == "RoleBinding"
+                and name == namespace_object_names(namespace).system_role_binding
+                and namespace not in RESERVED_NAMESPACES
+            ):
                 own.add(
                     Subject(
                         "ServiceAccount", namespace_object_names(namespace).system_service_account, namespace
@@ -643,7 +662,7 @@ def system_role_binding_results(
                         "bindings",
                         f"{label} binds the system role {SYSTEM_CLUSTER_ROLE} only to the package's subjects",
                         f"only {_show(own)}",
-                        f"also {_show(outsiders)}",
+                        f"also {_show(outsiders)}{_reserved_note(outsiders)}",
                         False,
                     )
                 )
