@@ -9,6 +9,7 @@ import pytest
 
 from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import (
+    RESERVED_NAMESPACES,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
@@ -483,6 +484,41 @@ def test_a_patch_that_adds_a_subject_to_a_system_role_binding_is_a_violation() -
         "metadata": {"name": NAMES.system_role_binding, "namespace": "team-b", "labels": {"a": "b"}}
     }
     assert check("system-role-bound-only-by-the-package", RB + "Patch", labels_only) == []
+
+
+@pytest.mark.parametrize("namespace", sorted(RESERVED_NAMESPACES))
+def test_the_package_pattern_in_a_reserved_namespace_is_a_violation(namespace: str) -> None:
+    """Review of issue 17, finding 7: ``k8s-service-account-binding-kube-system`` giving the system
+    role to ``kube-system/k8s-serviceaccount-for-parallels-kube-system`` matched the pattern; the
+    package binds nothing in a reserved namespace, and kube-system's accounts are exempt from the guard."""
+    names = namespace_object_names(namespace)
+    account = sa(names.system_service_account, namespace)
+    props = binding(names.system_role_binding, "ClusterRole", SYSTEM_CLUSTER_ROLE, [account], namespace)
+    [message] = check("system-role-bound-only-by-the-package", RB, props)
+    assert f"to ServiceAccount {namespace}/{names.system_service_account};" in message
+    assert f"it binds nothing in {namespace}, a namespace Kubernetes reserves" in message
+    patch = {"metadata": {"name": names.system_role_binding, "namespace": namespace}, "subjects": [account]}
+    assert len(check("system-role-bound-only-by-the-package", RB + "Patch", patch)) == 1
+    # The namespaced form of the system binding, to the system group and an outsider (finding 8).
+    subjects = [group(SYSTEM_GROUP), user("outsider@evil.example")]
+    props = binding(SYSTEM_CLUSTER_ROLE_BINDING, "ClusterRole", SYSTEM_CLUSTER_ROLE, subjects, namespace)
+    [message] = check("system-role-bound-only-by-the-package", RB, props)
+    assert f"Group {SYSTEM_GROUP}, User outsider@evil.example;" in message
+
+
+@pytest.mark.parametrize(("resource_type", "namespace"), [(CRB, None), (RB, "team-b")])
+def test_a_patch_that_sets_the_system_bindings_subjects_is_a_violation(
+    resource_type: str, namespace: str | None
+) -> None:
+    """Review of issue 17, finding 8: a patch of k8s-role-for-parallels-lambda-binding that adds a
+    User gives it the system role without the namespace guard knowing it (only systemRoleUsers are
+    held back)."""
+    metadata = {"name": SYSTEM_CLUSTER_ROLE_BINDING, **({"namespace": namespace} if namespace else {})}
+    patch = {"metadata": metadata, "subjects": [group(SYSTEM_GROUP), user("outsider@evil.example")]}
+    [message] = check("system-role-bound-only-by-the-package", resource_type + "Patch", patch)
+    assert "User outsider@evil.example" in message and "nobody through a patch" in message
+    labels_only = {"metadata": {**metadata, "labels": {"a": "b"}}}
+    assert check("system-role-bound-only-by-the-package", resource_type + "Patch", labels_only) == []
 
 
 def test_the_package_bindings_of_the_system_role_comply() -> None:

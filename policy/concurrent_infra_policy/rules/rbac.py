@@ -15,6 +15,7 @@ from typing import Any
 
 from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.names import (
+    RESERVED_NAMESPACES,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
@@ -344,19 +345,25 @@ def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -
     ``k8s-role-for-parallels-lambda-binding`` (a ClusterRoleBinding, or a RoleBinding per namespace
     for ``systemRoleScope: namespaces``) to Users and Groups, and RoleBinding
     ``k8s-service-account-binding-<ns>`` in ``<ns>`` to exactly ServiceAccount
-    ``<ns>/k8s-serviceaccount-for-parallels-<ns>``. A binding of another name, or one of these names
-    given other subjects (a patch that adds a subject included), grants the system role's rights
-    (every namespace's secrets and pods) to someone the guard and verify do not know."""
+    ``<ns>/k8s-serviceaccount-for-parallels-<ns>``, never in a namespace Kubernetes reserves
+    (``RESERVED_NAMESPACES``, which the config refuses; kube-system's service accounts are exempt
+    from the namespace guard). A binding of another name, or one of these names given other subjects
+    (a patch that adds a subject included; any patch of ``k8s-role-for-parallels-lambda-binding``
+    that sets subjects, which only the stack config's systemRoleUsers and systemRoleGroups may),
+    grants the system role's rights (every namespace's secrets and pods) to someone the guard and
+    verify do not know."""
     if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
         return []
     binding_namespace = namespace(obj.props)
-    own_binding = (
+    reserved = isinstance(binding_namespace, str) and binding_namespace in RESERVED_NAMESPACES
+    pattern = (
         namespace_object_names(binding_namespace).system_role_binding
         if isinstance(binding_namespace, str) and obj.type == ROLE_BINDING
         else None
     )
+    own_binding = None if reserved else pattern
     judged = _judged_role_ref(obj)
-    names_package_binding = obj.name in (SYSTEM_CLUSTER_ROLE_BINDING, own_binding)
+    names_package_binding = obj.name in (SYSTEM_CLUSTER_ROLE_BINDING, pattern)
     if judged is None:
         if not (obj.patch and names_package_binding and "subjects" in obj.props):
             return []  # roleRef unknown, or a patch that leaves the subjects alone
@@ -375,12 +382,23 @@ def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -
             != ("ServiceAccount", account, binding_namespace)
         ]
         allowed = f"only ServiceAccount {binding_namespace}/{account}"
-    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING:
+    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING and obj.patch and "subjects" in obj.props:
+        outsiders = found
+        allowed = (
+            "nobody through a patch: its subjects are the stack config's (the system group, "
+            "systemRoleUsers and systemRoleGroups, which the namespace guard holds back)"
+        )
+    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING and not reserved:
         outsiders = [subject for subject in found if subject.names_service_accounts]
         allowed = "only Users and Groups (the system group, systemRoleUsers and systemRoleGroups)"
     else:
         outsiders = found
         allowed = "nobody: only the package's bindings grant the system role"
+        if reserved:
+            allowed += (
+                f", and it binds nothing in {binding_namespace}, a namespace Kubernetes reserves "
+                "(kube-system's service accounts are exempt from the namespace guard)"
+            )
     if not outsiders:
         return []
     who = ", ".join(subject.describe() for subject in outsiders)
@@ -683,7 +701,9 @@ RULES: tuple[ResourceRule, ...] = (
         f"ClusterRole {SYSTEM_CLUSTER_ROLE} is granted only by the package's bindings: "
         f"{SYSTEM_CLUSTER_ROLE_BINDING} to Users and Groups, and RoleBinding "
         f"{namespace_object_names('<ns>').system_role_binding} in <ns> to exactly that namespace's system "
-        "service account.",
+        "service account; neither in a namespace Kubernetes reserves "
+        f"({', '.join(sorted(RESERVED_NAMESPACES))}), and no patch of {SYSTEM_CLUSTER_ROLE_BINDING} "
+        "that sets its subjects.",
         system_role_bound_only_by_the_package,
     ),
     ResourceRule(
