@@ -9,7 +9,7 @@ service account of its namespace (or of the cluster), as the Group ``system:serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from ..props import (
     CLUSTER_ROLE,
     CLUSTER_ROLE_BINDING,
     MANAGED_BY_VALUE,
+    NAMESPACE,
     ROLE,
     ROLE_BINDING,
     UNKNOWN,
@@ -45,11 +46,12 @@ from ..props import (
     items,
     labels,
     mapping,
+    metadata,
     namespace,
     strings,
     text,
 )
-from ..rule import ResourceRule
+from ..rule import ResourceRule, StackResource, StackRule, stack_objects
 
 _PREFIXES = namespace_object_names("")
 USER_ROLE_PREFIX = _PREFIXES.user_cluster_role
@@ -412,6 +414,52 @@ def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -
     ]
 
 
+def system_role_bindings_in_managed_namespaces(
+    resources: Sequence[StackResource], config: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """The package's RoleBindings of the system role, ``k8s-service-account-binding-<ns>`` and the
+    namespaced ``k8s-role-for-parallels-lambda-binding`` (a patch that sets their subjects included),
+    are only in namespaces the stack manages (a Namespace with the managed-by label): ConcurrentNamespace
+    registers each in its own namespace, in the same stack. Elsewhere the name only makes a grant of
+    the system role look like the package's. Namespaces unknown during the preview are not judged."""
+    objects = stack_objects(resources)
+    managed = {
+        name
+        for _, obj in objects
+        if obj.type == NAMESPACE
+        and not obj.patch
+        and is_managed(obj.props)
+        and isinstance(name := metadata(obj.props).get("name"), str)
+    }
+    violations = []
+    for urn, obj in objects:
+        binding_namespace = namespace(obj.props)
+        if obj.type != ROLE_BINDING or not isinstance(binding_namespace, str) or binding_namespace in managed:
+            continue
+        if obj.name not in (
+            SYSTEM_CLUSTER_ROLE_BINDING,
+            namespace_object_names(binding_namespace).system_role_binding,
+        ):
+            continue
+        judged = _judged_role_ref(obj)
+        if judged is None and not (obj.patch and "subjects" in obj.props):
+            continue
+        if judged is not None and judged != ("ClusterRole", SYSTEM_CLUSTER_ROLE):
+            continue
+        what = "A patch of RoleBinding" if obj.patch else "RoleBinding"
+        violations.append(
+            (
+                urn,
+                f"{obj.where}{what} {obj.name} in namespace {binding_namespace} grants ClusterRole "
+                f"{SYSTEM_CLUSTER_ROLE} under the name of the package's binding, but this stack does not "
+                f"manage namespace {binding_namespace}: the package creates that binding only beside the "
+                "Namespace it prepares (ConcurrentNamespace, the stack config's namespaces). Add the "
+                "namespace to the stack config, or remove this binding.",
+            )
+        )
+    return violations
+
+
 def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A RoleBinding names neither Group ``system:authenticated`` or ``system:unauthenticated`` nor
     User ``system:anonymous`` (a ClusterRoleBinding naming them is no-cluster-wide-system-subjects')."""
@@ -745,5 +793,15 @@ RULES: tuple[ResourceRule, ...] = (
         f"Roles and ClusterRoles labelled app.kubernetes.io/managed-by={MANAGED_BY_VALUE} have no '*' "
         "in apiGroups, resources or verbs.",
         no_wildcards_in_managed_roles,
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "system-role-bindings-in-managed-namespaces",
+        f"RoleBindings named as the package's bindings of ClusterRole {SYSTEM_CLUSTER_ROLE} "
+        f"({namespace_object_names('<ns>').system_role_binding}, {SYSTEM_CLUSTER_ROLE_BINDING}) only in "
+        "the namespaces the stack manages.",
+        system_role_bindings_in_managed_namespaces,
     ),
 )
