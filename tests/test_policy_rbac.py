@@ -9,6 +9,7 @@ import pytest
 
 from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import (
+    RESERVED_NAMESPACES,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
@@ -16,6 +17,7 @@ from concurrent_infra.kube.names import (
 )
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
 from policy.concurrent_infra_policy import props as p
+from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import rbac
 
 NAMES = namespace_object_names("team-b")
@@ -483,6 +485,81 @@ def test_a_patch_that_adds_a_subject_to_a_system_role_binding_is_a_violation() -
         "metadata": {"name": NAMES.system_role_binding, "namespace": "team-b", "labels": {"a": "b"}}
     }
     assert check("system-role-bound-only-by-the-package", RB + "Patch", labels_only) == []
+
+
+@pytest.mark.parametrize("namespace", sorted(RESERVED_NAMESPACES))
+def test_the_package_pattern_in_a_reserved_namespace_is_a_violation(namespace: str) -> None:
+    """Review of issue 17, finding 7: ``k8s-service-account-binding-kube-system`` giving the system
+    role to ``kube-system/k8s-serviceaccount-for-parallels-kube-system`` matched the pattern; the
+    package binds nothing in a reserved namespace, and kube-system's accounts are exempt from the guard."""
+    names = namespace_object_names(namespace)
+    account = sa(names.system_service_account, namespace)
+    props = binding(names.system_role_binding, "ClusterRole", SYSTEM_CLUSTER_ROLE, [account], namespace)
+    [message] = check("system-role-bound-only-by-the-package", RB, props)
+    assert f"to ServiceAccount {namespace}/{names.system_service_account};" in message
+    assert f"it binds nothing in {namespace}, a namespace Kubernetes reserves" in message
+    patch = {"metadata": {"name": names.system_role_binding, "namespace": namespace}, "subjects": [account]}
+    assert len(check("system-role-bound-only-by-the-package", RB + "Patch", patch)) == 1
+    # The namespaced form of the system binding, to the system group and an outsider (finding 8).
+    subjects = [group(SYSTEM_GROUP), user("outsider@evil.example")]
+    props = binding(SYSTEM_CLUSTER_ROLE_BINDING, "ClusterRole", SYSTEM_CLUSTER_ROLE, subjects, namespace)
+    [message] = check("system-role-bound-only-by-the-package", RB, props)
+    assert f"Group {SYSTEM_GROUP}, User outsider@evil.example;" in message
+
+
+@pytest.mark.parametrize(("resource_type", "namespace"), [(CRB, None), (RB, "team-b")])
+def test_a_patch_that_sets_the_system_bindings_subjects_is_a_violation(
+    resource_type: str, namespace: str | None
+) -> None:
+    """Review of issue 17, finding 8: a patch of k8s-role-for-parallels-lambda-binding that adds a
+    User gives it the system role without the namespace guard knowing it (only systemRoleUsers are
+    held back)."""
+    metadata = {"name": SYSTEM_CLUSTER_ROLE_BINDING, **({"namespace": namespace} if namespace else {})}
+    patch = {"metadata": metadata, "subjects": [group(SYSTEM_GROUP), user("outsider@evil.example")]}
+    [message] = check("system-role-bound-only-by-the-package", resource_type + "Patch", patch)
+    assert "User outsider@evil.example" in message and "nobody through a patch" in message
+    labels_only = {"metadata": {**metadata, "labels": {"a": "b"}}}
+    assert check("system-role-bound-only-by-the-package", resource_type + "Patch", labels_only) == []
+
+
+def stack_check(*resources: tuple[str, dict[str, Any]]) -> list[str]:
+    stack = [StackResource(t, props, f"urn:{i}") for i, (t, props) in enumerate(resources)]
+    return [message for _, message in rbac.system_role_bindings_in_managed_namespaces(stack, NO_CONFIG)]
+
+
+def managed_namespace(name: str) -> tuple[str, dict[str, Any]]:
+    return p.NAMESPACE, {"metadata": {"name": name, "labels": with_common_labels()}}
+
+
+@pytest.mark.parametrize(
+    ("name", "subjects"),
+    [
+        (OTHER.system_role_binding, [sa(OTHER.system_service_account, "team-c")]),
+        (SYSTEM_CLUSTER_ROLE_BINDING, [group(SYSTEM_GROUP), user("outsider@evil.example")]),
+    ],
+)
+def test_the_package_binding_names_outside_the_stacks_namespaces_are_a_violation(
+    name: str, subjects: list[dict[str, str]]
+) -> None:
+    """Review of issue 17, findings 7 and 8: the package's binding names, in a namespace the stack
+    does not manage, pass as the package's; the stack sees which namespaces it manages."""
+    rolebinding = binding(name, "ClusterRole", SYSTEM_CLUSTER_ROLE, subjects, "team-c")
+    [message] = stack_check(managed_namespace("team-b"), (RB, rolebinding))
+    assert f"RoleBinding {name} in namespace team-c grants ClusterRole {SYSTEM_CLUSTER_ROLE}" in message
+    assert "this stack does not manage namespace team-c" in message
+    patch = {"metadata": {"name": name, "namespace": "team-c"}, "subjects": subjects}
+    [message] = stack_check(managed_namespace("team-b"), (RB + "Patch", patch))
+    assert message.startswith(f"A patch of RoleBinding {name} in namespace team-c")
+    # Managed by the stack (or a NamespacePatch, or unlabelled: not), another role, unknown: not judged.
+    assert stack_check(managed_namespace("team-c"), (RB, rolebinding)) == []
+    patched = (p.NAMESPACE + "Patch", managed_namespace("team-c")[1])
+    unlabelled = (p.NAMESPACE, {"metadata": {"name": "team-c"}})
+    assert len(stack_check(patched, unlabelled, (RB, rolebinding))) == 1
+    view = binding(name, "ClusterRole", "view", subjects, "team-c")
+    assert stack_check((RB, view)) == []
+    unknown = binding(name, "ClusterRole", SYSTEM_CLUSTER_ROLE, subjects, "team-c")
+    unknown["metadata"]["namespace"] = p.UNKNOWN
+    assert stack_check((RB, unknown)) == []
 
 
 def test_the_package_bindings_of_the_system_role_comply() -> None:

@@ -26,6 +26,7 @@ STACK = {
             {
                 "name": "team-b",
                 "podSecurity": "privileged",
+                "annotations": {"scheduler.alpha.kubernetes.io/node-selector": "pool=team-b"},
                 "dind": True,
                 "quota": {"requests.cpu": "8", "pods": "50"},
                 "containerDefaults": {"requests": {"cpu": "500m"}},
@@ -48,7 +49,10 @@ def registered_objects(stack: dict[str, Any]) -> dict[Key, dict[str, Any]]:
         if registration.custom and registration.type.startswith("kubernetes:"):
             kind = registration.type.rpartition(":")[2]
             metadata = registration.inputs["metadata"]
-            objects[(kind, metadata.get("namespace", ""), metadata["name"])] = registration.inputs
+            obj = registration.inputs
+            if kind == "Namespace":  # the API server's PrepareForCreate adds the finalizer
+                obj = {**obj, "spec": {"finalizers": ["kubernetes"]}}
+            objects[(kind, metadata.get("namespace", ""), metadata["name"])] = obj
     return objects
 
 

@@ -9,7 +9,12 @@ from typing import Any, cast
 
 import pytest
 
-from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP, namespace_object_names
+from concurrent_infra.kube.names import (
+    RESERVED_NAMESPACES,
+    SYSTEM_CLUSTER_ROLE,
+    SYSTEM_GROUP,
+    namespace_object_names,
+)
 from concurrent_infra.verify import ExpectedAccess, checks
 from concurrent_infra.verify.api import Identity
 from concurrent_infra.verify.expectations import default_expectation
@@ -113,6 +118,30 @@ def test_the_package_bindings_of_the_system_role_and_other_shards_pass() -> None
         },
     )
     assert [r.ok for r in checks.system_role_binding_results(DEFAULT, *_bindings(cluster))] == [False]
+
+
+@pytest.mark.parametrize("namespace", sorted(RESERVED_NAMESPACES))
+def test_the_package_pattern_in_a_reserved_namespace_fails(namespace: str) -> None:
+    """``k8s-service-account-binding-kube-system`` giving the system role to
+    ``kube-system/k8s-serviceaccount-for-parallels-kube-system`` looks like the package's, but the
+    package binds nothing in a namespace Kubernetes reserves, and kube-system's service accounts are
+    exempt from the namespace guard (review of issue 17, finding 7)."""
+    names = namespace_object_names(namespace)
+    cluster = clean_cluster()
+    cluster.add(
+        "RoleBinding",
+        namespace,
+        names.system_role_binding,
+        {
+            "roleRef": role_ref(SYSTEM_CLUSTER_ROLE),
+            "subjects": [sa_subject(names.system_service_account, namespace)],
+        },
+    )
+    [row] = failed(cluster)
+    assert row.check.startswith(f"RoleBinding {namespace}/{names.system_role_binding} binds the system role")
+    assert row.actual.startswith(f"also ServiceAccount {namespace}/{names.system_service_account}; ")
+    assert f"a service account of {namespace}, where the package binds nothing" in row.actual
+    assert ("exempts kube-system" in row.actual) == (namespace == "kube-system")
 
 
 def _bindings(cluster: Any) -> tuple[list[Any], list[Any]]:

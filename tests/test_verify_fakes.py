@@ -125,8 +125,12 @@ def clean_objects(expectation: ClusterExpectation) -> dict[Key, dict[str, Any]]:
     for ns in expectation.namespaces:
         names = namespace_object_names(ns.name)
         labels = {**COMMON_LABELS, **pod_security_labels(ns.pod_security)}  # type: ignore[arg-type]
+        namespace_metadata: dict[str, Any] = {"name": ns.name, "labels": labels}
+        if ns.annotations:
+            namespace_metadata["annotations"] = dict(ns.annotations)
         objects[("Namespace", "", ns.name)] = {
-            "metadata": {"name": ns.name, "labels": labels},
+            "metadata": namespace_metadata,
+            "spec": {"finalizers": ["kubernetes"]},  # the API server adds it to every Namespace
             "status": {"phase": "Active"},
         }
         objects[("ServiceAccount", ns.name, "default")] = {

@@ -17,8 +17,9 @@ Areas, in report order:
   defaults names an identity everyone has (see :func:`binding_scan`); every binding of the system
   role names only the package's own subjects (see :func:`system_role_binding_results`).
 - ``pod-security``, ``guard``, ``tenancy``: Namespace labels (Pod Security and managed-by), the
-  namespace guard policy and binding (their specs exactly), quota, LimitRange, NetworkPolicy,
-  Workload Identity annotation, DinD.
+  namespace guard policy and binding (their specs exactly), the Namespace fields the guard holds
+  (:func:`namespace_metadata_results`), quota, LimitRange, NetworkPolicy, Workload Identity
+  annotation, DinD.
 - ``access``: SubjectAccessReviews of both service accounts (see :func:`expected_access`), and of
   every identity that could escalate: the package's subjects, each namespace's ``default`` service
   account and the identities everyone is, asked about impersonation, token requests and (``default``)
@@ -28,18 +29,24 @@ Areas, in report order:
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..kube.guardrails import namespace_guard_binding_spec, namespace_guard_policy_spec
+from ..kube.guardrails import (
+    GUARDED_ANNOTATIONS,
+    namespace_guard_binding_spec,
+    namespace_guard_policy_spec,
+)
 from ..kube.labels import COMMON_LABELS, MANAGED_BY_LABEL
 from ..kube.names import (
     DIND_NAME,
     LIMIT_RANGE,
     NAMESPACE_GUARD_POLICY,
     NETWORK_POLICY,
+    RESERVED_NAMESPACES,
     RESOURCE_QUOTA,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
@@ -596,6 +603,17 @@ def binding_scan(
     return results
 
 
+def _reserved_note(subjects: Iterable[Subject]) -> str:
+    """Why a service account of a namespace Kubernetes reserves is never the package's."""
+    reserved = sorted({s.namespace for s in subjects if s.kind == "ServiceAccount"} & RESERVED_NAMESPACES)
+    if not reserved:
+        return ""
+    exempt = (
+        " (the namespace guard exempts kube-system's service accounts)" if "kube-system" in reserved else ""
+    )
+    return f"; a service account of {', '.join(reserved)}, where the package binds nothing{exempt}"
+
+
 def system_role_binding_results(
     expectation: ClusterExpectation,
     role_bindings: Sequence[KubeObject],
@@ -605,8 +623,11 @@ def system_role_binding_results(
     only the package's own subjects: the system role's group, users and groups
     (:func:`system_binding_subjects`), and, in a RoleBinding ``k8s-service-account-binding-<ns>`` of
     namespace ``<ns>``, ServiceAccount ``<ns>/k8s-serviceaccount-for-parallels-<ns>`` (that pattern
-    also accepts the namespaces of other shards of the environment). Anyone else bound to it holds
-    the system role's rights: Concurrent's access to every namespace's secrets and pods."""
+    also accepts the namespaces of other shards of the environment), except in the namespaces
+    Kubernetes reserves (``names.RESERVED_NAMESPACES``, which the config refuses: the package binds
+    nothing there, and kube-system's service accounts are exempt from the namespace guard). Anyone
+    else bound to it holds the system role's rights: Concurrent's access to every namespace's
+    secrets and pods."""
     system_role = f"ClusterRole/{SYSTEM_CLUSTER_ROLE}"
     own_subjects = system_binding_subjects(expectation)
     results: list[CheckResult] = []
@@ -623,7 +644,11 @@ def system_role_binding_results(
             metadata = binding.get("metadata") or {}
             namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
             own = set(own_subjects)
-            if kind == "RoleBinding" and name == namespace_object_names(namespace).system_role_binding:
+            if (
+                kind == "RoleBinding"
+                and name == namespace_object_names(namespace).system_role_binding
+                and namespace not in RESERVED_NAMESPACES
+            ):
                 own.add(
                     Subject(
                         "ServiceAccount", namespace_object_names(namespace).system_service_account, namespace
@@ -637,7 +662,7 @@ def system_role_binding_results(
                         "bindings",
                         f"{label} binds the system role {SYSTEM_CLUSTER_ROLE} only to the package's subjects",
                         f"only {_show(own)}",
-                        f"also {_show(outsiders)}",
+                        f"also {_show(outsiders)}{_reserved_note(outsiders)}",
                         False,
                     )
                 )
@@ -688,6 +713,103 @@ def pod_security_results(expected: NamespaceExpectation, namespace: KubeObject |
             managed_by == COMMON_LABELS[MANAGED_BY_LABEL],
         ),
     ]
+
+
+KUBERNETES_FINALIZER = "kubernetes"
+"""The finalizer the API server puts in every Namespace's ``spec.finalizers`` when it is created (and
+then lets only the ``namespaces/finalize`` subresource change): the namespace controller deletes
+the namespace's content, then removes it (``PrepareForCreate`` in kubernetes/kubernetes
+pkg/registry/core/namespace/strategy.go)."""
+
+
+def _remove_with_patch(namespace: str, path: str) -> str:
+    return (
+        f"remove it as a cluster admin: kubectl patch namespace {namespace} --type=json "
+        f"""-p '[{{"op":"remove","path":"{path}"}}]'"""
+    )
+
+
+def _owner(reference: Mapping[str, Any]) -> str:
+    return f"{reference.get('kind', '?')} {reference.get('name', '?')} (uid {reference.get('uid', '?')})"
+
+
+def _shown_value(value: object) -> str:
+    return "(none)" if value is None else json.dumps(value)
+
+
+def namespace_metadata_results(
+    expected: NamespaceExpectation, namespace: KubeObject | None
+) -> list[CheckResult]:
+    """The Namespace's fields that make the control plane delete it, block its deletion, or move its
+    pods, as the package leaves them (:data:`~concurrent_infra.kube.guardrails.DELETING_FIELDS`,
+    :data:`~concurrent_infra.kube.guardrails.GUARDED_ANNOTATIONS`): no ``metadata.ownerReferences``
+    (the garbage collector deletes a namespace whose owners are all gone: a Node it names, say),
+    no ``metadata.finalizers`` (a finalizer nobody removes keeps it ``Terminating``),
+    ``spec.finalizers`` exactly ``[kubernetes]`` (without it a deleted namespace's content stays
+    behind, for the next namespace of that name), and the node-placement annotations exactly as
+    configured (absent when not). Today's guard refuses changing any of them to the namespace's
+    service accounts and the system role's subjects; what an earlier guard let them plant stays, and
+    the guard then refuses removing it too: only verify sees it, and a cluster admin removes it."""
+    if namespace is None:
+        return []
+    ns = expected.name
+    metadata = namespace.get("metadata") or {}
+    owners = [_owner(reference) for reference in metadata.get("ownerReferences") or ()]
+    finalizers = [str(finalizer) for finalizer in metadata.get("finalizers") or ()]
+    spec_finalizers = [str(finalizer) for finalizer in (namespace.get("spec") or {}).get("finalizers") or ()]
+    spec_ok = spec_finalizers == [KUBERNETES_FINALIZER]
+    restore = (
+        f"restore it as a cluster admin: kubectl get namespace {ns} -o json | jq "
+        f"""'.spec.finalizers=["{KUBERNETES_FINALIZER}"]' | kubectl replace --raw """
+        f"/api/v1/namespaces/{ns}/finalize -f -"
+    )
+    results = [
+        CheckResult(
+            "guard",
+            f"Namespace {ns} has no ownerReferences (the garbage collector deletes it with its owners)",
+            "none",
+            f"{', '.join(owners)}; {_remove_with_patch(ns, '/metadata/ownerReferences')}"
+            if owners
+            else "none",
+            not owners,
+        ),
+        CheckResult(
+            "guard",
+            f"Namespace {ns} has no metadata.finalizers (they hold its deletion)",
+            "none",
+            f"{', '.join(finalizers)}; {_remove_with_patch(ns, '/metadata/finalizers')}"
+            if finalizers
+            else "none",
+            not finalizers,
+        ),
+        CheckResult(
+            "guard",
+            f"Namespace {ns} spec.finalizers (the namespace controller deletes its content)",
+            KUBERNETES_FINALIZER,
+            (", ".join(spec_finalizers) or "(none)") + ("" if spec_ok else f"; {restore}"),
+            spec_ok,
+        ),
+    ]
+    annotations = metadata.get("annotations") or {}
+    for key in GUARDED_ANNOTATIONS:
+        want, have = expected.annotations.get(key), annotations.get(key)
+        if want is None and have is None:
+            fix = ""
+        elif want is None:
+            fix = f"; remove it as a cluster admin: kubectl annotate namespace {ns} {key}-"
+        else:
+            setting = shlex.quote(f"{key}={want}")
+            fix = f"; restore it as a cluster admin: kubectl annotate --overwrite namespace {ns} {setting}"
+        results.append(
+            CheckResult(
+                "guard",
+                f"Namespace {ns} annotation {key} (where its pods may run)",
+                _shown_value(want) + ("" if want is not None else ": not configured"),
+                _shown_value(have) + ("" if have == want else fix),
+                have == want,
+            )
+        )
+    return results
 
 
 _LABEL_MAPS = frozenset({"match_labels"})
@@ -1150,6 +1272,7 @@ def run_checks(
     results += system_role_binding_results(expectation, role_bindings, cluster_role_bindings)
     for namespace in expectation.namespaces:
         results += pod_security_results(namespace, fetched[("Namespace", None, namespace.name)])
+        results += namespace_metadata_results(namespace, fetched[("Namespace", None, namespace.name)])
     guard = (
         guard_results(api, expectation)
         if expectation.include_system_role and expectation.namespace_guard

@@ -48,6 +48,10 @@ class NamespaceExpectation:
     """The Google service account of the user ServiceAccount's ``iam.gke.io/gcp-service-account``
     annotation (the ``{googleServiceAccount: ...}`` form); None: no annotation anywhere."""
     dind: bool = False
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """The Namespace's configured annotations (``namespaces[].annotations``): the node-placement ones
+    the namespace guard holds (``guardrails.GUARDED_ANNOTATIONS``) must have exactly these values,
+    and be absent where not configured; the others are not checked."""
 
     def __post_init__(self) -> None:
         where = f"namespace {self.name!r}"
@@ -144,6 +148,7 @@ def _namespace_expectation(settings: NamespaceSettings) -> NamespaceExpectation:
         network_isolation=settings.network_isolation,
         workload_identity_email=identity.google_service_account if identity else None,
         dind=settings.dind,
+        annotations=dict(settings.annotations),
     )
 
 

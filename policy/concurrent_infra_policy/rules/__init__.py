@@ -15,7 +15,12 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     *gke.RULES,
     *tenancy.RESOURCE_RULES,
 )
-STACK_RULES: tuple[StackRule, ...] = (*namespaces.STACK_RULES, *tenancy.STACK_RULES, *gke.STACK_RULES)
+STACK_RULES: tuple[StackRule, ...] = (
+    *rbac.STACK_RULES,
+    *namespaces.STACK_RULES,
+    *tenancy.STACK_RULES,
+    *gke.STACK_RULES,
+)
 
 
 @dataclass(frozen=True)

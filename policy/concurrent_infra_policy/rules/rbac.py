@@ -9,12 +9,13 @@ service account of its namespace (or of the cluster), as the Group ``system:serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.names import (
+    RESERVED_NAMESPACES,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
     SYSTEM_GROUP,
@@ -35,6 +36,7 @@ from ..props import (
     CLUSTER_ROLE,
     CLUSTER_ROLE_BINDING,
     MANAGED_BY_VALUE,
+    NAMESPACE,
     ROLE,
     ROLE_BINDING,
     UNKNOWN,
@@ -44,11 +46,12 @@ from ..props import (
     items,
     labels,
     mapping,
+    metadata,
     namespace,
     strings,
     text,
 )
-from ..rule import ResourceRule
+from ..rule import ResourceRule, StackResource, StackRule, stack_objects
 
 _PREFIXES = namespace_object_names("")
 USER_ROLE_PREFIX = _PREFIXES.user_cluster_role
@@ -344,19 +347,25 @@ def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -
     ``k8s-role-for-parallels-lambda-binding`` (a ClusterRoleBinding, or a RoleBinding per namespace
     for ``systemRoleScope: namespaces``) to Users and Groups, and RoleBinding
     ``k8s-service-account-binding-<ns>`` in ``<ns>`` to exactly ServiceAccount
-    ``<ns>/k8s-serviceaccount-for-parallels-<ns>``. A binding of another name, or one of these names
-    given other subjects (a patch that adds a subject included), grants the system role's rights
-    (every namespace's secrets and pods) to someone the guard and verify do not know."""
+    ``<ns>/k8s-serviceaccount-for-parallels-<ns>``, never in a namespace Kubernetes reserves
+    (``RESERVED_NAMESPACES``, which the config refuses; kube-system's service accounts are exempt
+    from the namespace guard). A binding of another name, or one of these names given other subjects
+    (a patch that adds a subject included; any patch of ``k8s-role-for-parallels-lambda-binding``
+    that sets subjects, which only the stack config's systemRoleUsers and systemRoleGroups may),
+    grants the system role's rights (every namespace's secrets and pods) to someone the guard and
+    verify do not know."""
     if obj.type not in (ROLE_BINDING, CLUSTER_ROLE_BINDING):
         return []
     binding_namespace = namespace(obj.props)
-    own_binding = (
+    reserved = isinstance(binding_namespace, str) and binding_namespace in RESERVED_NAMESPACES
+    pattern = (
         namespace_object_names(binding_namespace).system_role_binding
         if isinstance(binding_namespace, str) and obj.type == ROLE_BINDING
         else None
     )
+    own_binding = None if reserved else pattern
     judged = _judged_role_ref(obj)
-    names_package_binding = obj.name in (SYSTEM_CLUSTER_ROLE_BINDING, own_binding)
+    names_package_binding = obj.name in (SYSTEM_CLUSTER_ROLE_BINDING, pattern)
     if judged is None:
         if not (obj.patch and names_package_binding and "subjects" in obj.props):
             return []  # roleRef unknown, or a patch that leaves the subjects alone
@@ -375,12 +384,23 @@ def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -
             != ("ServiceAccount", account, binding_namespace)
         ]
         allowed = f"only ServiceAccount {binding_namespace}/{account}"
-    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING:
+    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING and obj.patch and "subjects" in obj.props:
+        outsiders = found
+        allowed = (
+            "nobody through a patch: its subjects are the stack config's (the system group, "
+            "systemRoleUsers and systemRoleGroups, which the namespace guard holds back)"
+        )
+    elif obj.name == SYSTEM_CLUSTER_ROLE_BINDING and not reserved:
         outsiders = [subject for subject in found if subject.names_service_accounts]
         allowed = "only Users and Groups (the system group, systemRoleUsers and systemRoleGroups)"
     else:
         outsiders = found
         allowed = "nobody: only the package's bindings grant the system role"
+        if reserved:
+            allowed += (
+                f", and it binds nothing in {binding_namespace}, a namespace Kubernetes reserves "
+                "(kube-system's service accounts are exempt from the namespace guard)"
+            )
     if not outsiders:
         return []
     who = ", ".join(subject.describe() for subject in outsiders)
@@ -392,6 +412,52 @@ def system_role_bound_only_by_the_package(obj: Obj, config: Mapping[str, Any]) -
         "stack config's systemRoleUsers and systemRoleGroups (which the namespace guard then holds back), "
         f"and each namespace's RoleBinding {namespace_object_names('<ns>').system_role_binding}."
     ]
+
+
+def system_role_bindings_in_managed_namespaces(
+    resources: Sequence[StackResource], config: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """The package's RoleBindings of the system role, ``k8s-service-account-binding-<ns>`` and the
+    namespaced ``k8s-role-for-parallels-lambda-binding`` (a patch that sets their subjects included),
+    are only in namespaces the stack manages (a Namespace with the managed-by label): ConcurrentNamespace
+    registers each in its own namespace, in the same stack. Elsewhere the name only makes a grant of
+    the system role look like the package's. Namespaces unknown during the preview are not judged."""
+    objects = stack_objects(resources)
+    managed = {
+        name
+        for _, obj in objects
+        if obj.type == NAMESPACE
+        and not obj.patch
+        and is_managed(obj.props)
+        and isinstance(name := metadata(obj.props).get("name"), str)
+    }
+    violations = []
+    for urn, obj in objects:
+        binding_namespace = namespace(obj.props)
+        if obj.type != ROLE_BINDING or not isinstance(binding_namespace, str) or binding_namespace in managed:
+            continue
+        if obj.name not in (
+            SYSTEM_CLUSTER_ROLE_BINDING,
+            namespace_object_names(binding_namespace).system_role_binding,
+        ):
+            continue
+        judged = _judged_role_ref(obj)
+        if judged is None and not (obj.patch and "subjects" in obj.props):
+            continue
+        if judged is not None and judged != ("ClusterRole", SYSTEM_CLUSTER_ROLE):
+            continue
+        what = "A patch of RoleBinding" if obj.patch else "RoleBinding"
+        violations.append(
+            (
+                urn,
+                f"{obj.where}{what} {obj.name} in namespace {binding_namespace} grants ClusterRole "
+                f"{SYSTEM_CLUSTER_ROLE} under the name of the package's binding, but this stack does not "
+                f"manage namespace {binding_namespace}: the package creates that binding only beside the "
+                "Namespace it prepares (ConcurrentNamespace, the stack config's namespaces). Add the "
+                "namespace to the stack config, or remove this binding.",
+            )
+        )
+    return violations
 
 
 def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
@@ -683,7 +749,9 @@ RULES: tuple[ResourceRule, ...] = (
         f"ClusterRole {SYSTEM_CLUSTER_ROLE} is granted only by the package's bindings: "
         f"{SYSTEM_CLUSTER_ROLE_BINDING} to Users and Groups, and RoleBinding "
         f"{namespace_object_names('<ns>').system_role_binding} in <ns> to exactly that namespace's system "
-        "service account.",
+        "service account; neither in a namespace Kubernetes reserves "
+        f"({', '.join(sorted(RESERVED_NAMESPACES))}), and no patch of {SYSTEM_CLUSTER_ROLE_BINDING} "
+        "that sets its subjects.",
         system_role_bound_only_by_the_package,
     ),
     ResourceRule(
@@ -725,5 +793,15 @@ RULES: tuple[ResourceRule, ...] = (
         f"Roles and ClusterRoles labelled app.kubernetes.io/managed-by={MANAGED_BY_VALUE} have no '*' "
         "in apiGroups, resources or verbs.",
         no_wildcards_in_managed_roles,
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "system-role-bindings-in-managed-namespaces",
+        f"RoleBindings named as the package's bindings of ClusterRole {SYSTEM_CLUSTER_ROLE} "
+        f"({namespace_object_names('<ns>').system_role_binding}, {SYSTEM_CLUSTER_ROLE_BINDING}) only in "
+        "the namespaces the stack manages.",
+        system_role_bindings_in_managed_namespaces,
     ),
 )
