@@ -118,32 +118,34 @@ def _worst(effects: list[Effect]) -> Effect:
     return max(effects, key=lambda effect: effect.severity, default=Effect.IN_PLACE)
 
 
+def _change_effect(
+    changed_paths: list[str], ignored: list[str], rules: list[tuple[frozenset[str], Effect]]
+) -> Effect:
+    """The worst effect of ``changed_paths``: ignored paths are create-only, else the first of
+    ``rules`` (paths, effect) that covers the path, else in place."""
+    effects = [
+        Effect.CREATE_ONLY
+        if _covers(ignored, path)
+        else next((effect for paths, effect in rules if _covers(paths, path)), Effect.IN_PLACE)
+        for path in changed_paths
+    ]
+    return _worst(effects)
+
+
 def pool_change_effect(changed_paths: list[str]) -> Effect:
     """The effect of changing these node pool input paths (``nodeConfig.spot``, ...)."""
-    effects: list[Effect] = []
-    for path in changed_paths:
-        if _covers(POOL_IGNORED_CHANGES, path):
-            effects.append(Effect.CREATE_ONLY)
-        elif _covers(POOL_FORCE_NEW, path):
-            effects.append(Effect.REPLACES_POOL)
-        elif _covers(POOL_NODE_RECREATING, path):
-            effects.append(Effect.ROLLS_NODES)
-        else:
-            effects.append(Effect.IN_PLACE)
-    return _worst(effects)
+    return _change_effect(
+        changed_paths,
+        POOL_IGNORED_CHANGES,
+        [(POOL_FORCE_NEW, Effect.REPLACES_POOL), (POOL_NODE_RECREATING, Effect.ROLLS_NODES)],
+    )
 
 
 def cluster_change_effect(changed_paths: list[str]) -> Effect:
     """The effect of changing these cluster input paths."""
-    effects: list[Effect] = []
-    for path in changed_paths:
-        if _covers(CLUSTER_IGNORED_CHANGES, path):
-            effects.append(Effect.CREATE_ONLY)
-        elif _covers(CLUSTER_FORCE_NEW, path):
-            effects.append(Effect.REPLACES_CLUSTER)
-        else:
-            effects.append(Effect.IN_PLACE)
-    return _worst(effects)
+    return _change_effect(
+        changed_paths, CLUSTER_IGNORED_CHANGES, [(CLUSTER_FORCE_NEW, Effect.REPLACES_CLUSTER)]
+    )
 
 
 # ---- the table: every key of concurrent-infra:cluster ------------------------------------------

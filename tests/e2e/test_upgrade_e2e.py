@@ -137,6 +137,16 @@ def object_uids(cluster: Cluster) -> dict[str, str]:
     return uids
 
 
+def preview_the_upgrade(project: PulumiProject) -> list[dict[str, Any]]:
+    """Switch ``project`` to the working tree's program and preview: its steps, none of which
+    deletes or replaces anything."""
+    use_program(project, REPO_ROOT, pythonpath=None)
+    steps = preview_steps(project)
+    lost = [(step["op"], step["urn"]) for step in steps if step["op"] not in ALLOWED_OPS]
+    assert lost == [], f"the upgrade would delete or replace: {lost}"
+    return steps
+
+
 def test_a_stack_of_the_previous_release_upgrades_with_no_delete_or_replace(
     cluster: Cluster, project: PulumiProject, previous_release: Path
 ) -> None:
@@ -151,10 +161,7 @@ def test_a_stack_of_the_previous_release_upgrades_with_no_delete_or_replace(
     assert cluster.get("validatingadmissionpolicy", NAMESPACE_GUARD_POLICY) is None
     before = object_uids(cluster)
 
-    use_program(project, REPO_ROOT, pythonpath=None)
-    steps = preview_steps(project)
-    lost = [(step["op"], step["urn"]) for step in steps if step["op"] not in ALLOWED_OPS]
-    assert lost == [], f"the upgrade would delete or replace: {lost}"
+    steps = preview_the_upgrade(project)
     created = sorted(resource_type(step["urn"]) for step in steps if step["op"] == "create")
     assert created == sorted(GUARD_TYPES), f"the upgrade creates more than the guard: {created}"
     updated = {resource_type(step["urn"]) for step in steps if step["op"] == "update"}
@@ -190,11 +197,7 @@ def test_a_stack_of_the_last_release_upgrades_with_no_delete_or_replace(
     assert "ownerReferences" not in guard_expressions(cluster), "the program imported the new code"
     before = object_uids(cluster)
 
-    use_program(project, REPO_ROOT, pythonpath=None)
-    steps = preview_steps(project)
-    lost = [(step["op"], step["urn"]) for step in steps if step["op"] not in ALLOWED_OPS]
-    assert lost == [], f"the upgrade would delete or replace: {lost}"
-
+    preview_the_upgrade(project)
     project.up()
     assert object_uids(cluster) == before, "an object was recreated"
     assert "ownerReferences" in guard_expressions(cluster)
