@@ -820,3 +820,40 @@ def test_the_system_group_bound_to_another_role_is_a_violation(resource_type: st
     [message] = check("system-group-system-role-only", resource_type, bad)
     assert "k8s-role-for-parallels-lambda-group" in message and "cluster-admin" in message
     assert check("system-group-system-role-only", resource_type, good) == []
+
+
+# ---- no-aggregation-of-the-system-roles-labels ----------------------------------------------------
+
+
+def aggregation_check(*resources: tuple[str, dict[str, Any]]) -> list[str]:
+    stack = [StackResource(t, props, f"urn:{i}") for i, (t, props) in enumerate(resources)]
+    return [message for _, message in rbac.no_aggregation_of_the_system_roles_labels(stack, NO_CONFIG)]
+
+
+AGGREGATOR = {
+    "metadata": {"name": "steal"},
+    "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"example.com/agg": "true"}}]},
+}
+
+
+@pytest.mark.parametrize("system_role_type", [CR, CR + "Patch"])
+def test_a_label_the_stack_adds_to_the_system_role_cannot_be_aggregated(system_role_type: str) -> None:
+    """Issue 17 (review): a patch labels the system role, another ClusterRole aggregates that label,
+    and whoever holds the aggregate gets the system role's rules."""
+    labelled = {"metadata": {"name": SYSTEM_CLUSTER_ROLE, "labels": {"example.com/agg": "true"}}}
+    [message] = aggregation_check((system_role_type, labelled), (CR, AGGREGATOR))
+    assert "ClusterRole steal: clusterRoleSelectors[0]" in message
+    assert "example.com/agg=true" in message and SYSTEM_CLUSTER_ROLE in message
+
+
+def test_aggregation_by_other_labels_or_of_an_unlabelled_system_role_complies() -> None:
+    plain = {"metadata": {"name": SYSTEM_CLUSTER_ROLE, "labels": with_common_labels()}}
+    assert aggregation_check((CR, plain), (CR, AGGREGATOR)) == []
+    labelled = {"metadata": {"name": SYSTEM_CLUSTER_ROLE, "labels": {"example.com/team": "ml"}}}
+    assert aggregation_check((CR, labelled), (CR, AGGREGATOR)) == []
+    # The package's own labels are no-aggregation-of-package-roles' (one message, not two).
+    by_package_label = {
+        "metadata": {"name": "steal"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": with_common_labels()}]},
+    }
+    assert aggregation_check((CR, labelled), (CR, by_package_label)) == []

@@ -688,6 +688,55 @@ def no_aggregation_of_package_roles(obj: Obj, config: Mapping[str, Any]) -> list
     ]
 
 
+def no_aggregation_of_the_system_roles_labels(
+    resources: Sequence[StackResource], config: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """No ClusterRole's ``aggregationRule`` selects a label the stack gives the system role beyond
+    the package's own (a patch or redefinition that adds ``example.com/agg: "true"``, say): the
+    aggregation controller would copy the system role's rules into it. The package's own labels are
+    no-aggregation-of-package-roles'; a role outside the stack is verify's."""
+    objects = stack_objects(resources)
+    system_labels: dict[str, str] = dict(COMMON_LABELS)
+    for _, obj in objects:
+        if obj.type == CLUSTER_ROLE and obj.name == SYSTEM_CLUSTER_ROLE:
+            system_labels.update(
+                (key, value)
+                for key, value in labels(obj.props).items()
+                if isinstance(key, str) and isinstance(value, str)
+            )
+    if system_labels == COMMON_LABELS:
+        return []
+    violations = []
+    for urn, obj in objects:
+        if obj.type != CLUSTER_ROLE:
+            continue
+        selectors = mapping(obj.props.get("aggregationRule")).get("clusterRoleSelectors")
+        matching = [
+            index
+            for index, selector in enumerate(items(selectors))
+            if isinstance(selector, Mapping)
+            and not has_unknown(selector)
+            and selector_matches(selector, system_labels)
+            and not selector_matches(selector, COMMON_LABELS)
+        ]
+        if matching:
+            added = ", ".join(
+                f"{key}={value}" for key, value in system_labels.items() if key not in COMMON_LABELS
+            )
+            which = ", ".join(map(str, matching))
+            violations.append(
+                (
+                    urn,
+                    f"{obj.where}ClusterRole {obj.name}: clusterRoleSelectors[{which}] of its "
+                    f"aggregationRule select ClusterRole {SYSTEM_CLUSTER_ROLE} by the label(s) {added} "
+                    "this stack gives it, so the aggregation controller copies the system role's rules "
+                    "(every namespace's secrets and pods) into it, for whoever holds it. Remove the label "
+                    "from the system role, or select only the roles it should aggregate.",
+                )
+            )
+    return violations
+
+
 def no_wildcards_in_managed_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """A Role or ClusterRole with this package's managed-by label lists no ``*`` wildcard."""
     if obj.type not in (CLUSTER_ROLE, ROLE) or not is_managed(obj.props):
@@ -797,6 +846,11 @@ RULES: tuple[ResourceRule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "no-aggregation-of-the-system-roles-labels",
+        f"No ClusterRole aggregates ClusterRole {SYSTEM_CLUSTER_ROLE} by a label the stack adds to it.",
+        no_aggregation_of_the_system_roles_labels,
+    ),
     StackRule(
         "system-role-bindings-in-managed-namespaces",
         f"RoleBindings named as the package's bindings of ClusterRole {SYSTEM_CLUSTER_ROLE} "
