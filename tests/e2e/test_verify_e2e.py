@@ -5,7 +5,8 @@ policy included); each tamper of issue 8 ("verify misses extra grants"), of the 
 review (a gutted or narrowed namespace guard, a removed managed-by label, a grant to anonymous
 callers) and of issue 17 (the system role bound to an outsider or to a namespace's ``default``
 service account, impersonation added to a default role everyone holds), made with kubectl as
-the cluster administrator, fails with exit status 1 and names what is wrong; undone, the cluster passes again.
+the cluster administrator (and metadata planted on a namespace), fails with exit status 1 and names
+what is wrong; undone, the cluster passes again.
 
 The local cluster does not run the ClusterRole aggregation controller, so the built-in ``view``
 and ``admin`` roles have no rules there and the SubjectAccessReviews see nothing: the bindings to
@@ -326,3 +327,48 @@ def test_verify_catches_each_tamper(cluster: Cluster, project: PulumiProject) ->
             cluster.kubectl(*command)
         undone = run_verify(cluster, project)
         assert undone.returncode == 0, f"after undoing {tamper.name}:\n{undone.stdout}{undone.stderr}"
+
+    # Issue 17 (review): metadata the earlier guard let a guarded identity plant stays once the new
+    # guard refuses removing it; verify reports it. Planted here as the administrator, with a live
+    # owner (a missing one would make the garbage collector delete the namespace).
+    owner = cluster.get("namespace", "kube-public")
+    assert owner is not None
+    reference = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "name": "kube-public",
+        "uid": owner["metadata"]["uid"],
+    }
+    planted = {
+        "metadata": {
+            "ownerReferences": [reference],
+            "finalizers": ["example.com/planted"],
+            "annotations": {"scheduler.alpha.kubernetes.io/node-selector": ""},
+        }
+    }
+    cluster.kubectl("patch", "namespace", "team-b", "--type=merge", "-p", json.dumps(planted))
+    tampered = run_verify(cluster, project)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    entries = "\n".join(failure_entries(tampered.stdout))
+    for expected in (
+        "[guard] Namespace team-b has no ownerReferences",
+        "[guard] Namespace team-b has no metadata.finalizers",
+        "[guard] Namespace team-b annotation scheduler.alpha.kubernetes.io/node-selector",
+    ):
+        assert expected in entries, f"{expected!r} not in\n{tampered.stdout}"
+    cluster.kubectl(
+        *json_patch(
+            "namespace",
+            "team-b",
+            [
+                {"op": "remove", "path": "/metadata/ownerReferences"},
+                {"op": "remove", "path": "/metadata/finalizers"},
+                {
+                    "op": "remove",
+                    "path": "/metadata/annotations/scheduler.alpha.kubernetes.io~1node-selector",
+                },
+            ],
+        )
+    )
+    undone = run_verify(cluster, project)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
