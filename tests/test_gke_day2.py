@@ -124,6 +124,12 @@ def pool_state(inputs: State, cluster_inputs: State) -> State:
         **copy.deepcopy(inputs["nodeConfig"]),
     }
     state["version"] = "1.33.5-gke.1000000"
+    # upgrade_settings: Optional + Computed (node_pool.go l.443), read back as GKE holds it
+    # (l.1468-1481): GKE gives flex-start and queued pools the SHORT_LIVED strategy itself
+    # (crossplane-contrib/provider-upjet-gcp#1028 shows the endless SURGE -> SHORT_LIVED diff).
+    node_config = inputs["nodeConfig"]
+    if node_config.get("flexStart") or inputs.get("queuedProvisioning"):
+        state["upgradeSettings"] = {"strategy": "SHORT_LIVED", "maxSurge": 0, "maxUnavailable": 0}
     return state
 
 

@@ -426,7 +426,14 @@ class GkeCluster(pulumi.ComponentResource):
                 "auto_repair": pool.provisioning == "standard",
                 "auto_upgrade": True,
             },
-            "upgrade_settings": {
+            # GKE gives Dynamic Workload Scheduler pools the SHORT_LIVED strategy itself, which the
+            # provider reads back (node_pool.go l.1468-1481, upgrade_settings Optional + Computed,
+            # l.443) but cannot send: sending SURGE would plan a change on every `pulumi up`
+            # (crossplane-contrib/provider-upjet-gcp#1028; terraform-google-kubernetes-engine
+            # cluster.tf leaves the block out for such pools).
+            "upgrade_settings": None
+            if pool.provisioning != "standard"
+            else {
                 "strategy": "SURGE",
                 "max_surge": pool.upgrade_max_surge,
                 "max_unavailable": 0 if pool.upgrade_max_surge else 1,
