@@ -660,21 +660,27 @@ def system_role_grants_only_system_rules(obj: Obj, config: Mapping[str, Any]) ->
     ]
 
 
+def _aggregating_selectors(obj: Obj, labels_of_role: Mapping[str, str]) -> list[int]:
+    """The indexes of ``obj``'s ``aggregationRule.clusterRoleSelectors`` (a ClusterRole's) that
+    select a role labelled ``labels_of_role``; selectors with unknown values are not judged."""
+    if obj.type != CLUSTER_ROLE:
+        return []
+    selectors = mapping(obj.props.get("aggregationRule")).get("clusterRoleSelectors")
+    return [
+        index
+        for index, selector in enumerate(items(selectors))
+        if isinstance(selector, Mapping)
+        and not has_unknown(selector)
+        and selector_matches(selector, labels_of_role)
+    ]
+
+
 def no_aggregation_of_package_roles(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     """No ClusterRole's ``aggregationRule`` selects the labels every package role carries
     (``concurrent_infra.kube.labels.COMMON_LABELS``; an empty selector selects every role): the
     aggregation controller would copy the system role's rules (every namespace's secrets and pods)
     into it, for whoever it is bound to."""
-    if obj.type != CLUSTER_ROLE:
-        return []
-    selectors = mapping(obj.props.get("aggregationRule")).get("clusterRoleSelectors")
-    matching = [
-        index
-        for index, selector in enumerate(items(selectors))
-        if isinstance(selector, Mapping)
-        and not has_unknown(selector)
-        and selector_matches(selector, COMMON_LABELS)
-    ]
+    matching = _aggregating_selectors(obj, COMMON_LABELS)
     if not matching:
         return []
     which = ", ".join(map(str, matching))
@@ -708,16 +714,9 @@ def no_aggregation_of_the_system_roles_labels(
         return []
     violations = []
     for urn, obj in objects:
-        if obj.type != CLUSTER_ROLE:
-            continue
-        selectors = mapping(obj.props.get("aggregationRule")).get("clusterRoleSelectors")
+        already_refused = set(_aggregating_selectors(obj, COMMON_LABELS))  # no-aggregation-of-package-roles
         matching = [
-            index
-            for index, selector in enumerate(items(selectors))
-            if isinstance(selector, Mapping)
-            and not has_unknown(selector)
-            and selector_matches(selector, system_labels)
-            and not selector_matches(selector, COMMON_LABELS)
+            index for index in _aggregating_selectors(obj, system_labels) if index not in already_refused
         ]
         if matching:
             added = ", ".join(
