@@ -197,7 +197,7 @@ def join_environment(
     problems.raise_if_any()
     if this.system_role is not None and any(ns.dind for other in others for ns in other.config.namespaces):
         joined = replace(joined, system_role={**this.system_role, "dind_priority_class": True})
-    account = next((o.config.cluster.control_plane for o in others if o.config.cluster is not None), None)
+    account = cluster.control_plane if cluster is not None else None
     if account is not None and this.system_role_scope == "namespaces":
         email = control_plane_email(account)
         joined = replace(
