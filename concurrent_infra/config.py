@@ -9,7 +9,7 @@ components accept what it produces and refuse what it refuses.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from .gke.cluster_config import GkeStackCluster, dind_placement_problem, parse_cluster_config
 from .kube.names import DIND_NODE_TYPE
@@ -21,15 +21,11 @@ from .kube.namespace_settings import (
     read_namespace,
     read_quantities,
 )
-from .kube.pod_security import DEFAULT_POD_SECURITY, as_level, pod_security_level_problem
-from .kube.system_role import read_system_role_subjects
+from .kube.pod_security import as_level, pod_security_level_problem
+from .kube.system_role import SystemRoleSettings, read_system_role_subjects
 from .stack_files import stack_name_problem
 from .validation import PROJECT, KeyStyle, ObjectReader, Problems, decode
 from .validation import ConfigError as ConfigError
-
-if TYPE_CHECKING:
-    from .kube.namespace import ConcurrentNamespaceArgs
-    from .kube.system_role import SystemRoleArgs
 
 SET_LIST_HINT = (
     f"set a list with: pulumi config set --path '{PROJECT}:namespaces[0]' parallelsns "
@@ -63,46 +59,44 @@ TOP_LEVEL_FIELDS = (
 )  # fmt: skip
 
 
+SYSTEM_ROLE_SCOPES = ("cluster", "namespaces")
+
+
 @dataclass(frozen=True)
 class StackConfig:
-    """Everything the stack program needs from config: validated, as the components' args."""
+    """Everything the stack program needs from config: validated, as the components' settings."""
 
     namespaces: tuple[NamespaceSettings, ...]
-    system_role: "SystemRoleArgs | None"
-    """The SystemRole's args; None when this stack does not create the system role."""
-    system_role_scope: str = "cluster"
+    system_role: SystemRoleSettings | None
+    """The SystemRole's settings; None when this stack does not create the system role."""
+    system_role_scope: str = SYSTEM_ROLE_SCOPES[0]
     """``cluster``: the group and users are bound cluster-wide (upstream); ``namespaces``: in each
     namespace of the stack (``namespacedSystemBinding`` of every namespace's args)."""
     adopt_existing: bool = False
-    cluster: Any = None
-    """A GKE cluster to create and deploy onto (GkeCluster's args); None deploys onto the
-    ``kubernetes:*`` cluster."""
+    cluster: GkeStackCluster | None = None
+    """A GKE cluster to create and deploy onto; None deploys onto the ``kubernetes:*`` cluster."""
     shards: tuple[str, ...] = ()
     """The stacks of this project that split the cluster's namespaces, this one included
     (:mod:`concurrent_infra.shards`); empty: this stack holds all of them."""
 
-    @property
-    def namespace_args(self) -> "list[ConcurrentNamespaceArgs]":
-        """Each namespace's ConcurrentNamespace args, in config order."""
-        return [cast("ConcurrentNamespaceArgs", settings.as_args()) for settings in self.namespaces]
 
-
-def _namespace_defaults(reader: ObjectReader, workload_identity_project: str | None) -> NamespaceDefaults:
+def _namespace_defaults(reader: ObjectReader) -> NamespaceDefaults:
+    """The stack-wide keys that are defaults of every namespace's."""
+    base = NamespaceDefaults()
     level = reader.string(
-        "pod_security", DEFAULT_POD_SECURITY, check=pod_security_level_problem, example="baseline"
+        "pod_security", base.pod_security, check=pod_security_level_problem, example="baseline"
     )
     return NamespaceDefaults(
-        protect=reader.boolean("protect_namespaces", True),
-        pod_security=as_level(level),
+        protect=reader.boolean("protect_namespaces", base.protect),
+        pod_security=as_level(level, base.pod_security),
         quota=read_quantities(reader, "quota", "{requests.cpu: '8', requests.memory: 32Gi}"),
         container_defaults=read_container_defaults(reader),
-        network_isolation=reader.boolean("network_isolation", False),
-        workload_identity_project=workload_identity_project,
+        network_isolation=reader.boolean("network_isolation", base.network_isolation),
     )
 
 
 def _parse_namespaces(
-    value: Any, given: bool, defaults: NamespaceDefaults, problems: Problems
+    value: Any, given: bool, defaults: NamespaceDefaults, default_project: str | None, problems: Problems
 ) -> tuple[NamespaceSettings, ...]:
     if value is None and given:
         return ()  # set, but refused by decode (too large or too deep): that problem is reported
@@ -130,7 +124,9 @@ def _parse_namespaces(
                 f"pulumi config set --path '{PROJECT}:{key}' parallelsns",
             )
             continue
-        spec = read_namespace(entry, key, problems, KeyStyle.CAMEL, defaults, name_key=name_key)
+        spec = read_namespace(
+            entry, key, problems, KeyStyle.CAMEL, defaults, default_project, name_key=name_key
+        )
         if spec is None:
             continue
         if spec.namespace in seen:
@@ -147,14 +143,7 @@ def _parse_namespaces(
 
 
 def _scope_problem(scope: str) -> str | None:
-    return None if scope in ("cluster", "namespaces") else "one of cluster (default) or namespaces"
-
-
-def _cluster_project(cluster: Any) -> str | None:
-    if cluster is None:
-        return None
-    project = cluster.get("project") if isinstance(cluster, Mapping) else getattr(cluster, "project", None)
-    return project if isinstance(project, str) else None
+    return None if scope in SYSTEM_ROLE_SCOPES else "one of cluster (default) or namespaces"
 
 
 def _read_shards(reader: ObjectReader) -> tuple[str, ...]:
@@ -193,22 +182,29 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
     cluster = (
         parse_cluster_config(values["cluster"], gcp_project, problems) if reader.has("cluster") else None
     )
-    defaults = _namespace_defaults(reader, _cluster_project(cluster) or gcp_project)
-    namespaces = _parse_namespaces(values.get("namespaces"), "namespaces" in raw, defaults, problems)
+    namespaces = _parse_namespaces(
+        values.get("namespaces"),
+        "namespaces" in raw,
+        _namespace_defaults(reader),
+        cluster.project if cluster is not None else gcp_project,
+        problems,
+    )
     users, groups = read_system_role_subjects(reader)
-    scope = reader.string("system_role_scope", "cluster", check=_scope_problem, example="namespaces")
+    scope = reader.string(
+        "system_role_scope", StackConfig.system_role_scope, check=_scope_problem, example="namespaces"
+    )
     create_system_role = reader.boolean("create_system_role", True)
-    system_role: SystemRoleArgs | None = None
+    system_role: SystemRoleSettings | None = None
     if scope == "namespaces":
         binding = SystemBinding(users=users, groups=groups)
         namespaces = tuple(replace(spec, namespaced_system_binding=binding) for spec in namespaces)
     if create_system_role:
-        system_role = {
-            "extra_users": list(users),
-            "extra_groups": list(groups),
-            "cluster_wide_binding": scope != "namespaces",
-            "dind_priority_class": any(spec.dind for spec in namespaces),
-        }
+        system_role = SystemRoleSettings(
+            users=users,
+            groups=groups,
+            cluster_wide_binding=scope != "namespaces",
+            dind_priority_class=any(spec.dind for spec in namespaces),
+        )
     elif (users or groups) and scope != "namespaces":
         problems.add(
             "systemRoleUsers" if users else "systemRoleGroups",
@@ -233,7 +229,7 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
     if system_role is None and cluster is not None and not shards:
         problems.add(
             "cluster",
-            cluster.args.get("name"),
+            cluster.name,
             "this stack creates the GKE cluster but not the system role (createSystemRole: false); "
             "the cluster's control-plane service account would be bound to the system role where "
             "no namespace guard holds it back",
@@ -245,10 +241,10 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
     config = StackConfig(
         namespaces=namespaces,
         system_role=system_role,
-        system_role_scope=scope or "cluster",
+        system_role_scope=scope or StackConfig.system_role_scope,
         # cluster.adoptExisting (a GkeCluster arg) means the same as the stack's adoptExisting.
-        adopt_existing=reader.boolean("adopt_existing", False)
-        or bool(cluster and cluster.args.get("adopt_existing")),
+        adopt_existing=reader.boolean("adopt_existing", StackConfig.adopt_existing)
+        or bool(cluster and cluster.settings.adopt_existing),
         cluster=cluster,
         shards=shards,
     )

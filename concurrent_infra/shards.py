@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import ConfigError, StackConfig, parse_stack_config, place_dind
-from .gke.cluster_config import control_plane_email, dind_placement_problem
+from .gke.cluster_config import dind_placement_problem
 from .stack_files import TARGET_KEYS, StackFileError, read_stack_file, stack_file_path
 from .validation import PROJECT, Problems, show
 
@@ -42,7 +42,7 @@ def system_role_subjects(config: StackConfig) -> tuple[tuple[str, ...], tuple[st
     """The extra users and groups a stack binds to the system role (cluster-wide or per namespace)."""
     role = config.system_role
     if role is not None and config.system_role_scope == "cluster":
-        return tuple(role.get("extra_users", ())), tuple(role.get("extra_groups", ()))
+        return role.users, role.groups
     binding = next((ns.namespaced_system_binding for ns in config.namespaces), None)
     return (binding.users, binding.groups) if binding is not None else ((), ())
 
@@ -105,7 +105,7 @@ def _cluster_problems(this: Shard, others: Sequence[Shard], problems: Problems) 
         if len(creators) > 1:
             problems.add(
                 "cluster",
-                this.config.cluster.args.get("name"),
+                this.config.cluster.name,
                 f"shards {show(creators)} each create a GKE cluster; shards share one cluster",
                 "create it in the shard with the system role only; the others target it with "
                 "kubernetes:context or kubernetes:kubeconfig",
@@ -113,7 +113,7 @@ def _cluster_problems(this: Shard, others: Sequence[Shard], problems: Problems) 
         elif this.config.system_role is None:
             problems.add(
                 "cluster",
-                this.config.cluster.args.get("name"),
+                this.config.cluster.name,
                 "this shard creates the GKE cluster but not the system role, which its control-plane "
                 "service account is bound to",
                 "create the cluster in the shard with the system role (createSystemRole: true)",
@@ -196,10 +196,10 @@ def join_environment(
             dind_placement_problem(dind, this.cluster, problems, f" (in shard {other.stack!r})")
     problems.raise_if_any()
     if this.system_role is not None and any(ns.dind for other in others for ns in other.config.namespaces):
-        joined = replace(joined, system_role={**this.system_role, "dind_priority_class": True})
+        joined = replace(joined, system_role=replace(this.system_role, dind_priority_class=True))
     account = cluster.control_plane if cluster is not None else None
     if account is not None and this.system_role_scope == "namespaces":
-        email = control_plane_email(account)
+        email = account.email
         joined = replace(
             joined,
             namespaces=tuple(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ from .kube.adoption import adoption_transforms
 from .kube.guard_probe import WaitForGuardArgs
 from .kube.names import DIND_PRIORITY_CLASS
 from .kube.namespace import ConcurrentNamespace
-from .kube.system_role import SystemRole, SystemRoleArgs
+from .kube.system_role import SystemRole
 from .mlflow_command import mlflow_test_command
 from .shards import load_environment
 from .stack_files import TARGET_KEYS, project_key, stack_config_dir
@@ -23,7 +23,6 @@ from .validation import PROJECT, ConfigError
 
 if TYPE_CHECKING:
     from .gke.cluster import GkeCluster
-    from .gke.cluster_config import GkeClusterArgs
     from .gke.control_plane import ControlPlaneAccount
 
 
@@ -182,20 +181,21 @@ def deploy(
     opts = pulumi.ResourceOptions(provider=provider, transforms=adoption_transforms(config.adopt_existing))
     system_role = None
     if config.system_role is not None:
-        args: SystemRoleArgs = {**config.system_role}
-        args["extra_users"] = [*extra_system_users, *config.system_role.get("extra_users", [])]
-        if wait_for_guard is not None:
-            args["wait_for_guard"] = wait_for_guard
-        system_role = SystemRole("system-role", args, opts)
+        role = config.system_role
+        role = replace(role, users=(*extra_system_users, *role.users), wait_for_guard=wait_for_guard)
+        system_role = SystemRole.from_settings("system-role", role, opts)
     namespaces: dict[str, ConcurrentNamespace] = {}
-    for namespace_args in config.namespace_args:
-        if system_role is not None:
-            namespace_args["system_role_name"] = system_role.cluster_role_name
-        binding = namespace_args.get("namespaced_system_binding")
-        if binding is not None:
-            binding["users"] = [*extra_system_users, *binding.get("users", [])]
-        name = namespace_args["namespace"]
-        namespaces[name] = ConcurrentNamespace(name, namespace_args, opts)
+    for settings in config.namespaces:
+        binding = settings.namespaced_system_binding
+        if binding is not None and extra_system_users:
+            binding = replace(binding, users=(*extra_system_users, *binding.users))
+            settings = replace(settings, namespaced_system_binding=binding)
+        namespaces[settings.namespace] = ConcurrentNamespace.from_settings(
+            settings.namespace,
+            settings,
+            opts,
+            system_role_name=system_role.cluster_role_name if system_role is not None else None,
+        )
     outputs: dict[str, Any] = {
         "namespaces": list(namespaces),
         "serviceAccounts": {
@@ -266,19 +266,18 @@ def main() -> None:
         refuse_render_with_a_cluster()
         # pulumi-gcp only for stacks that need it
         from .gke.cluster import GkeCluster
-        from .gke.cluster_config import control_plane_email
         from .gke.control_plane import ControlPlaneAccount
 
-        gke_args: GkeClusterArgs = config.cluster.args
-        gke = GkeCluster("gke", {**gke_args, "adopt_existing": config.adopt_existing})
+        cluster_settings = replace(config.cluster.settings, adopt_existing=config.adopt_existing)
+        gke = GkeCluster.from_settings("gke", cluster_settings)
         control_plane = None
         users: tuple[str, ...] = ()
         if config.cluster.control_plane is not None:
             account = config.cluster.control_plane
             # Same resource names as when GkeCluster owned the account, plus an alias to that
             # parent: stacks created by earlier releases keep their account, grants and key.
-            control_plane = ControlPlaneAccount("gke-control-plane", account, moved_from=gke)
-            users = (control_plane_email(account),)
+            control_plane = ControlPlaneAccount.from_settings("gke-control-plane", account, moved_from=gke)
+            users = (account.email,)
         deployment = deploy(
             config,
             gke.provider,

@@ -12,7 +12,7 @@ import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 PROJECT = "concurrent-infra"
 """The project name, which is also the namespace of this project's config keys."""
@@ -213,6 +213,20 @@ class ObjectReader:
     def raw(self, name: str) -> Any:
         return self.value.get(self.spelled(name))
 
+    @overload
+    def string(
+        self, name: str, default: str, check: Callable[[str], str | None] | None = None, example: str = ...
+    ) -> str: ...
+
+    @overload
+    def string(
+        self,
+        name: str,
+        default: None = None,
+        check: Callable[[str], str | None] | None = None,
+        example: str = ...,
+    ) -> str | None: ...
+
     def string(
         self,
         name: str,
@@ -222,7 +236,8 @@ class ObjectReader:
     ) -> str | None:
         """A string field; ``check`` returns why a value is wrong (the fix names ``example``).
 
-        An explicit null counts as absent, so it takes ``default``.
+        An explicit null counts as absent, so it takes ``default``; so does a wrong value (its
+        problem is recorded), so with a ``default`` the result is always a string.
         """
         value = self.raw(name)
         spelled = self.spelled(name)

@@ -6,6 +6,7 @@ import yaml
 
 from concurrent_infra.config import KNOWN_KEYS, ConfigError, parse_stack_config
 from concurrent_infra.kube.namespace_settings import NamespaceSettings
+from concurrent_infra.kube.system_role import SystemRoleSettings
 
 
 def ns(value: object) -> dict[str, str]:
@@ -26,13 +27,13 @@ def only_problem(raw: dict[str, str]) -> str:
 
 def test_plain_names_take_the_defaults() -> None:
     config = parse_stack_config(ns(["parallelsns", "team-b"]))
-    assert config.namespaces == (NamespaceSettings("parallelsns"), NamespaceSettings("team-b"))
-    assert config.system_role == {
-        "extra_users": [],
-        "extra_groups": [],
-        "cluster_wide_binding": True,
-        "dind_priority_class": False,
-    }
+    assert config.namespaces == (
+        NamespaceSettings(namespace="parallelsns"),
+        NamespaceSettings(namespace="team-b"),
+    )
+    assert config.system_role == SystemRoleSettings(
+        users=(), groups=(), cluster_wide_binding=True, namespace_guard=True, dind_priority_class=False
+    )
     assert config.adopt_existing is False
 
 
@@ -46,10 +47,12 @@ def test_objects_carry_labels_annotations_and_protect() -> None:
             "systemRoleUsers": json.dumps(["ctrl@p.iam.gserviceaccount.com"]),
         }
     )
-    assert config.namespaces == (NamespaceSettings("ml", {"team": "a"}, {"owner": "x y"}, protect=False),)
+    assert config.namespaces == (
+        NamespaceSettings(namespace="ml", labels={"team": "a"}, annotations={"owner": "x y"}, protect=False),
+    )
     assert config.adopt_existing is True
     assert config.system_role is not None
-    assert config.system_role["extra_users"] == ["ctrl@p.iam.gserviceaccount.com"]
+    assert config.system_role.users == ("ctrl@p.iam.gserviceaccount.com",)
     assert parse_stack_config({**ns(["ml"]), "createSystemRole": "false"}).system_role is None
 
 

@@ -10,6 +10,7 @@ from concurrent_infra.gke.cluster_config import (
     CONCURRENT_DOCS_ROLES,
     CONTROL_PLANE_ROLES,
     GkeStackCluster,
+    PoolSettings,
     cluster_name_problem,
     location_type,
     read_cluster,
@@ -54,70 +55,85 @@ def test_location_type_follows_the_location(location: str, kind: str) -> None:
     assert settings is not None and settings.location_type == kind
 
 
+def pools_of(cluster: GkeStackCluster) -> dict[str, PoolSettings]:
+    return {pool.name: pool for pool in cluster.settings.node_pools}
+
+
 def test_defaults_are_the_concurrent_pools_and_secure_settings() -> None:
     cluster = parse(MINIMAL)
-    args = cluster.args
-    assert args["project"] == "my-project"
-    assert (args["release_channel"], args["deletion_protection"], args["private_nodes"]) == (
+    settings = cluster.settings
+    assert settings.project == "my-project"
+    assert (settings.release_channel, settings.deletion_protection, settings.private_nodes) == (
         "REGULAR",
         True,
         False,
     )
-    assert (args["datapath_provider"], args["autoscaling_profile"]) == (
+    assert (settings.datapath_provider, settings.autoscaling_profile) == (
         "ADVANCED_DATAPATH",
         "OPTIMIZE_UTILIZATION",
     )
-    assert args["image_streaming"] and args["cost_allocation"] and not args["binary_authorization"]
-    assert args["maintenance_start_time"] == "03:00"
-    pools = args["node_pools"]
-    assert pools["gpu"] == {"enabled": False}, "the GPU pool is opt-in"
-    assert pools["components"] == {
-        "enabled": True, "machine_type": "e2-standard-2", "disk_size_gb": 50, "spot": False,
-        "min_nodes": 1, "max_nodes": 2,
-    }  # fmt: skip
-    assert pools["system"] == {
-        "enabled": True, "machine_type": "e2-standard-2", "disk_size_gb": 100, "spot": False, "node_count": 1,
-    }  # fmt: skip
-    assert pools["cpu"] == {
-        "enabled": True, "machine_type": "e2-standard-4", "disk_size_gb": 200, "spot": True,
-        "min_nodes": 0, "max_nodes": 1,
-    }  # fmt: skip
+    assert settings.image_streaming and settings.cost_allocation and not settings.binary_authorization
+    assert settings.maintenance_start_time == "03:00"
+    pools = pools_of(cluster)
+    assert "gpu" not in pools and "dind" not in pools, "the GPU and DinD pools are opt-in"
+    assert pools["components"] == PoolSettings(
+        name="components", node_type="components", machine_type="e2-standard-2", disk_size_gb=50,
+        min_nodes=1, max_nodes=2, spot=False,
+    )  # fmt: skip
+    assert pools["system"] == PoolSettings(
+        name="system", node_type="system", machine_type="e2-standard-2", disk_size_gb=100,
+        min_nodes=1, max_nodes=1, spot=False,
+    )  # fmt: skip
+    assert pools["system"].fixed
+    assert pools["cpu"] == PoolSettings(
+        name="cpu", node_type="worker", machine_type="e2-standard-4", disk_size_gb=200,
+        min_nodes=0, max_nodes=1, spot=True,
+    )  # fmt: skip
     assert cluster.control_plane is None
 
 
 def test_gpu_pool_opt_in_with_defaults() -> None:
-    gpu = parse(
-        {**MINIMAL, "nodePools": {"gpu": {"enabled": True, "nodeLocations": ["us-central1-a"]}}}
-    ).args["node_pools"]["gpu"]
-    assert gpu == {
-        "enabled": True, "machine_type": "n1-standard-4", "disk_size_gb": 500, "spot": False,
-        "min_nodes": 0, "max_nodes": 1, "node_locations": ["us-central1-a"],
-        "accelerator_type": "nvidia-tesla-t4", "accelerator_count": 1, "gpu_driver_version": "DEFAULT",
-        "provisioning": "standard",
-    }  # fmt: skip
+    gpu = pools_of(
+        parse({**MINIMAL, "nodePools": {"gpu": {"enabled": True, "nodeLocations": ["us-central1-a"]}}})
+    )
+    assert gpu["gpu"] == PoolSettings(
+        name="gpu", node_type="worker", machine_type="n1-standard-4", disk_size_gb=500, spot=False,
+        min_nodes=0, max_nodes=1, node_locations=("us-central1-a",),
+        accelerator_type="nvidia-tesla-t4", accelerator_count=1, gpu_driver_version="DEFAULT",
+        provisioning="standard", upgrade_max_surge=0,
+    )  # fmt: skip
 
 
 def test_pools_are_configurable() -> None:
-    pools = parse(
-        {
-            **MINIMAL,
-            "nodePools": {
-                "system": {"nodeCount": 2, "machineType": "e2-standard-4", "diskSizeGb": 200},
-                "cpu": {"minNodes": 1, "maxNodes": 5, "spot": False},
-                "components": {"enabled": False},
-            },
-        }
-    ).args["node_pools"]
-    assert (pools["system"]["node_count"], pools["system"]["disk_size_gb"]) == (2, 200)
-    assert (pools["cpu"]["min_nodes"], pools["cpu"]["max_nodes"], pools["cpu"]["spot"]) == (1, 5, False)
-    assert pools["components"] == {"enabled": False}
+    pools = pools_of(
+        parse(
+            {
+                **MINIMAL,
+                "nodePools": {
+                    "system": {"nodeCount": 2, "machineType": "e2-standard-4", "diskSizeGb": 200},
+                    "cpu": {"minNodes": 1, "maxNodes": 5, "spot": False},
+                    "components": {"enabled": False},
+                },
+            }
+        )
+    )
+    system, cpu = pools["system"], pools["cpu"]
+    assert (system.fixed, system.min_nodes, system.disk_size_gb, system.machine_type) == (
+        True,
+        2,
+        200,
+        "e2-standard-4",
+    )
+    assert (cpu.min_nodes, cpu.max_nodes, cpu.spot) == (1, 5, False)
+    assert "components" not in pools
 
 
 def test_control_plane_account_defaults_and_overrides() -> None:
     account = parse({**MINIMAL, "controlPlaneServiceAccount": True}).control_plane
     assert account is not None
-    assert account["roles"] == list(CONTROL_PLANE_ROLES) and account["create_key"] is False
-    assert (account["account_id"], account["project"]) == ("concurrent-dev-concurrent", "my-project")
+    assert account.roles == CONTROL_PLANE_ROLES and account.create_key is False
+    assert (account.account_id, account.project) == ("concurrent-dev-concurrent", "my-project")
+    assert account.email == "concurrent-dev-concurrent@my-project.iam.gserviceaccount.com"
     custom = parse(
         {
             **MINIMAL,
@@ -129,11 +145,7 @@ def test_control_plane_account_defaults_and_overrides() -> None:
         }
     ).control_plane
     assert custom is not None
-    assert (custom["account_id"], custom["roles"], custom["create_key"]) == (
-        "ctl-plane",
-        list(CONCURRENT_DOCS_ROLES),
-        True,
-    )
+    assert (custom.account_id, custom.roles, custom.create_key) == ("ctl-plane", CONCURRENT_DOCS_ROLES, True)
     assert parse({**MINIMAL, "controlPlaneServiceAccount": False}).control_plane is None
 
 
@@ -147,11 +159,11 @@ def test_broad_roles_only_with_allow_broad_roles() -> None:
     allowed = parse(
         {**MINIMAL, "controlPlaneServiceAccount": {"roles": ["roles/editor"], "allowBroadRoles": True}}
     ).control_plane
-    assert allowed is not None and allowed["roles"] == ["roles/editor"]
+    assert allowed is not None and allowed.roles == ("roles/editor",)
 
 
 def test_cluster_project_overrides_gcp_project() -> None:
-    assert parse({**MINIMAL, "project": "other-project"}).args["project"] == "other-project"
+    assert parse({**MINIMAL, "project": "other-project"}).project == "other-project"
 
 
 @pytest.mark.parametrize("name", ["a" * 41, "Concurrent", "1cluster", "cluster-", "my_cluster", "ok\n"])
@@ -281,11 +293,12 @@ def test_an_explicit_null_is_a_missing_value_not_a_silently_dropped_cluster(
 
 
 def test_an_explicit_null_takes_the_default() -> None:
-    assert parse({**MINIMAL, "releaseChannel": None}).args["release_channel"] == "REGULAR"
+    assert parse({**MINIMAL, "releaseChannel": None}).settings.release_channel == "REGULAR"
 
 
-def test_args_read_back_to_the_same_settings() -> None:
-    """The args the config parser produces are read by the component into the same settings."""
+def test_python_args_read_to_the_same_settings_as_the_stack_config() -> None:
+    """One validation path: the same cluster given as GkeCluster's args (snake_case) and as the
+    stack config (camelCase) gives the same settings."""
     cluster = parse(
         {
             **MINIMAL,
@@ -301,7 +314,22 @@ def test_args_read_back_to_the_same_settings() -> None:
             ],
         }
     )
+    args = {
+        "name": "concurrent-dev",
+        "location": "us-central1",
+        "project": "my-project",
+        "private_nodes": True,
+        "master_ipv4_cidr_block": "172.16.0.0/28",
+        "master_authorized_networks": [{"cidr_block": "203.0.113.0/24"}],
+        "node_pools": {
+            "gpu": {"enabled": True, "node_locations": ["us-central1-a"]},
+            "system": {"node_count": 2},
+        },
+        "maintenance_exclusions": [
+            {"name": "x", "start_time": "2027-01-01T00:00:00Z", "end_time": "2027-01-02T00:00:00Z"}
+        ],
+    }
     problems = Problems()
-    again = read_cluster(cluster.args, "", problems, KeyStyle.SNAKE)
+    again = read_cluster(args, "", problems, KeyStyle.SNAKE)
     assert problems.messages == []
     assert again == cluster.settings

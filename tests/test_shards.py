@@ -105,9 +105,9 @@ def test_every_shard_binds_the_system_role_the_same_way() -> None:
 def test_the_system_role_shard_creates_the_dind_priority_class_for_every_shard() -> None:
     dind = {"name": "team-c", "podSecurity": "privileged", "dind": True}
     this = parsed(["team-a"])
-    assert this.system_role is not None and not this.system_role.get("dind_priority_class")
+    assert this.system_role is not None and not this.system_role.dind_priority_class
     joined = join_environment("prod", this, [other([dind])])
-    assert joined.system_role is not None and joined.system_role["dind_priority_class"] is True
+    assert joined.system_role is not None and joined.system_role.dind_priority_class is True
 
 
 def test_shards_key_is_validated() -> None:

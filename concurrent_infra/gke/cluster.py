@@ -135,6 +135,18 @@ class GkeCluster(pulumi.ComponentResource):
         settings = read_cluster(args, "", problems, KeyStyle.SNAKE)
         problems.raise_if_any()
         assert settings is not None, "read_cluster returns settings when there is no problem"
+        self._create(name, settings, opts)
+
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: ClusterSettings, opts: pulumi.ResourceOptions | None = None
+    ) -> "GkeCluster":
+        """The stack program's door: ``settings`` were validated from the stack config already."""
+        component = cls.__new__(cls)
+        component._create(name, settings, opts)
+        return component
+
+    def _create(self, name: str, settings: ClusterSettings, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__(TYPE, name, {}, opts)
         self.settings = settings
         child = pulumi.ResourceOptions(parent=self)
@@ -373,7 +385,7 @@ class GkeCluster(pulumi.ComponentResource):
                     "gpu_driver_installation_config": {"gpu_driver_version": pool.gpu_driver_version},
                 }
             ]
-        if pool.provisioning != "standard":
+        if pool.dynamic_workload_scheduler:
             # Dynamic Workload Scheduler capacity is never from a reservation (Google, "About GPU
             # obtainability with flex-start", "Deploy GPUs ... with ProvisioningRequest").
             config["reservation_affinity"] = {"consume_reservation_type": "NO_RESERVATION"}
@@ -423,7 +435,7 @@ class GkeCluster(pulumi.ComponentResource):
             "management": {
                 # Dynamic Workload Scheduler nodes are not repaired: GKE's docs create these pools
                 # with --no-enable-autorepair (a repaired node would lose the capacity it got).
-                "auto_repair": pool.provisioning == "standard",
+                "auto_repair": not pool.dynamic_workload_scheduler,
                 "auto_upgrade": True,
             },
             # GKE gives Dynamic Workload Scheduler pools the SHORT_LIVED strategy itself, which the
@@ -432,7 +444,7 @@ class GkeCluster(pulumi.ComponentResource):
             # (crossplane-contrib/provider-upjet-gcp#1028; terraform-google-kubernetes-engine
             # cluster.tf leaves the block out for such pools).
             "upgrade_settings": None
-            if pool.provisioning != "standard"
+            if pool.dynamic_workload_scheduler
             else {
                 "strategy": "SURGE",
                 "max_surge": pool.upgrade_max_surge,

@@ -15,7 +15,7 @@ import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict
 
@@ -51,7 +51,8 @@ exclusions"; Google's Terraform sample ``gke_standard_release_channel_no_upgrade
 "NO_UPGRADES exclusions are limited to 30 days"); the other scopes may last until end of support. A 2026
 third-party report says GKE now allows 90 days; not confirmed from Google's page here, so the
 documented limit stands (raise it here when Google's page says otherwise)."""
-GPU_PROVISIONING_MODELS = ("standard", "flex-start", "queued")
+STANDARD_PROVISIONING = "standard"
+GPU_PROVISIONING_MODELS = (STANDARD_PROVISIONING, "flex-start", "queued")
 """How the GPU pool gets its VMs: on demand as they are free (``standard``), or through GKE's Dynamic
 Workload Scheduler: ``flex-start`` (nodes when capacity is found, up to 7 days) or ``queued``
 (all of a ProvisioningRequest's nodes at once). See README, "GPU capacity"."""
@@ -371,6 +372,8 @@ class PoolDefaults:
     enabled: bool = True
     upgrade_max_surge: int = 1
     """Surge upgrades: nodes added before any is taken away (0 for GPUs: no spare accelerator)."""
+    accelerator: tuple[str, int] | None = None
+    """The GPU pool's accelerator type and count per node."""
 
 
 POOL_DEFAULTS: Mapping[str, PoolDefaults] = {
@@ -384,29 +387,22 @@ POOL_DEFAULTS: Mapping[str, PoolDefaults] = {
     # rather than needing a spare GPU and its quota (Google, "Configure node upgrade strategy":
     # surge upgrades of GPU/TPU pools need quota for the surge nodes).
     "gpu": PoolDefaults(
-        "worker", "n1-standard-4", 0, 1, spot=False, disk_size_gb=500, enabled=False, upgrade_max_surge=0
+        "worker",
+        "n1-standard-4",
+        0,
+        1,
+        spot=False,
+        disk_size_gb=500,
+        enabled=False,
+        upgrade_max_surge=0,
+        accelerator=("nvidia-tesla-t4", 1),
     ),
     # Privileged DinD pods (image builds) on nodes of their own; on-demand, builds are not retried.
     "dind": PoolDefaults(DIND_NODE_TYPE, "e2-standard-4", 0, 2, spot=False, disk_size_gb=200, enabled=False),
 }
-POOL_FIELDS = (
-    "enabled",
-    "machine_type",
-    "disk_size_gb",
-    "min_nodes",
-    "max_nodes",
-    "node_count",
-    "spot",
-    "node_locations",
-    "disk_type",
-)
-GPU_POOL_FIELDS = (
-    *POOL_FIELDS,
-    "accelerator_type",
-    "accelerator_count",
-    "gpu_driver_version",
-    "provisioning",
-)
+GPU_ONLY_FIELDS = ("accelerator_type", "accelerator_count", "gpu_driver_version", "provisioning")
+GPU_POOL_FIELDS = tuple(NodePoolArgs.__annotations__)
+POOL_FIELDS = tuple(name for name in GPU_POOL_FIELDS if name not in GPU_ONLY_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -425,7 +421,7 @@ class PoolSettings:
     accelerator_count: int = 0
     gpu_driver_version: str = "DEFAULT"
     disk_type: str = "pd-balanced"
-    provisioning: str = "standard"
+    provisioning: str = STANDARD_PROVISIONING
     upgrade_max_surge: int = 1
 
     @property
@@ -436,6 +432,11 @@ class PoolSettings:
     @property
     def gpu(self) -> bool:
         return self.accelerator_type is not None
+
+    @property
+    def dynamic_workload_scheduler(self) -> bool:
+        """Provisioned by GKE's Dynamic Workload Scheduler (flex-start or queued), not on demand."""
+        return self.provisioning != STANDARD_PROVISIONING
 
     def initial_node_count(self, zones: int) -> int:
         """Nodes per zone at creation: enough for ``min_nodes`` in all, but never more than
@@ -522,10 +523,15 @@ class ControlPlaneSettings:
 
     account_id: str
     project: str
-    display_name: str
+    display_name: str = "Concurrent for MLflow control plane"
     roles: tuple[str, ...] = CONTROL_PLANE_ROLES
     create_key: bool = False
     allow_broad_roles: bool = False
+
+    @property
+    def email(self) -> str:
+        """The email of the Google service account this creates."""
+        return f"{self.account_id}@{self.project}.iam.gserviceaccount.com"
 
 
 CLUSTER_FIELDS = tuple(GkeClusterArgs.__annotations__)
@@ -571,35 +577,27 @@ def _read_pool(
             f"greater than {reader.spelled('max_nodes')} ({max_nodes})",
             f"make {reader.spelled('min_nodes')} <= {reader.spelled('max_nodes')}",
         )
-    accelerator_type: str | None = None
-    accelerator_count = 0
-    driver = "DEFAULT"
-    provisioning = "standard"
-    if name == "gpu":
+    accelerator_type: str | None = PoolSettings.accelerator_type
+    accelerator_count = PoolSettings.accelerator_count
+    driver = PoolSettings.gpu_driver_version
+    provisioning = PoolSettings.provisioning
+    if defaults.accelerator is not None:
+        default_type, default_count = defaults.accelerator
         accelerator_type = reader.string(
-            "accelerator_type", "nvidia-tesla-t4", check=_accelerator_problem, example="nvidia-tesla-t4"
+            "accelerator_type", default_type, check=_accelerator_problem, example=default_type
         )
-        accelerator_count = reader.integer("accelerator_count", 1, minimum=1, maximum=16)
-        driver = (
-            reader.string(
-                "gpu_driver_version", "DEFAULT", check=_one_of(GPU_DRIVER_VERSIONS), example="DEFAULT"
-            )
-            or "DEFAULT"
+        accelerator_count = reader.integer("accelerator_count", default_count, minimum=1, maximum=16)
+        driver = reader.string(
+            "gpu_driver_version", driver, check=_one_of(GPU_DRIVER_VERSIONS), example=driver
         )
-        provisioning = (
-            reader.string(
-                "provisioning", "standard", check=_one_of(GPU_PROVISIONING_MODELS), example="flex-start"
-            )
-            or "standard"
+        provisioning = reader.string(
+            "provisioning", provisioning, check=_one_of(GPU_PROVISIONING_MODELS), example="flex-start"
         )
-    machine_type = (
-        reader.string(
-            "machine_type", defaults.machine_type, check=_machine_type_problem, example=defaults.machine_type
-        )
-        or defaults.machine_type
+    machine_type = reader.string(
+        "machine_type", defaults.machine_type, check=_machine_type_problem, example=defaults.machine_type
     )
     spot = reader.boolean("spot", defaults.spot)
-    if provisioning != "standard":
+    if provisioning != STANDARD_PROVISIONING:
         _check_dynamic_workload_scheduler(reader, provisioning, fixed, min_nodes, spot, problems)
     return PoolSettings(
         name=name,
@@ -622,7 +620,7 @@ def _read_pool(
 def _read_disk_type(reader: ObjectReader, machine_type: str) -> str:
     """The pool's boot disk type: Hyperdisk for the series that take nothing else (refused otherwise)."""
     default = default_disk_type(machine_type)
-    disk_type = reader.string("disk_type", default, check=_one_of(DISK_TYPES), example=default) or default
+    disk_type = reader.string("disk_type", default, check=_one_of(DISK_TYPES), example=default)
     series = machine_series(machine_type)
     if series in HYPERDISK_ONLY_SERIES and disk_type not in HYPERDISK_TYPES:
         reader.problems.add(
@@ -702,9 +700,8 @@ def _read_networks(reader: ObjectReader, problems: Problems) -> tuple[tuple[str,
         if not isinstance(entry, Mapping):
             problems.add(f"{key}[{index}]", entry, "expected an object", f"e.g. {{{example}}}")
             continue
-        entry_reader = ObjectReader(
-            entry, f"{key}[{index}]", ("cidr_block", "display_name"), problems, reader.style
-        )
+        fields = tuple(MasterAuthorizedNetworkArgs.__annotations__)
+        entry_reader = ObjectReader(entry, f"{key}[{index}]", fields, problems, reader.style)
         cidr = entry_reader.required_string(
             "cidr_block", f"e.g. {example}", check=ipv4_cidr_problem, example="203.0.113.0/24"
         )
@@ -738,7 +735,7 @@ def _read_exclusions(reader: ObjectReader, problems: Problems) -> tuple[Maintena
     if value is None:
         return ()
     key = reader.field(name)
-    fields = ("name", "start_time", "end_time", "scope")
+    fields = tuple(MaintenanceExclusionArgs.__annotations__)
     if not isinstance(value, list | tuple) or len(value) > 20:
         problems.add(
             key,
@@ -776,7 +773,7 @@ def _read_exclusions(reader: ObjectReader, problems: Problems) -> tuple[Maintena
             "end_time", "e.g. 2027-01-05T00:00:00Z", check=_timestamp_problem, example="2027-01-05T00:00:00Z"
         )
         scope = entry_reader.string(
-            "scope", "NO_UPGRADES", check=_one_of(EXCLUSION_SCOPES), example="NO_UPGRADES"
+            "scope", MaintenanceExclusion.scope, check=_one_of(EXCLUSION_SCOPES), example="NO_UPGRADES"
         )
         if not (exclusion_name and start and end):
             continue
@@ -801,7 +798,7 @@ def _read_exclusions(reader: ObjectReader, problems: Problems) -> tuple[Maintena
                 "make the end later than the start",
             )
             continue
-        exclusions.append(MaintenanceExclusion(exclusion_name, start, end, scope or "NO_UPGRADES"))
+        exclusions.append(MaintenanceExclusion(exclusion_name, start, end, scope))
     return tuple(exclusions)
 
 
@@ -841,7 +838,10 @@ def read_cluster(
         if style is KeyStyle.CAMEL
         else "required",
     )
-    channel = reader.string("release_channel", "REGULAR", check=_one_of(RELEASE_CHANNELS), example="REGULAR")
+    defaults = ClusterSettings
+    channel = reader.string(
+        "release_channel", defaults.release_channel, check=_one_of(RELEASE_CHANNELS), example="REGULAR"
+    )
     node_locations = reader.strings("node_locations", example="us-central1-a", check=_zone_problem)
     if location and node_locations:
         for index, zone in enumerate(node_locations):
@@ -855,7 +855,7 @@ def read_cluster(
     pools = _read_pools(
         reader.reader("node_pools", POOL_DEFAULTS), reader.field("node_pools"), problems, style
     )
-    private_nodes = reader.boolean("private_nodes", False)
+    private_nodes = reader.boolean("private_nodes", defaults.private_nodes)
     master_cidr = reader.string("master_ipv4_cidr_block", check=ipv4_cidr_problem, example="172.16.0.0/28")
     cidr_key = reader.spelled("master_ipv4_cidr_block")
     if master_cidr is not None and not master_cidr.endswith("/28"):
@@ -872,7 +872,7 @@ def read_cluster(
             f"only used with {reader.spelled('private_nodes')}: true",
             f"set {reader.spelled('private_nodes')}: true, or remove {cidr_key}",
         )
-    private_endpoint = reader.boolean("private_endpoint", False)
+    private_endpoint = reader.boolean("private_endpoint", defaults.private_endpoint)
     if private_endpoint and not private_nodes:
         problems.add(
             reader.field("private_endpoint"),
@@ -880,7 +880,7 @@ def read_cluster(
             f"needs {reader.spelled('private_nodes')}: true",
             f"set {reader.spelled('private_nodes')}: true, or remove {reader.spelled('private_endpoint')}",
         )
-    cloud_nat = reader.boolean("cloud_nat", False)
+    cloud_nat = reader.boolean("cloud_nat", defaults.cloud_nat)
     if cloud_nat and not private_nodes:
         problems.add(
             reader.field("cloud_nat"),
@@ -893,23 +893,25 @@ def read_cluster(
     subnetwork = reader.string("subnetwork", check=_network_problem, example="default")
     datapath = reader.string(
         "datapath_provider",
-        "ADVANCED_DATAPATH",
+        defaults.datapath_provider,
         check=_one_of(DATAPATH_PROVIDERS),
         example="ADVANCED_DATAPATH",
     )
     profile = reader.string(
         "autoscaling_profile",
-        "OPTIMIZE_UTILIZATION",
+        defaults.autoscaling_profile,
         check=_one_of(AUTOSCALING_PROFILES),
         example="OPTIMIZE_UTILIZATION",
     )
-    window = reader.string("maintenance_start_time", "03:00", check=_time_of_day_problem, example="03:00")
-    deletion_protection = reader.boolean("deletion_protection", True)
-    image_streaming = reader.boolean("image_streaming", True)
-    cost_allocation = reader.boolean("cost_allocation", True)
-    binary_authorization = reader.boolean("binary_authorization", False)
-    adopt_existing = reader.boolean("adopt_existing", False)
-    enable_apis = reader.boolean("enable_apis", True)
+    window = reader.string(
+        "maintenance_start_time", defaults.maintenance_start_time, check=_time_of_day_problem, example="03:00"
+    )
+    deletion_protection = reader.boolean("deletion_protection", defaults.deletion_protection)
+    image_streaming = reader.boolean("image_streaming", defaults.image_streaming)
+    cost_allocation = reader.boolean("cost_allocation", defaults.cost_allocation)
+    binary_authorization = reader.boolean("binary_authorization", defaults.binary_authorization)
+    adopt_existing = reader.boolean("adopt_existing", defaults.adopt_existing)
+    enable_apis = reader.boolean("enable_apis", defaults.enable_apis)
     exclusions = _read_exclusions(reader, problems)
     if not (name and location and project):
         return None
@@ -917,7 +919,7 @@ def read_cluster(
         name=name,
         project=project,
         location=location,
-        release_channel=channel or "REGULAR",
+        release_channel=channel,
         node_pools=pools,
         node_locations=node_locations,
         private_nodes=private_nodes,
@@ -927,9 +929,9 @@ def read_cluster(
         master_authorized_networks=networks,
         network=network,
         subnetwork=subnetwork,
-        datapath_provider=datapath or "ADVANCED_DATAPATH",
-        autoscaling_profile=profile or "OPTIMIZE_UTILIZATION",
-        maintenance_start_time=window or "03:00",
+        datapath_provider=datapath,
+        autoscaling_profile=profile,
+        maintenance_start_time=window,
         maintenance_exclusions=exclusions,
         deletion_protection=deletion_protection,
         image_streaming=image_streaming,
@@ -938,11 +940,6 @@ def read_cluster(
         adopt_existing=adopt_existing,
         enable_apis=enable_apis,
     )
-
-
-def control_plane_email(account: ControlPlaneAccountArgs) -> str:
-    """The email of the control-plane Google service account ``account`` creates."""
-    return f"{account['account_id']}@{account['project']}.iam.gserviceaccount.com"
 
 
 def read_control_plane(
@@ -969,7 +966,7 @@ def read_control_plane(
         check=project_id_problem,
         example="my-project",
     )
-    allow_broad = reader.boolean("allow_broad_roles", False)
+    allow_broad = reader.boolean("allow_broad_roles", ControlPlaneSettings.allow_broad_roles)
     roles = reader.strings("roles", example=CONTROL_PLANE_ROLES[0], check=gcp_role_problem, max_items=20)
     if not allow_broad:
         for index, role in enumerate(roles):
@@ -981,103 +978,18 @@ def read_control_plane(
                     f"grant a narrower role (default: {', '.join(CONTROL_PLANE_ROLES)}), or set "
                     f"{reader.spelled('allow_broad_roles')}: true if you really mean it",
                 )
-    display = reader.string("display_name", "Concurrent for MLflow control plane")
+    defaults = ControlPlaneSettings
+    display = reader.string("display_name", defaults.display_name)
     if not (account_id and project):
         return None
     return ControlPlaneSettings(
         account_id=account_id,
         project=project,
-        display_name=display or "Concurrent for MLflow control plane",
-        roles=roles if reader.has("roles") else CONTROL_PLANE_ROLES,
-        create_key=reader.boolean("create_key", False),
+        display_name=display,
+        roles=roles if reader.has("roles") else defaults.roles,
+        create_key=reader.boolean("create_key", defaults.create_key),
         allow_broad_roles=allow_broad,
     )
-
-
-# ---- settings -> args (what the stack config parser hands the components) -----------------------
-
-
-def _pool_args(pool: PoolSettings) -> NodePoolArgs:
-    args: NodePoolArgs = {
-        "enabled": True,
-        "machine_type": pool.machine_type,
-        "disk_size_gb": pool.disk_size_gb,
-        "spot": pool.spot,
-    }
-    if pool.fixed:
-        args["node_count"] = pool.min_nodes
-    else:
-        args["min_nodes"], args["max_nodes"] = pool.min_nodes, pool.max_nodes
-    if pool.node_locations:
-        args["node_locations"] = list(pool.node_locations)
-    if pool.disk_type != default_disk_type(pool.machine_type):
-        args["disk_type"] = pool.disk_type
-    if pool.accelerator_type is not None:
-        args["accelerator_type"] = pool.accelerator_type
-        args["accelerator_count"] = pool.accelerator_count
-        args["gpu_driver_version"] = pool.gpu_driver_version
-        args["provisioning"] = pool.provisioning
-    return args
-
-
-def cluster_args(settings: ClusterSettings) -> GkeClusterArgs:
-    """The GkeCluster args that describe ``settings`` exactly (every default spelled out)."""
-    pools: NodePoolsArgs = {}
-    for pool in settings.node_pools:
-        pools[pool.name] = _pool_args(pool)  # type: ignore[literal-required]
-    for name in POOL_DEFAULTS:
-        if name not in pools:
-            pools[name] = {"enabled": False}  # type: ignore[literal-required]
-    args: GkeClusterArgs = {
-        "name": settings.name,
-        "location": settings.location,
-        "project": settings.project,
-        "release_channel": settings.release_channel,
-        "deletion_protection": settings.deletion_protection,
-        "node_pools": pools,
-        "private_nodes": settings.private_nodes,
-        "private_endpoint": settings.private_endpoint,
-        "cloud_nat": settings.cloud_nat,
-        "datapath_provider": settings.datapath_provider,
-        "image_streaming": settings.image_streaming,
-        "autoscaling_profile": settings.autoscaling_profile,
-        "cost_allocation": settings.cost_allocation,
-        "maintenance_start_time": settings.maintenance_start_time,
-        "binary_authorization": settings.binary_authorization,
-        "adopt_existing": settings.adopt_existing,
-        "enable_apis": settings.enable_apis,
-    }
-    if settings.node_locations:
-        args["node_locations"] = list(settings.node_locations)
-    if settings.master_ipv4_cidr_block:
-        args["master_ipv4_cidr_block"] = settings.master_ipv4_cidr_block
-    if settings.master_authorized_networks:
-        args["master_authorized_networks"] = [
-            {"cidr_block": cidr, **({"display_name": label} if label else {})}  # type: ignore[typeddict-item]
-            for cidr, label in settings.master_authorized_networks
-        ]
-    if settings.network:
-        args["network"] = settings.network
-    if settings.subnetwork:
-        args["subnetwork"] = settings.subnetwork
-    if settings.maintenance_exclusions:
-        args["maintenance_exclusions"] = [
-            {"name": e.name, "start_time": e.start_time, "end_time": e.end_time, "scope": e.scope}
-            for e in settings.maintenance_exclusions
-        ]
-    return args
-
-
-def control_plane_args(settings: ControlPlaneSettings) -> ControlPlaneAccountArgs:
-    """The ControlPlaneAccount args that describe ``settings`` exactly."""
-    return {
-        "account_id": settings.account_id,
-        "project": settings.project,
-        "display_name": settings.display_name,
-        "roles": list(settings.roles),
-        "allow_broad_roles": settings.allow_broad_roles,
-        "create_key": settings.create_key,
-    }
 
 
 # ---- the stack config's ``cluster`` object ------------------------------------------------------
@@ -1087,23 +999,18 @@ def control_plane_args(settings: ControlPlaneSettings) -> ControlPlaneAccountArg
 class GkeStackCluster:
     """The stack config's ``cluster`` object: the cluster, and Concurrent's control-plane account."""
 
-    args: GkeClusterArgs
-    """GkeCluster's args, every default spelled out."""
-    control_plane: ControlPlaneAccountArgs | None = None
-    """ControlPlaneAccount's args when ``controlPlaneServiceAccount`` is set."""
-    settings: ClusterSettings | None = field(repr=False, default=None)
+    settings: ClusterSettings
+    control_plane: ControlPlaneSettings | None = None
+    """The account, when ``controlPlaneServiceAccount`` is set."""
 
     @property
     def name(self) -> str:
-        return self.args["name"]
+        return self.settings.name
 
     @property
     def project(self) -> str:
-        return self.args["project"]
+        return self.settings.project
 
-
-ClusterSpec = GkeStackCluster
-"""Former name of the stack config's cluster object (config.py still imports it)."""
 
 CONTROL_PLANE_KEY = "controlPlaneServiceAccount"
 
@@ -1113,7 +1020,7 @@ def dind_placement_problem(
 ) -> bool:
     """Record why DinD pods cannot run on ``cluster`` (no ``dind`` pool: every other pool is tainted,
     so the pod would never be scheduled and ``pulumi up`` would time out); True if recorded."""
-    if not dind_namespaces or cluster.settings is None or cluster.settings.dind_pool:
+    if not dind_namespaces or cluster.settings.dind_pool:
         return False
     problems.add(
         "cluster.nodePools.dind.enabled",
@@ -1165,7 +1072,7 @@ def parse_cluster_config(
                 default_account_id=service_account_id(name, "concurrent"),
                 default_project=default_project,
             )
-            control_plane = control_plane_args(account_settings) if account_settings else None
+            control_plane = account_settings
     if settings is None:
         return None
-    return GkeStackCluster(args=cluster_args(settings), control_plane=control_plane, settings=settings)
+    return GkeStackCluster(settings=settings, control_plane=control_plane)

@@ -17,7 +17,7 @@ import pulumi_gcp as gcp
 
 from ..validation import KeyStyle, component_args_problems
 from .cluster import service_account_with_roles
-from .cluster_config import ControlPlaneAccountArgs, read_control_plane
+from .cluster_config import ControlPlaneAccountArgs, ControlPlaneSettings, read_control_plane
 
 TYPE = "concurrent-infra:index:ControlPlaneAccount"
 
@@ -50,6 +50,29 @@ class ControlPlaneAccount(pulumi.ComponentResource):
         settings = read_control_plane(args, "", problems, KeyStyle.SNAKE)
         problems.raise_if_any()
         assert settings is not None, "read_control_plane returns settings when there is no problem"
+        self._create(name, settings, opts, moved_from)
+
+    @classmethod
+    def from_settings(
+        cls,
+        name: str,
+        settings: ControlPlaneSettings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        moved_from: pulumi.Resource | None = None,
+    ) -> "ControlPlaneAccount":
+        """The stack program's door: ``settings`` were validated from the stack config already."""
+        component = cls.__new__(cls)
+        component._create(name, settings, opts, moved_from)
+        return component
+
+    def _create(
+        self,
+        name: str,
+        settings: ControlPlaneSettings,
+        opts: pulumi.ResourceOptions | None,
+        moved_from: pulumi.Resource | None,
+    ) -> None:
         super().__init__(TYPE, name, {}, opts)
         aliases = [pulumi.Alias(parent=moved_from)] if moved_from is not None else None
         self.account, self.grants = service_account_with_roles(

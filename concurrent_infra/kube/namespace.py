@@ -1,7 +1,6 @@
 """The ConcurrentNamespace component: one namespace made ready for Concurrent for MLflow."""
 
 import weakref
-from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,84 +18,12 @@ from .names import (
     SYSTEM_CLUSTER_ROLE_BINDING,
     namespace_object_names,
 )
+from .namespace_args import ConcurrentNamespaceArgs
 from .namespace_settings import GKE_SERVICE_ACCOUNT_ANNOTATION, NamespaceSettings, read_namespace
 from .objects import cluster_role_ref, name_of, object_metadata, service_account_subject
 from .pod_security import pod_security_labels
 from .rbac import USER_RULES, k8s_rules
 from .system_role import system_binding_subjects
-
-
-class ContainerDefaultsArgs(TypedDict):
-    """Resources of containers that set none, so that their pods fit the namespace's quota."""
-
-    requests: NotRequired[dict[str, str]]
-    """Default requests, e.g. ``{"cpu": "500m", "memory": "1Gi"}``."""
-    limits: NotRequired[dict[str, str]]
-    """Default limits, e.g. ``{"memory": "2Gi"}``."""
-
-
-class WorkloadIdentityArgs(TypedDict):
-    """GKE Workload Identity for the user service account: give exactly one of
-    ``googleServiceAccount`` and ``roles``."""
-
-    google_service_account: NotRequired[str]
-    """A Google service account email: the user service account impersonates it (it is annotated
-    ``iam.gke.io/gcp-service-account``, and the account grants it roles/iam.workloadIdentityUser)."""
-    roles: NotRequired[list[str]]
-    """IAM roles granted on the project directly to the user service account's principal."""
-    project: str
-    """The project of the cluster's workload identity pool (``<project>.svc.id.goog``)."""
-    project_number: NotRequired[str]
-    """The project's number, for the principal of ``roles``; looked up when not given."""
-
-
-class NamespacedSystemBindingArgs(TypedDict):
-    """Subjects of the namespace's own binding of the system role (the narrower option)."""
-
-    users: NotRequired[list[str]]
-    """Users, e.g. the email of the Google service account Concurrent's control plane uses."""
-    groups: NotRequired[list[str]]
-    """Groups (never ``system:*``)."""
-
-
-class ConcurrentNamespaceArgs(TypedDict):
-    """Arguments of ConcurrentNamespace."""
-
-    namespace: str
-    """The Kubernetes namespace name (a DNS-1123 label); every object name derives from it."""
-    labels: NotRequired[dict[str, str]]
-    """Extra labels for the Namespace object (the common and Pod Security labels are added)."""
-    annotations: NotRequired[dict[str, str]]
-    """Annotations for the Namespace object."""
-    protect: NotRequired[bool]
-    """Protect the namespace's objects and retain the Namespace on delete, so its jobs, secrets
-    and service accounts are never lost (default true)."""
-    system_role_name: NotRequired[pulumi.Input[str]]
-    """The system ClusterRole's name (default ``k8s-role-for-parallels-lambda``); pass
-    SystemRole's ``clusterRoleName`` so the system RoleBinding waits for the role."""
-    namespaced_system_binding: NotRequired[NamespacedSystemBindingArgs]
-    """Bind the system role in this namespace only, to Group k8s-role-for-parallels-lambda-group and
-    these subjects (RoleBinding ``k8s-role-for-parallels-lambda-binding``): the narrower option
-    for a SystemRole without its cluster-wide binding."""
-    pod_security: NotRequired[str]
-    """Pod Security level enforced on the namespace: ``restricted``, ``baseline`` (default) or
-    ``privileged`` (explicit opt-in; the policy pack flags it unless allowed)."""
-    quota: NotRequired[dict[str, str]]
-    """Hard limits of a ResourceQuota ``concurrent-quota``, e.g. ``{"requests.cpu": "8",
-    "requests.nvidia.com/gpu": "2", "pods": "50"}``."""
-    container_defaults: NotRequired[ContainerDefaultsArgs]
-    """A LimitRange ``concurrent-container-defaults`` giving containers without resources these."""
-    workload_identity: NotRequired[WorkloadIdentityArgs]
-    """GKE Workload Identity for the user service account (needs pulumi-gcp)."""
-    network_isolation: NotRequired[bool]
-    """A NetworkPolicy ``concurrent-namespace-isolation``: ingress only from pods of this namespace
-    (egress is not restricted). Enforced only where the cluster enforces NetworkPolicies."""
-    dind: NotRequired[bool]
-    """The upstream Docker-in-Docker Deployment and Service ``docker-dind`` (privileged: requires
-    ``podSecurity: privileged``, and the PriorityClass from SystemRole's ``dindPriorityClass``)."""
-    dind_node_type: NotRequired[str]
-    """Schedule the DinD pod only on nodes labelled ``concurrent-node-type=<this>``, tolerating that
-    taint (``dind``: GkeCluster's ``dind`` pool). Unset: as upstream, no node selector."""
 
 
 def namespace_settings(args: ConcurrentNamespaceArgs, resource_name: str) -> NamespaceSettings:
@@ -184,7 +111,28 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         args: ConcurrentNamespaceArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        settings = namespace_settings(args, name)
+        self._create(name, namespace_settings(args, name), args.get("system_role_name"), opts)
+
+    @classmethod
+    def from_settings(
+        cls,
+        name: str,
+        settings: NamespaceSettings,
+        opts: pulumi.ResourceOptions | None = None,
+        system_role_name: pulumi.Input[str] | None = None,
+    ) -> "ConcurrentNamespace":
+        """The stack program's door: ``settings`` were validated from the stack config already."""
+        component = cls.__new__(cls)
+        component._create(name, settings, system_role_name, opts)
+        return component
+
+    def _create(
+        self,
+        name: str,
+        settings: NamespaceSettings,
+        system_role_name: pulumi.Input[str] | None,
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
         claim_namespace(settings.namespace, name, opts)
         # Protected as a whole: every child inherits it. Removing a protected namespace then fails
         # at its first object, before any is deleted (the engine deletes the children before the
@@ -213,7 +161,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         )
         # Namespaced objects take the name from the Namespace's output, so they wait for it.
         namespace = name_of(self.namespace.metadata)
-        system_role_name = system_role_reference(args.get("system_role_name"))
+        role_reference = system_role_reference(system_role_name)
 
         self.system_service_account = k8s.core.v1.ServiceAccount(
             f"{name}-system-service-account",
@@ -223,7 +171,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         self.system_role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-system-role-binding",
             metadata=object_metadata(names.system_role_binding, namespace),
-            role_ref=cluster_role_ref(system_role_name),
+            role_ref=cluster_role_ref(role_reference),
             subjects=[service_account_subject(names.system_service_account, names.namespace)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_service_account]),
         )
@@ -259,7 +207,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
             self.namespaced_system_binding = k8s.rbac.v1.RoleBinding(
                 f"{name}-namespaced-system-binding",
                 metadata=object_metadata(SYSTEM_CLUSTER_ROLE_BINDING, namespace),
-                role_ref=cluster_role_ref(system_role_name),
+                role_ref=cluster_role_ref(role_reference),
                 subjects=system_binding_subjects(binding.users, binding.groups),
                 opts=child,
             )

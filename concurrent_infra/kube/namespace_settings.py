@@ -28,6 +28,12 @@ from ..syntax import (
 from ..validation import KeyStyle, ObjectReader, Problems, show
 from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
 from .names import namespace_name_problem, suggest_namespace_name
+from .namespace_args import (
+    ConcurrentNamespaceArgs,
+    ContainerDefaultsArgs,
+    NamespacedSystemBindingArgs,
+    WorkloadIdentityArgs,
+)
 from .pod_security import (
     DEFAULT_POD_SECURITY,
     LABEL_PREFIX,
@@ -42,17 +48,17 @@ MAX_ANNOTATIONS_BYTES = 256 * 1024
 MAX_MAP_ENTRIES = 64
 """Labels, annotations and quota entries per namespace; more is a mistake."""
 
-NAMESPACE_FIELDS = (
-    "name", "labels", "annotations", "protect", "pod_security", "quota", "container_defaults",
-    "workload_identity", "network_isolation", "dind",
-)  # fmt: skip
-"""The fields of a namespace entry of the stack config (``namespace`` is ``name`` there)."""
-ARGS_FIELDS = (
-    "namespace", "system_role_name", "namespaced_system_binding", *NAMESPACE_FIELDS[1:], "dind_node_type",
-)  # fmt: skip
+ARGS_FIELDS = tuple(ConcurrentNamespaceArgs.__annotations__)
 """The fields of ConcurrentNamespace's args."""
-CONTAINER_DEFAULTS_FIELDS = ("requests", "limits")
-WORKLOAD_IDENTITY_FIELDS = ("google_service_account", "roles", "project", "project_number")
+PROGRAM_ONLY_FIELDS = ("system_role_name", "namespaced_system_binding", "dind_node_type")
+"""Args the stack program derives from the stack's other keys (a namespace entry cannot set them)."""
+NAMESPACE_FIELDS = tuple(
+    "name" if field == "namespace" else field for field in ARGS_FIELDS if field not in PROGRAM_ONLY_FIELDS
+)
+"""The fields of a namespace entry of the stack config (``namespace`` is ``name`` there)."""
+CONTAINER_DEFAULTS_FIELDS = tuple(ContainerDefaultsArgs.__annotations__)
+WORKLOAD_IDENTITY_FIELDS = tuple(WorkloadIdentityArgs.__annotations__)
+SYSTEM_BINDING_FIELDS = tuple(NamespacedSystemBindingArgs.__annotations__)
 
 GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
 """The annotation that links a Kubernetes service account to a Google service account."""
@@ -96,17 +102,16 @@ class WorkloadIdentity:
     """The project's number (the principal form needs it); looked up when not given."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NamespaceDefaults:
-    """Stack-wide defaults of the namespace settings."""
+    """The settings a stack may give all its namespaces; each namespace can set its own. Their
+    defaults are the namespace's (:class:`NamespaceSettings` extends this class)."""
 
     protect: bool = True
     pod_security: PodSecurityLevel = DEFAULT_POD_SECURITY
     quota: Mapping[str, str] = field(default_factory=dict)
     container_defaults: ContainerDefaults | None = None
     network_isolation: bool = False
-    workload_identity_project: str | None = None
-    """The project of every ``workloadIdentity`` that names none (the cluster's, or gcp:project)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ class SystemBinding:
 def read_system_binding(reader: ObjectReader) -> SystemBinding | None:
     """The ``namespaced_system_binding`` of ConcurrentNamespace's args (users and groups checked
     as for the cluster-wide binding)."""
-    nested = reader.reader("namespaced_system_binding", ("users", "groups"))
+    nested = reader.reader("namespaced_system_binding", SYSTEM_BINDING_FIELDS)
     if nested is None:
         return None
     users = nested.strings("users", check=lambda name: cluster_subject_problem("User", name))
@@ -128,61 +133,19 @@ def read_system_binding(reader: ObjectReader) -> SystemBinding | None:
     return SystemBinding(users=users, groups=groups)
 
 
-@dataclass(frozen=True)
-class NamespaceSettings:
-    """One namespace, validated."""
+@dataclass(frozen=True, kw_only=True)
+class NamespaceSettings(NamespaceDefaults):
+    """One namespace, validated: what ConcurrentNamespace creates."""
 
     namespace: str
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
-    protect: bool = True
-    pod_security: PodSecurityLevel = DEFAULT_POD_SECURITY
-    quota: Mapping[str, str] = field(default_factory=dict)
-    container_defaults: ContainerDefaults | None = None
     workload_identity: WorkloadIdentity | None = None
-    network_isolation: bool = False
     dind: bool = False
     dind_node_type: str | None = None
     """Run the DinD pod on nodes of this ``concurrent-node-type`` (label and NoSchedule taint)."""
     namespaced_system_binding: "SystemBinding | None" = None
     """The narrower option: bind the system role to its group (and these subjects) here only."""
-
-    def as_args(self) -> dict[str, Any]:
-        """These settings as ConcurrentNamespace args (snake_case keys, plain values)."""
-        args: dict[str, Any] = {
-            "namespace": self.namespace,
-            "labels": dict(self.labels),
-            "annotations": dict(self.annotations),
-            "protect": self.protect,
-            "pod_security": self.pod_security,
-            "network_isolation": self.network_isolation,
-            "dind": self.dind,
-        }
-        if self.dind_node_type:
-            args["dind_node_type"] = self.dind_node_type
-        if self.quota:
-            args["quota"] = dict(self.quota)
-        if self.container_defaults:
-            args["container_defaults"] = {
-                "requests": dict(self.container_defaults.requests),
-                "limits": dict(self.container_defaults.limits),
-            }
-        if self.namespaced_system_binding:
-            binding = self.namespaced_system_binding
-            args["namespaced_system_binding"] = {"users": list(binding.users), "groups": list(binding.groups)}
-        if self.workload_identity:
-            identity = self.workload_identity
-            args["workload_identity"] = {
-                key: value
-                for key, value in (
-                    ("project", identity.project),
-                    ("google_service_account", identity.google_service_account),
-                    ("roles", list(identity.roles) if identity.roles else None),
-                    ("project_number", identity.project_number),
-                )
-                if value is not None
-            }
-        return args
 
 
 def _string_fix(key: str, value: Any) -> str:
@@ -449,15 +412,17 @@ def read_namespace(
     key: str,
     problems: Problems,
     style: KeyStyle,
-    defaults: NamespaceDefaults | None = None,
+    defaults: NamespaceDefaults = NamespaceDefaults(),
+    default_project: str | None = None,
     name_field: str = "name",
     name_key: str | None = None,
 ) -> NamespaceSettings | None:
     """Validate one namespace entry; None when it cannot be used (the problems say why).
 
-    ``name_key`` names the name in messages when the entry was a plain string.
+    ``defaults`` are the stack's; ``default_project`` is the project of a ``workloadIdentity``
+    that names none (the cluster's, or gcp:project). ``name_key`` names the name in messages when
+    the entry was a plain string.
     """
-    defaults = defaults or NamespaceDefaults()
     known = NAMESPACE_FIELDS if name_field == "name" else ARGS_FIELDS
     reader = ObjectReader(value, key, known, problems, style)
     name = reader.raw(name_field)
@@ -501,7 +466,7 @@ def read_namespace(
         container_defaults=read_container_defaults(reader)
         if reader.has("container_defaults")
         else defaults.container_defaults,
-        workload_identity=_read_workload_identity(reader, defaults.workload_identity_project),
+        workload_identity=_read_workload_identity(reader, default_project),
         network_isolation=reader.boolean("network_isolation", defaults.network_isolation),
         dind=dind,
         dind_node_type=reader.string("dind_node_type", check=label_value_problem, example="dind")

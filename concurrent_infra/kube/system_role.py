@@ -21,16 +21,6 @@ from .objects import cluster_role_ref, object_metadata
 from .rbac import RBAC_API_GROUP, SYSTEM_RULES, k8s_rules
 from .subjects import cluster_subject_problem
 
-SYSTEM_ROLE_FIELDS = (
-    "extra_users",
-    "extra_groups",
-    "cluster_wide_binding",
-    "namespace_guard",
-    "dind_priority_class",
-    "wait_for_guard",
-)
-WAIT_FOR_GUARD_FIELDS = ("kubeconfig", "context", "cluster")
-
 
 class SystemRoleArgs(TypedDict):
     """Arguments of SystemRole."""
@@ -59,6 +49,10 @@ class SystemRoleArgs(TypedDict):
     ``pulumi up`` the guard may not hold yet. Needs the ``kubernetes`` client."""
 
 
+SYSTEM_ROLE_FIELDS = tuple(SystemRoleArgs.__annotations__)
+WAIT_FOR_GUARD_FIELDS = tuple(WaitForGuardArgs.__annotations__)
+
+
 def read_system_role_subjects(reader: ObjectReader) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The extra users and groups of the system binding, each checked by cluster_subject_problem."""
     users = reader.strings(
@@ -76,26 +70,28 @@ def read_system_role_subjects(reader: ObjectReader) -> tuple[tuple[str, ...], tu
 
 @dataclass(frozen=True)
 class SystemRoleSettings:
-    """SystemRole's args, validated."""
+    """SystemRole's args, validated; the defaults are SystemRole's."""
 
-    users: tuple[str, ...]
-    groups: tuple[str, ...]
-    cluster_wide_binding: bool
-    namespace_guard: bool
-    dind_priority_class: bool
-    wait_for_guard: WaitForGuardArgs | None
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    cluster_wide_binding: bool = True
+    namespace_guard: bool = True
+    dind_priority_class: bool = False
+    wait_for_guard: WaitForGuardArgs | None = None
 
 
-def _validated(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
+def system_role_settings(args: SystemRoleArgs, name: str) -> SystemRoleSettings:
+    """Validate ``args``; raises ConfigError listing every problem."""
     problems = component_args_problems("SystemRole", name, args, "{'extra_users': [...]}")
     reader = ObjectReader(args, "", SYSTEM_ROLE_FIELDS, problems, KeyStyle.SNAKE)
     users, groups = read_system_role_subjects(reader)
+    defaults = SystemRoleSettings()
     settings = SystemRoleSettings(
         users=users,
         groups=groups,
-        cluster_wide_binding=reader.boolean("cluster_wide_binding", True),
-        namespace_guard=reader.boolean("namespace_guard", True),
-        dind_priority_class=reader.boolean("dind_priority_class", False),
+        cluster_wide_binding=reader.boolean("cluster_wide_binding", defaults.cluster_wide_binding),
+        namespace_guard=reader.boolean("namespace_guard", defaults.namespace_guard),
+        dind_priority_class=reader.boolean("dind_priority_class", defaults.dind_priority_class),
         wait_for_guard=_wait_for_guard(reader),
     )
     problems.raise_if_any()
@@ -153,7 +149,18 @@ class SystemRole(pulumi.ComponentResource):
         args: SystemRoleArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        settings = _validated(args, name)
+        self._create(name, system_role_settings(args, name), opts)
+
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: SystemRoleSettings, opts: pulumi.ResourceOptions | None = None
+    ) -> "SystemRole":
+        """The stack program's door: ``settings`` were validated from the stack config already."""
+        component = cls.__new__(cls)
+        component._create(name, settings, opts)
+        return component
+
+    def _create(self, name: str, settings: SystemRoleSettings, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("concurrent-infra:index:SystemRole", name, None, opts)
         self.namespace_guard_policy = self.namespace_guard_binding = None
         guard_ready: list[pulumi.Output[Any]] = []

@@ -166,7 +166,7 @@ def expectations_from_configs(configs: Sequence[StackConfig]) -> ClusterExpectat
         include_system_role=role is not None,
         system_role_users=users,
         system_role_groups=groups,
-        namespace_guard=role.get("namespace_guard", True) if role else False,
+        namespace_guard=role.namespace_guard if role else False,
         system_role_scope=holder.system_role_scope,
     )
 
