@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from concurrent_infra.gke.workload_identity import impersonation_member, principal_member
+from concurrent_infra.gke.iam_names import impersonation_member, principal_member
 from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import namespace_object_names
 from policy.concurrent_infra_policy import props as p

@@ -11,7 +11,7 @@ import yaml
 
 from concurrent_infra import ConcurrentNamespace
 from concurrent_infra.config import ConfigError, parse_stack_config
-from concurrent_infra.gke.workload_identity import (
+from concurrent_infra.gke.iam_names import (
     impersonation_member,
     principal_member,
     role_suffix,

@@ -35,6 +35,7 @@ from .cluster_config import (
     read_cluster,
     unique_service_account_id,
 )
+from .iam_names import service_account_role_suffix
 from .kubeconfig import gke_context_name, gke_kubeconfig
 
 TYPE = "concurrent-infra:index:GkeCluster"
@@ -46,10 +47,6 @@ IMAGE_STREAMING_NODE_ROLE = "roles/serviceusage.serviceUsageConsumer"
 """Image streaming with a custom node service account needs it (Google, "Use Image streaming to
 pull container images": "grant the serviceusage.services.use permission";
 terraform-google-kubernetes-engine issue 2251, fixed in PR 2262 by granting this role)."""
-
-
-def _role_suffix(role: str) -> str:
-    return role.removeprefix("roles/").replace(".", "-").lower()
 
 
 def service_account_with_roles(
@@ -85,7 +82,11 @@ def service_account_with_roles(
     member = account.email.apply(lambda email: f"serviceAccount:{email}")
     grants = [
         gcp.projects.IAMMember(
-            f"{resource_name}-{_role_suffix(role)}", project=project, role=role, member=member, opts=child
+            f"{resource_name}-{service_account_role_suffix(role)}",
+            project=project,
+            role=role,
+            member=member,
+            opts=child,
         )
         for role in roles
     ]

@@ -28,6 +28,7 @@ from ..syntax import (
     project_id_problem,
 )
 from ..validation import PROJECT, KeyStyle, ObjectReader, Problems
+from .iam_names import workload_pool
 
 CLUSTER_NAME_MAX_LENGTH = 40
 _CLUSTER_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
@@ -514,7 +515,7 @@ class ClusterSettings:
 
     @property
     def workload_pool(self) -> str:
-        return f"{self.project}.svc.id.goog"
+        return workload_pool(self.project)
 
 
 @dataclass(frozen=True)

@@ -14,40 +14,13 @@ is the only part that needs pulumi-gcp.
 import pulumi
 
 from ..kube.namespace_settings import WorkloadIdentity
-
-WORKLOAD_IDENTITY_USER_ROLE = "roles/iam.workloadIdentityUser"
-
-
-def workload_pool(project: str) -> str:
-    """The workload identity pool of a GKE cluster in ``project``."""
-    return f"{project}.svc.id.goog"
-
-
-def impersonation_member(project: str, namespace: str, service_account: str) -> str:
-    """The member that may impersonate a Google service account from ``namespace/service_account``."""
-    return f"serviceAccount:{workload_pool(project)}[{namespace}/{service_account}]"
-
-
-def principal_member(project: str, project_number: str, namespace: str, service_account: str) -> str:
-    """The principal of Kubernetes service account ``namespace/service_account`` (direct access)."""
-    return (
-        f"principal://iam.googleapis.com/projects/{project_number}/locations/global/"
-        f"workloadIdentityPools/{workload_pool(project)}/subject/ns/{namespace}/sa/{service_account}"
-    )
-
-
-def google_service_account_resource(email: str) -> str:
-    """The resource name of a Google service account, from its email."""
-    domain = email.partition("@")[2]
-    project = domain.split(".")[0] if domain.endswith(".iam.gserviceaccount.com") else "-"
-    return f"projects/{project}/serviceAccounts/{email}"
-
-
-def role_suffix(role: str) -> str:
-    """The part of a grant's resource name that names ``role``: one per role, so two roles never
-    share a resource name (``roles/storage.objectUser`` -> ``storage.objectUser``,
-    ``projects/p/roles/x`` -> ``projects-p-roles-x``)."""
-    return role.removeprefix("roles/").replace("/", "-")
+from .iam_names import (
+    WORKLOAD_IDENTITY_USER_ROLE,
+    google_service_account_resource,
+    impersonation_member,
+    principal_member,
+    role_suffix,
+)
 
 
 def grant_workload_identity(

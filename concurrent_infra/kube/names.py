@@ -101,3 +101,7 @@ this package adds ``dind``)."""
 
 DIND_NODE_TYPE = "dind"
 """The node type of GkeCluster's pool for Docker-in-Docker pods."""
+
+WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
+"""The annotation that links a Kubernetes service account to the Google service account it
+impersonates (GKE Workload Identity)."""

@@ -16,10 +16,11 @@ from .names import (
     RESOURCE_QUOTA,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
+    WORKLOAD_IDENTITY_ANNOTATION,
     namespace_object_names,
 )
 from .namespace_args import ConcurrentNamespaceArgs
-from .namespace_settings import GKE_SERVICE_ACCOUNT_ANNOTATION, NamespaceSettings, read_namespace
+from .namespace_settings import NamespaceSettings, read_namespace
 from .objects import cluster_role_ref, name_of, object_metadata, service_account_subject
 from .pod_security import pod_security_labels
 from .rbac import USER_RULES, k8s_rules
@@ -183,7 +184,7 @@ class ConcurrentNamespace(pulumi.ComponentResource):
         )
         identity = settings.workload_identity
         user_annotations = (
-            {GKE_SERVICE_ACCOUNT_ANNOTATION: identity.google_service_account}
+            {WORKLOAD_IDENTITY_ANNOTATION: identity.google_service_account}
             if identity and identity.google_service_account
             else None
         )

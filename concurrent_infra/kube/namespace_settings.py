@@ -27,7 +27,7 @@ from ..syntax import (
 )
 from ..validation import KeyStyle, ObjectReader, Problems, show
 from .labels import COMMON_LABELS, label_value_problem, metadata_key_problem
-from .names import namespace_name_problem, suggest_namespace_name
+from .names import WORKLOAD_IDENTITY_ANNOTATION, namespace_name_problem, suggest_namespace_name
 from .namespace_args import (
     ConcurrentNamespaceArgs,
     ContainerDefaultsArgs,
@@ -59,9 +59,6 @@ NAMESPACE_FIELDS = tuple(
 CONTAINER_DEFAULTS_FIELDS = tuple(ContainerDefaultsArgs.__annotations__)
 WORKLOAD_IDENTITY_FIELDS = tuple(WorkloadIdentityArgs.__annotations__)
 SYSTEM_BINDING_FIELDS = tuple(NamespacedSystemBindingArgs.__annotations__)
-
-GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
-"""The annotation that links a Kubernetes service account to a Google service account."""
 
 STANDARD_QUOTA_RESOURCES = frozenset(
     {
@@ -198,7 +195,7 @@ def _read_annotations(reader: ObjectReader) -> dict[str, str]:
     annotations = read_string_map(
         reader,
         "annotations",
-        reserved_prefixes=(GKE_SERVICE_ACCOUNT_ANNOTATION,),
+        reserved_prefixes=(WORKLOAD_IDENTITY_ANNOTATION,),
         reserved_fix="set workload_identity instead",
     )
     size = sum(len(key) + len(value) for key, value in annotations.items())

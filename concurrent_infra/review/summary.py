@@ -13,9 +13,9 @@ from ..kube.names import (
     NAMESPACE_GUARD_POLICY,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_GROUP,
+    WORKLOAD_IDENTITY_ANNOTATION,
     namespace_object_names,
 )
-from ..kube.namespace_settings import GKE_SERVICE_ACCOUNT_ANNOTATION
 from ..kube.pod_security import ENFORCE_LABEL, POD_SECURITY_LEVELS
 from . import objects
 from .access import (
@@ -330,12 +330,12 @@ def _settings(steps: list[Step]) -> list[Item]:
             before_gsa = (
                 None
                 if new or step.old is None
-                else objects.annotations_of(step.old).get(GKE_SERVICE_ACCOUNT_ANNOTATION)
+                else objects.annotations_of(step.old).get(WORKLOAD_IDENTITY_ANNOTATION)
             )
             after_gsa = (
                 None
                 if gone or step.new is None
-                else objects.annotations_of(step.new).get(GKE_SERVICE_ACCOUNT_ANNOTATION)
+                else objects.annotations_of(step.new).get(WORKLOAD_IDENTITY_ANNOTATION)
             )
             if before_gsa != after_gsa:
                 items.append(

@@ -17,8 +17,9 @@ from concurrent_infra.gke.cluster_config import (
     GPU_TAINT_KEY,
     NODE_TYPE_TAINT_KEY,
 )
-from concurrent_infra.gke.workload_identity import (
+from concurrent_infra.gke.iam_names import (
     WORKLOAD_IDENTITY_USER_ROLE,
+    WORKLOAD_POOL_SUFFIX,
     impersonation_member,
     workload_pool,
 )
@@ -434,7 +435,7 @@ def _account_project(service_account_id: object) -> str | None:
     return domain.removesuffix(suffix) if domain.endswith(suffix) and "@" in account else None
 
 
-_POOL = r"(?P<pool>[^\[\]/]+\.svc\.id\.goog)"
+_POOL = rf"(?P<pool>[^\[\]/]+{re.escape(WORKLOAD_POOL_SUFFIX)})"
 _KUBERNETES_MEMBERS = (
     re.compile(rf"serviceAccount:{_POOL}\[(?P<namespace>[^\[\]/]*)/(?P<account>[^\[\]/]*)\]", re.IGNORECASE),
     re.compile(
@@ -537,7 +538,7 @@ def _kubernetes_identity_problems(
     if pool not in allowed:
         problems.append(
             f"its pool {pool} is not one the stack trusts ({', '.join(sorted(allowed)) or 'none'}): every "
-            f"GKE cluster of project {pool.removesuffix('.svc.id.goog')} with a namespace "
+            f"GKE cluster of project {pool.removesuffix(WORKLOAD_POOL_SUFFIX)} with a namespace "
             f"{namespace or '(any)'} could act with it"
         )
     if namespace is None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from concurrent_infra.kube.names import DIND_NAME
-from concurrent_infra.kube.namespace_settings import GKE_SERVICE_ACCOUNT_ANNOTATION
+from concurrent_infra.kube.names import DIND_NAME, WORKLOAD_IDENTITY_ANNOTATION
 
 from ..props import (
     CRON_JOB,
@@ -32,10 +31,6 @@ from ..props import (
 )
 from ..rule import ConfigKey, ResourceRule, StackResource, StackRule, config_list, stack_objects
 from .rbac import USER_SERVICE_ACCOUNT_PREFIX
-
-WORKLOAD_IDENTITY_ANNOTATION = GKE_SERVICE_ACCOUNT_ANNOTATION
-"""``iam.gke.io/gcp-service-account``: lets a Kubernetes service account act as a Google service
-account on GKE (ConcurrentNamespace puts it on the user service account for ``workloadIdentity``)."""
 
 DIND_NAMESPACES = ConfigKey(
     "dindNamespaces",
