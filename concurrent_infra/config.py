@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .config_keys import TOP_LEVEL_FIELDS
 from .gke.cluster_config import GkeStackCluster, dind_placement_problem, parse_cluster_config
 from .kube.names import DIND_NODE_TYPE
 from .kube.namespace_settings import (
@@ -31,33 +32,6 @@ SET_LIST_HINT = (
     f"set a list with: pulumi config set --path '{PROJECT}:namespaces[0]' parallelsns "
     "(one line per namespace: [0], [1], ...), or write it as a YAML list in the stack file"
 )
-
-KNOWN_KEYS: Mapping[str, str] = {
-    "namespaces": "Namespaces to prepare: names, or objects {name, labels?, annotations?, protect?, "
-    "podSecurity?, quota?, containerDefaults?, workloadIdentity?, networkIsolation?, dind?}.",
-    "createSystemRole": "Create the cluster-wide system role (false for a second stack on the same cluster).",
-    "adoptExisting": "Adopt objects that already exist (a cluster prepared by hand) instead of failing.",
-    "protectNamespaces": "Default for each namespace's protect: protected namespaces are never deleted.",
-    "systemRoleUsers": "Extra users (e.g. Google service account emails) bound to the system role.",
-    "systemRoleGroups": "Extra groups bound to the system role (never system:* groups).",
-    "systemRoleScope": "Where the system role's group and users are bound: cluster (default, upstream) "
-    "or namespaces (a RoleBinding in each managed namespace: the narrower option).",
-    "podSecurity": "Default Pod Security level of namespaces: restricted, baseline (default) or privileged.",
-    "quota": "Default ResourceQuota hard limits of every namespace, e.g. {requests.cpu: '8'}.",
-    "containerDefaults": "Default container requests and limits of every namespace (a LimitRange).",
-    "networkIsolation": "Default of every namespace's networkIsolation (ingress only from its own pods).",
-    "cluster": "A GKE cluster to create: {name, location, project?, nodePools?, ...} (README, GKE).",
-    "shards": "The stacks that split this cluster's namespaces, this one included (README, Scale): "
-    "each lists the same stacks, exactly one creates the system role, no namespace is in two.",
-}
-"""Every config key of this project, with what it is for (the booleans are also in Pulumi.yaml)."""
-
-TOP_LEVEL_FIELDS = (
-    "namespaces", "create_system_role", "adopt_existing", "protect_namespaces", "system_role_users",
-    "system_role_groups", "system_role_scope", "pod_security", "quota", "container_defaults",
-    "network_isolation", "cluster", "shards",
-)  # fmt: skip
-
 
 SYSTEM_ROLE_SCOPES = ("cluster", "namespaces")
 

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from concurrent_infra.config import KNOWN_KEYS, ConfigError, parse_stack_config
+from concurrent_infra.config import ConfigError, parse_stack_config
+from concurrent_infra.config_keys import CONFIG_KEYS, pulumi_yaml_config
 from concurrent_infra.kube.namespace_settings import NamespaceSettings
 from concurrent_infra.kube.system_role import SystemRoleSettings
 
@@ -163,10 +164,21 @@ def test_pulumi_yaml_declares_the_boolean_keys_with_the_parsers_defaults() -> No
     assert declared_keys == {"createSystemRole", "adoptExisting", "protectNamespaces"}
     for full_key, declaration in declared.items():
         key = full_key.split(":", 1)[1]
-        assert key in KNOWN_KEYS and declaration["type"] == "boolean" and declaration["description"]
+        assert key in {known.name for known in CONFIG_KEYS}
+        assert declaration["type"] == "boolean" and declaration["description"]
         if key == "createSystemRole":
             assert (defaults.system_role is not None) is declaration["default"]
         elif key in attributes:
             assert getattr(defaults, attributes[key]) is declaration["default"]
         else:
             assert all(spec.protect is declaration["default"] for spec in defaults.namespaces)
+
+
+def test_pulumi_yaml_config_section_is_rendered_from_the_config_keys() -> None:
+    text = (Path(__file__).parent.parent / "Pulumi.yaml").read_text()
+    section = pulumi_yaml_config()
+    assert text.endswith(section), (
+        "Pulumi.yaml's config section differs from concurrent_infra/config_keys.py; replace everything "
+        f"from '# Config keys' on with:\n{section}"
+    )
+    assert text.count("# Config keys") == 1
