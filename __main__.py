@@ -1,5 +1,5 @@
-"""Pulumi program of the concurrent-infra project: see concurrent_infra.stack."""
+"""Pulumi program of the concurrent-infra project: see concurrent_infra.program.stack."""
 
-from concurrent_infra.stack import main
+from concurrent_infra.program.stack import main
 
 main()

@@ -107,7 +107,7 @@ def _dump_every_second():  # the host may end the process before atexit: keep a 
 threading.Thread(target=_dump_every_second, daemon=True).start()
 _profile.enable()
 
-from concurrent_infra.stack import main
+from concurrent_infra.program.stack import main
 
 main()
 """

@@ -14,9 +14,9 @@ import pulumi
 import pytest
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
-from concurrent_infra.config import ConfigError, parse_stack_config
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
-from concurrent_infra.stack import main
+from concurrent_infra.program.config import ConfigError, parse_stack_config
+from concurrent_infra.program.stack import main
 from tests.harness import Mocks, RecordingMonitor, run_program
 
 DEEP = 20_000

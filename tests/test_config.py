@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from concurrent_infra.config import ConfigError, parse_stack_config
-from concurrent_infra.config_keys import CONFIG_KEYS, pulumi_yaml_config
 from concurrent_infra.kube.namespace_settings import NamespaceSettings
 from concurrent_infra.kube.system_role import SystemRoleSettings
+from concurrent_infra.program.config import ConfigError, parse_stack_config
+from concurrent_infra.program.config_keys import CONFIG_KEYS, pulumi_yaml_config
 
 
 def ns(value: object) -> dict[str, str]:
@@ -178,7 +178,7 @@ def test_pulumi_yaml_config_section_is_rendered_from_the_config_keys() -> None:
     text = (Path(__file__).parent.parent / "Pulumi.yaml").read_text()
     section = pulumi_yaml_config()
     assert text.endswith(section), (
-        "Pulumi.yaml's config section differs from concurrent_infra/config_keys.py; replace everything "
-        f"from '# Config keys' on with:\n{section}"
+        "Pulumi.yaml's config section differs from concurrent_infra/program/config_keys.py; replace "
+        f"everything from '# Config keys' on with:\n{section}"
     )
     assert text.count("# Config keys") == 1

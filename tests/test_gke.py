@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from concurrent_infra.stack import main
+from concurrent_infra.program.stack import main
 from tests.harness import RecordingMonitor, Run, is_secret, resolve, run_program
 
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -490,7 +490,7 @@ def test_stacks_for_existing_clusters_never_import_pulumi_gcp() -> None:
     script = (
         "import sys\n"
         "from tests.harness import run_program\n"
-        "from concurrent_infra.stack import main\n"
+        "from concurrent_infra.program.stack import main\n"
         "from concurrent_infra.kube import guard_probe\n"
         "from tests.conftest import ProbeRecorder\n"
         "guard_probe.kubernetes_sender = ProbeRecorder()  # no cluster to probe\n"

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from concurrent_infra.config import ConfigError, parse_stack_config
 from concurrent_infra.gke.cluster_config import (
     CONCURRENT_DOCS_ROLES,
     CONTROL_PLANE_ROLES,
@@ -16,6 +15,7 @@ from concurrent_infra.gke.cluster_config import (
     read_cluster,
     service_account_id,
 )
+from concurrent_infra.program.config import ConfigError, parse_stack_config
 from concurrent_infra.validation import KeyStyle, Problems
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from concurrent_infra.stack import main
+from concurrent_infra.program.stack import main
 from tests.harness import Mocks, Run, run_program
 from tests.test_gke import CLUSTER, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
 

@@ -11,7 +11,7 @@ import yaml
 
 from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, PolicyRule, grants
-from concurrent_infra.stack import main
+from concurrent_infra.program.stack import main
 from tests.harness import run_program
 
 SEED_ERA = Path(__file__).parent / "fixtures" / "upstream" / "seed-era"

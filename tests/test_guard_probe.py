@@ -6,7 +6,6 @@ from collections.abc import Iterator
 import pytest
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
-from concurrent_infra.config import ConfigError, parse_stack_config
 from concurrent_infra.kube.guard_probe import (
     REFUSALS_NEEDED,
     GuardProbeError,
@@ -18,6 +17,7 @@ from concurrent_infra.kube.guard_probe import (
 from concurrent_infra.kube.guardrails import PROBE_LABEL, guard_token
 from concurrent_infra.kube.labels import MANAGED_BY_LABEL
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
+from concurrent_infra.program.config import ConfigError, parse_stack_config
 from tests.conftest import ProbeRecorder
 from tests.harness import run_program
 
@@ -112,7 +112,7 @@ def test_wait_for_guard_is_checked() -> None:
 
 
 def test_the_stack_program_waits_with_the_providers_settings(guard_probes: ProbeRecorder) -> None:
-    from concurrent_infra.stack import main
+    from concurrent_infra.program.stack import main
 
     before = len(guard_probes.senders)
     run_program(

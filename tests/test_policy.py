@@ -86,7 +86,7 @@ def test_the_package_objects_comply_with_every_rule() -> None:
 
 
 def test_the_stack_programs_objects_comply_with_every_rule() -> None:
-    from concurrent_infra.stack import main
+    from concurrent_infra.program.stack import main
 
     config = {
         "concurrent-infra:namespaces": json.dumps(["team-a", {"name": "team-b", "networkIsolation": True}])
@@ -98,7 +98,7 @@ def test_the_stack_programs_objects_comply_with_every_rule() -> None:
 
 
 def test_the_narrower_system_role_scope_complies_with_every_rule() -> None:
-    from concurrent_infra.stack import main
+    from concurrent_infra.program.stack import main
 
     config = {
         "concurrent-infra:namespaces": json.dumps(["team-a", "team-b"]),

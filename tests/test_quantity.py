@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from concurrent_infra.config import ConfigError, parse_stack_config
+from concurrent_infra.program.config import ConfigError, parse_stack_config
 from concurrent_infra.quantity import (
     QuantityError,
     is_integer_resource,

@@ -10,10 +10,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from concurrent_infra.config import ConfigError, StackConfig, parse_stack_config
-from concurrent_infra.shards import Shard, environment_configs, join_environment, load_environment
-from concurrent_infra.stack import main
-from concurrent_infra.stack_files import StackFileError, read_stack_file, stack_config_dir, stack_of_file
+from concurrent_infra.program.config import ConfigError, StackConfig, parse_stack_config
+from concurrent_infra.program.shards import Shard, environment_configs, join_environment, load_environment
+from concurrent_infra.program.stack import main
+from concurrent_infra.program.stack_files import (
+    StackFileError,
+    read_stack_file,
+    stack_config_dir,
+    stack_of_file,
+)
 from concurrent_infra.verify import ExpectationError, expectation_of, expectations_from_stack_file, parse_args
 from tests.harness import Mocks, RecordingMonitor, Run, run_program
 

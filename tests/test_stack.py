@@ -1,4 +1,4 @@
-"""The stack program (``concurrent_infra.stack.main``) under the mock engine, driven by config."""
+"""The stack program (``concurrent_infra.program.stack.main``) under the mock engine, driven by config."""
 
 import gc
 import json
@@ -9,9 +9,9 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from concurrent_infra.config import parse_stack_config
 from concurrent_infra.kube.adoption import take_over_fields
-from concurrent_infra.stack import GC_THRESHOLDS, main
+from concurrent_infra.program.config import parse_stack_config
+from concurrent_infra.program.stack import GC_THRESHOLDS, main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
 
 NAMESPACE = "kubernetes:core/v1:Namespace"

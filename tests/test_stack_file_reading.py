@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from concurrent_infra import verify
-from concurrent_infra.config import ConfigError, parse_stack_config
-from concurrent_infra.shards import load_environment
-from concurrent_infra.stack_files import StackFileError, read_stack_file
+from concurrent_infra.program.config import ConfigError, parse_stack_config
+from concurrent_infra.program.shards import load_environment
+from concurrent_infra.program.stack_files import StackFileError, read_stack_file
+from concurrent_infra.program.yaml_scalars import yaml_v3_reading
 from concurrent_infra.verify import ExpectationError, expectations_from_stack_file
-from concurrent_infra.yaml_scalars import yaml_v3_reading
 from tests.test_verify_fakes import FakeCluster
 
 

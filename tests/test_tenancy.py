@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from concurrent_infra import ConcurrentNamespace
-from concurrent_infra.config import ConfigError, parse_stack_config
 from concurrent_infra.gke.iam_names import (
     impersonation_member,
     principal_member,
@@ -29,8 +28,9 @@ from concurrent_infra.kube.namespace_settings import (
     quota_resource_problem,
     unset_quota_resources,
 )
+from concurrent_infra.program.config import ConfigError, parse_stack_config
+from concurrent_infra.program.stack import main
 from concurrent_infra.quantity import quantity_value
-from concurrent_infra.stack import main
 from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
 
 RESOURCE_QUOTA_TYPE = "kubernetes:core/v1:ResourceQuota"

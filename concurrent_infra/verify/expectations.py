@@ -20,8 +20,8 @@ from ..quantity import quota_value_problem
 from ..syntax import google_service_account_email_problem
 
 if TYPE_CHECKING:
-    from ..config import StackConfig
     from ..kube.namespace_settings import NamespaceSettings
+    from ..program.config import StackConfig
 
 
 class ExpectationError(ValueError):
@@ -154,8 +154,8 @@ def _namespace_expectation(settings: NamespaceSettings) -> NamespaceExpectation:
 
 def expectations_from_configs(configs: Sequence[StackConfig]) -> ClusterExpectation:
     """The expectations of the stacks ``configs`` on one cluster: one stack, or every shard of a
-    sharded environment (checked by :func:`concurrent_infra.shards.join_environment`)."""
-    from ..shards import system_role_subjects
+    sharded environment (checked by :func:`concurrent_infra.program.shards.join_environment`)."""
+    from ..program.shards import system_role_subjects
 
     namespaces = tuple(_namespace_expectation(ns) for config in configs for ns in config.namespaces)
     holder = next((config for config in configs if config.system_role is not None), configs[0])
@@ -183,9 +183,9 @@ def expectations_from_stack_file(path: str | Path, whole_environment: bool = Tru
     Needs PyYAML (a dependency of the Pulumi SDK, and of the ``verify`` extra), imported when
     needed so ``verify --namespace`` works without it.
     """
-    from ..config import ConfigError, parse_stack_config
-    from ..shards import environment_configs
-    from ..stack_files import StackFileError, read_stack_file, stack_of_file
+    from ..program.config import ConfigError, parse_stack_config
+    from ..program.shards import environment_configs
+    from ..program.stack_files import StackFileError, read_stack_file, stack_of_file
 
     path = Path(path)
     try:

@@ -28,7 +28,7 @@ BOOLS = ("true", "True", "TRUE", "false", "False", "FALSE")
 """go-yaml v3's booleans (YAML 1.2 core); ``yes``, ``on`` and ``y`` are strings."""
 NULLS = ("", "~", "null", "Null", "NULL")
 """go-yaml v3's nulls: Pulumi hands a null key's value as ``''``, a null in a list or map as
-JSON ``null`` (:func:`concurrent_infra.stack_files.raw_values`)."""
+JSON ``null`` (:func:`concurrent_infra.program.stack_files.raw_values`)."""
 
 _SPECIAL_FLOATS = (
     ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
@@ -108,7 +108,7 @@ def _significant_digits(text: str) -> int:
 
 def plain_scalar_problem(text: str) -> str | None:
     """Why the plain scalar ``text`` of a stack file must be quoted, or None when the stack-file
-    reader (:mod:`concurrent_infra.stack_files`) reads it as Pulumi does.
+    reader (:mod:`concurrent_infra.program.stack_files`) reads it as Pulumi does.
 
     A decimal integer reads the same within 64 bits. A decimal fraction reads the same when it is
     not a whole number (Pulumi hands ``1.0`` as ``1``; Python's JSON keeps ``1.0``), has at most 15

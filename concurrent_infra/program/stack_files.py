@@ -1,7 +1,7 @@
 """Pulumi stack files (``Pulumi.<stack>.yaml``) read the way Pulumi hands their values to a program.
 
 Used where a stack's config is needed outside its own run: the other shards of a sharded
-environment (:mod:`concurrent_infra.shards`) and ``verify --stack-file``. PyYAML is a dependency of
+environment (:mod:`concurrent_infra.program.shards`) and ``verify --stack-file``. PyYAML is a dependency of
 the Pulumi SDK, so the stack program has it; ``verify`` lists it in its extra.
 """
 
@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .validation import MAX_RAW_CONFIG_BYTES, PROJECT
+from ..validation import MAX_RAW_CONFIG_BYTES, PROJECT
 from .yaml_scalars import BOOLS, CANONICAL_FLOAT, CANONICAL_INT, plain_scalar_problem, yaml_v3_reading
 
 MAX_STACK_FILE_BYTES = MAX_RAW_CONFIG_BYTES
@@ -113,7 +113,7 @@ def raw_values(config: Mapping[Any, Any], project: str = PROJECT) -> dict[str, s
 @cache
 def _stack_file_loader() -> Any:
     """A SafeLoader that resolves only the plain scalars it reads as Pulumi's go-yaml v3 does
-    (:mod:`concurrent_infra.yaml_scalars`): ``true``/``false``, nulls, decimal integers and
+    (:mod:`concurrent_infra.program.yaml_scalars`): ``true``/``false``, nulls, decimal integers and
     fractions; every other scalar is a string, and :func:`_value_problem` refuses those go-yaml
     reads otherwise (``08``, ``0x1F``, ``1e3``, dates). It refuses aliases (``*name``): an alias of
     an alias of ... expands exponentially once the values are turned into JSON, and stack files do

@@ -10,20 +10,20 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..kube.adoption import adoption_transforms
+from ..kube.guard_probe import WaitForGuardArgs
+from ..kube.names import DIND_PRIORITY_CLASS
+from ..kube.namespace import ConcurrentNamespace
+from ..kube.system_role import SystemRole
+from ..validation import PROJECT, ConfigError
 from .config import StackConfig, parse_stack_config
-from .kube.adoption import adoption_transforms
-from .kube.guard_probe import WaitForGuardArgs
-from .kube.names import DIND_PRIORITY_CLASS
-from .kube.namespace import ConcurrentNamespace
-from .kube.system_role import SystemRole
 from .mlflow_command import mlflow_test_command
 from .shards import load_environment
 from .stack_files import TARGET_KEYS, project_key, stack_config_dir
-from .validation import PROJECT, ConfigError
 
 if TYPE_CHECKING:
-    from .gke.cluster import GkeCluster
-    from .gke.control_plane import ControlPlaneAccount
+    from ..gke.cluster import GkeCluster
+    from ..gke.control_plane import ControlPlaneAccount
 
 
 GC_THRESHOLDS = (100_000, 50, 100)
@@ -265,8 +265,8 @@ def main() -> None:
     else:
         refuse_render_with_a_cluster()
         # pulumi-gcp only for stacks that need it
-        from .gke.cluster import GkeCluster
-        from .gke.control_plane import ControlPlaneAccount
+        from ..gke.cluster import GkeCluster
+        from ..gke.control_plane import ControlPlaneAccount
 
         cluster_settings = replace(config.cluster.settings, adopt_existing=config.adopt_existing)
         gke = GkeCluster.from_settings("gke", cluster_settings)

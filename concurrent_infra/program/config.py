@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .config_keys import TOP_LEVEL_FIELDS
-from .gke.cluster_config import GkeStackCluster, dind_placement_problem, parse_cluster_config
-from .kube.names import DIND_NODE_TYPE
-from .kube.namespace_settings import (
+from ..gke.cluster_config import GkeStackCluster, dind_placement_problem, parse_cluster_config
+from ..kube.names import DIND_NODE_TYPE
+from ..kube.namespace_settings import (
     NamespaceDefaults,
     NamespaceSettings,
     SystemBinding,
@@ -22,11 +21,12 @@ from .kube.namespace_settings import (
     read_namespace,
     read_quantities,
 )
-from .kube.pod_security import as_level, pod_security_level_problem
-from .kube.system_role import SystemRoleSettings, read_system_role_subjects
+from ..kube.pod_security import as_level, pod_security_level_problem
+from ..kube.system_role import SystemRoleSettings, read_system_role_subjects
+from ..validation import PROJECT, KeyStyle, ObjectReader, Problems, decode
+from ..validation import ConfigError as ConfigError
+from .config_keys import TOP_LEVEL_FIELDS
 from .stack_files import stack_name_problem
-from .validation import PROJECT, KeyStyle, ObjectReader, Problems, decode
-from .validation import ConfigError as ConfigError
 
 SET_LIST_HINT = (
     f"set a list with: pulumi config set --path '{PROJECT}:namespaces[0]' parallelsns "
@@ -51,7 +51,7 @@ class StackConfig:
     """A GKE cluster to create and deploy onto; None deploys onto the ``kubernetes:*`` cluster."""
     shards: tuple[str, ...] = ()
     """The stacks of this project that split the cluster's namespaces, this one included
-    (:mod:`concurrent_infra.shards`); empty: this stack holds all of them."""
+    (:mod:`concurrent_infra.program.shards`); empty: this stack holds all of them."""
 
 
 def _namespace_defaults(reader: ObjectReader) -> NamespaceDefaults:

@@ -8,7 +8,7 @@ keys) are rendered from them, and a test keeps those files equal to the renderin
 import textwrap
 from dataclasses import dataclass
 
-from .validation import PROJECT, KeyStyle
+from ..validation import PROJECT, KeyStyle
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ COMMENT_WIDTH = 100
 def pulumi_yaml_config() -> str:
     """``Pulumi.yaml``'s config section: a comment on every key, then the typed boolean keys."""
     lines = [
-        "# Config keys of this project (rendered from concurrent_infra/config_keys.py; a test keeps",
+        "# Config keys of this project (rendered from concurrent_infra/program/config_keys.py; a test keeps",
         "# this in step). Pulumi's project schema types only strings, integers, booleans and arrays",
         "# of those, so the scalar keys it declares are below; the program validates all of them.",
     ]
