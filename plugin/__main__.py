@@ -14,8 +14,7 @@ import pulumi
 from pulumi.provider.experimental import component_provider_host
 
 from concurrent_infra import ConcurrentNamespace, SystemRole
-from concurrent_infra.gke.cluster import GkeCluster
-from concurrent_infra.gke.control_plane import ControlPlaneAccount
+from concurrent_infra.gke import ControlPlaneAccount, GkeCluster
 
 PACKAGE_NAME = "concurrent-infra"
 """The package name: the first part of every type token."""

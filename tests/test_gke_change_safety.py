@@ -29,13 +29,8 @@ from concurrent_infra.gke.change_safety import (
     markdown_table,
     pool_change_effect,
 )
-from concurrent_infra.gke.cluster_config import (
-    CLUSTER_FIELDS,
-    CONTROL_PLANE_KEY,
-    GPU_POOL_FIELDS,
-    POOL_DEFAULTS,
-    POOL_FIELDS,
-)
+from concurrent_infra.gke.settings import CLUSTER_FIELDS, GPU_POOL_FIELDS, POOL_DEFAULTS, POOL_FIELDS
+from concurrent_infra.program.gke_cluster import CONTROL_PLANE_KEY
 from concurrent_infra.validation import KeyStyle
 from tests.harness import Registration, Run
 from tests.test_gke import CLUSTER, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from concurrent_infra.gke.cluster_config import GkeClusterArgs
+from concurrent_infra.gke.args import GkeClusterArgs
 from concurrent_infra.validation import ConfigError
 from tests.harness import Mocks, RecordingMonitor, run_program
 from tests.test_gke import CLUSTER, KEY, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor

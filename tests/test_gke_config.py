@@ -5,17 +5,11 @@ from typing import Any
 
 import pytest
 
-from concurrent_infra.gke.cluster_config import (
-    CONCURRENT_DOCS_ROLES,
-    CONTROL_PLANE_ROLES,
-    GkeStackCluster,
-    PoolSettings,
-    cluster_name_problem,
-    location_type,
-    read_cluster,
-    service_account_id,
-)
+from concurrent_infra.gke.readers import read_cluster
+from concurrent_infra.gke.settings import CONCURRENT_DOCS_ROLES, CONTROL_PLANE_ROLES, PoolSettings
+from concurrent_infra.gke.syntax import cluster_name_problem, location_type, service_account_id
 from concurrent_infra.program.config import ConfigError, parse_stack_config
+from concurrent_infra.program.gke_cluster import GkeStackCluster
 from concurrent_infra.validation import KeyStyle, Problems
 
 

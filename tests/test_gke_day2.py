@@ -26,7 +26,7 @@ from concurrent_infra.gke.change_safety import (
     Effect,
     pool_change_effect,
 )
-from concurrent_infra.gke.cluster_config import location_type
+from concurrent_infra.gke.syntax import location_type
 from tests.harness import Registration, Run
 from tests.test_gke import CLUSTER, CLUSTER_ZONES, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke
 

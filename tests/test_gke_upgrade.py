@@ -27,7 +27,7 @@ from concurrent_infra.gke.change_safety import (
     cluster_change_effect,
     pool_change_effect,
 )
-from concurrent_infra.gke.cluster_config import service_account_id, unique_service_account_id
+from concurrent_infra.gke.syntax import service_account_id, unique_service_account_id
 from tests.test_gke import ACCOUNT, CLUSTER, NODE_POOL, REGIONAL, OptionsMonitor, run_gke
 from tests.test_gke_day2 import cluster_state, not_ignored, planned_changes, pool_state
 

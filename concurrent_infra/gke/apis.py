@@ -4,7 +4,7 @@ A fresh project has none of them enabled, and the first resource that needs one 
 enables them (``gcp.projects.Service``, never disabled on destroy) unless ``enable_apis`` is false.
 """
 
-from .cluster_config import ClusterSettings
+from .settings import ClusterSettings
 
 BASE_APIS = (
     "compute.googleapis.com",

@@ -23,20 +23,20 @@ import pulumi_kubernetes as k8s
 
 from ..validation import KeyStyle, component_args_problems
 from .apis import required_apis
+from .args import GkeClusterArgs
 from .change_safety import CLUSTER_IGNORED_CHANGES, POOL_IGNORED_CHANGES
-from .cluster_config import (
+from .iam_names import service_account_role_suffix
+from .kubeconfig import gke_context_name, gke_kubeconfig
+from .readers import read_cluster
+from .settings import (
     ACCELERATOR_LABEL_KEY,
     GKE_MANAGED_COMPONENTS_TAINT_KEY,
     GPU_TAINT_KEY,
     NODE_TYPE_TAINT_KEY,
     ClusterSettings,
-    GkeClusterArgs,
     PoolSettings,
-    read_cluster,
-    unique_service_account_id,
 )
-from .iam_names import service_account_role_suffix
-from .kubeconfig import gke_context_name, gke_kubeconfig
+from .syntax import unique_service_account_id
 
 TYPE = "concurrent-infra:index:GkeCluster"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"

@@ -16,8 +16,10 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..validation import KeyStyle, component_args_problems
+from .args import ControlPlaneAccountArgs
 from .cluster import service_account_with_roles
-from .cluster_config import ControlPlaneAccountArgs, ControlPlaneSettings, read_control_plane
+from .readers import read_control_plane
+from .settings import ControlPlaneSettings
 
 TYPE = "concurrent-infra:index:ControlPlaneAccount"
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..gke.cluster_config import GkeStackCluster, dind_placement_problem, parse_cluster_config
 from ..kube.names import DIND_NODE_TYPE
 from ..kube.namespace_settings import (
     NamespaceDefaults,
@@ -26,6 +25,7 @@ from ..kube.system_role import SystemRoleSettings, read_system_role_subjects
 from ..validation import PROJECT, KeyStyle, ObjectReader, Problems, decode
 from ..validation import ConfigError as ConfigError
 from .config_keys import TOP_LEVEL_FIELDS
+from .gke_cluster import GkeStackCluster, dind_placement_problem, parse_cluster_config
 from .stack_files import stack_name_problem
 
 SET_LIST_HINT = (

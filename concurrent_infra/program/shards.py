@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..gke.cluster_config import dind_placement_problem
 from ..validation import PROJECT, Problems, show
 from .config import ConfigError, StackConfig, parse_stack_config, place_dind
+from .gke_cluster import dind_placement_problem
 from .stack_files import TARGET_KEYS, StackFileError, read_stack_file, stack_file_path
 
 MOVING = 'README, "Moving a namespace between shards"'

@@ -12,17 +12,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from concurrent_infra.gke.cluster_config import (
-    GKE_MANAGED_COMPONENTS_TAINT_KEY,
-    GPU_TAINT_KEY,
-    NODE_TYPE_TAINT_KEY,
-)
 from concurrent_infra.gke.iam_names import (
     WORKLOAD_IDENTITY_USER_ROLE,
     WORKLOAD_POOL_SUFFIX,
     impersonation_member,
     workload_pool,
 )
+from concurrent_infra.gke.settings import GKE_MANAGED_COMPONENTS_TAINT_KEY, GPU_TAINT_KEY, NODE_TYPE_TAINT_KEY
 from concurrent_infra.kube.names import namespace_object_names
 from concurrent_infra.syntax import broad_role_problem, collapsed, public_address_share
 
