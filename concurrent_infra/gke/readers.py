@@ -383,29 +383,19 @@ def read_cluster(
             "GKE needs a /28 block",
             f"e.g. {cidr_key}: 172.16.0.0/28",
         )
-    if master_cidr is not None and not private_nodes:
-        problems.add(
-            reader.field("master_ipv4_cidr_block"),
-            master_cidr,
-            f"only used with {reader.spelled('private_nodes')}: true",
-            f"set {reader.spelled('private_nodes')}: true, or remove {cidr_key}",
-        )
     private_endpoint = reader.boolean("private_endpoint", defaults.private_endpoint)
-    if private_endpoint and not private_nodes:
-        problems.add(
-            reader.field("private_endpoint"),
-            True,
-            f"needs {reader.spelled('private_nodes')}: true",
-            f"set {reader.spelled('private_nodes')}: true, or remove {reader.spelled('private_endpoint')}",
-        )
     cloud_nat = reader.boolean("cloud_nat", defaults.cloud_nat)
-    if cloud_nat and not private_nodes:
-        problems.add(
-            reader.field("cloud_nat"),
-            True,
-            "nodes with public IPs do not need Cloud NAT",
-            f"set {reader.spelled('private_nodes')}: true, or remove {reader.spelled('cloud_nat')}",
-        )
+    private_key = reader.spelled("private_nodes")
+    needs_private_nodes: tuple[tuple[str, str | bool | None, str], ...] = (
+        ("master_ipv4_cidr_block", master_cidr, f"only used with {private_key}: true"),
+        ("private_endpoint", private_endpoint, f"needs {private_key}: true"),
+        ("cloud_nat", cloud_nat, "nodes with public IPs do not need Cloud NAT"),
+    )
+    for key, given, why in needs_private_nodes:
+        if given and not private_nodes:
+            problems.add(
+                reader.field(key), given, why, f"set {private_key}: true, or remove {reader.spelled(key)}"
+            )
     networks = _read_networks(reader, problems)
     network = reader.string("network", check=_network_problem, example="default")
     subnetwork = reader.string("subnetwork", check=_network_problem, example="default")
