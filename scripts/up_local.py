@@ -25,7 +25,7 @@ from tests.e2e.pulumi_project import PulumiProject  # noqa: E402
 
 
 def large_stack_env() -> dict[str, str]:
-    """The large-stack mode's variables (README, "Scale"): the local backend is a DIY one."""
+    """The large-stack mode's variables (docs/operations.md): the local backend is a DIY one."""
     lines = (line.strip() for line in LARGE_STACK_ENV.read_text().splitlines())
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 

@@ -7,7 +7,7 @@ import yaml
 from concurrent_infra.kube.namespace_settings import NamespaceSettings
 from concurrent_infra.kube.system_role import SystemRoleSettings
 from concurrent_infra.program.config import ConfigError, parse_stack_config
-from concurrent_infra.program.config_keys import CONFIG_KEYS, pulumi_yaml_config
+from concurrent_infra.program.config_keys import CONFIG_KEYS, key_table, pulumi_yaml_config
 
 
 def ns(value: object) -> dict[str, str]:
@@ -182,3 +182,13 @@ def test_pulumi_yaml_config_section_is_rendered_from_the_config_keys() -> None:
         f"everything from '# Config keys' on with:\n{section}"
     )
     assert text.count("# Config keys") == 1
+
+
+def test_the_docs_key_table_is_rendered_from_the_config_keys() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    begin, end = "<!-- config-keys:begin -->\n", "<!-- config-keys:end -->"
+    table = text[text.index(begin) + len(begin) : text.index(end)]
+    assert table == key_table(), (
+        "docs/configuration.md's key table differs from concurrent_infra/program/config_keys.py; "
+        f"replace the lines between the config-keys markers with:\n{key_table()}"
+    )

@@ -35,7 +35,7 @@ from concurrent_infra.validation import KeyStyle
 from tests.harness import Registration, Run
 from tests.test_gke import CLUSTER, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "gke.md"
 
 Overrides = dict[str, Any]
 

@@ -233,7 +233,7 @@ def test_yaml_example_uses_only_what_the_schema_declares() -> None:
 
 
 def test_readme_shows_the_yaml_program_the_e2e_suite_runs() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "docs" / "components.md").read_text()
     section = readme.split("## Use from TypeScript, Go, C# or YAML", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     shown = yaml.safe_load(block)

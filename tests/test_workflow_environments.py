@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "docs" / "ci-cd.md").read_text(encoding="utf-8")
 PREVIEW = yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
 STACKS = sorted(
     path.name.removeprefix("Pulumi.").removesuffix(".yaml")

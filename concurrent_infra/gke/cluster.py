@@ -189,7 +189,7 @@ class GkeCluster(pulumi.ComponentResource):
                 depends_on=[*self.apis, *node_roles],
                 ignore_changes=CLUSTER_IGNORED_CHANGES,
                 # A change GKE can only make by recreating the cluster is refused at preview while
-                # deletion protection is on (README, "What a change does"); when it is off, the old
+                # deletion protection is on (docs/gke.md, "What a change does"); when it is off, the old
                 # cluster goes first, since the new one has the same name.
                 protect=True if settings.deletion_protection else None,
                 delete_before_replace=True,
@@ -463,7 +463,7 @@ class GkeCluster(pulumi.ComponentResource):
                 ignore_changes=POOL_IGNORED_CHANGES,
                 # The pool's name is fixed, so a change GKE makes only by recreating the pool
                 # (spot, accelerators, ...) deletes the old pool first: creating the new one
-                # first would fail with "already exists" (README, "What a change does").
+                # first would fail with "already exists" (docs/gke.md, "What a change does").
                 delete_before_replace=True,
             ),
             **inputs,

@@ -5,7 +5,7 @@ it inside GkeCluster). Its email is what the system ClusterRoleBinding names as 
 
 Key hand-over: no JSON key by default (``create_key``). A key is a long-lived credential, never
 rotated, stored in the Pulumi state, and refused by the ``iam.disableServiceAccountKeyCreation``
-organization policy that Google enforces on organizations created since May 2024. See the README
+organization policy that Google enforces on organizations created since May 2024. See docs/gke.md
 ("Control-plane service account") for creating and handing over a key when the organization
 allows one.
 """

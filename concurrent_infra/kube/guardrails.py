@@ -27,7 +27,7 @@ pkg/registry/core/namespace/strategy.go), and a status phase other than ``Active
 deletion (``ValidateNamespaceStatusUpdate``, pkg/apis/core/validation/validation.go).
 
 Other people (the platform team, Pulumi run by a person or by CI with its own Google identity)
-are not affected. Limits: see the README's "Security model".
+are not affected. Limits: see docs/security-model.md.
 """
 
 import hashlib

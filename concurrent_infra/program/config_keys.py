@@ -82,7 +82,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "string",
         "baseline",
         "the default Pod Security level of each namespace: `restricted`, `baseline` or `privileged` "
-        '(see "Security model")',
+        "(see [Security model](security-model.md))",
         "restricted | baseline (default) | privileged, for every namespace.",
     ),
     ConfigKey(
@@ -104,35 +104,38 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "string",
         "cluster",
         "`cluster`: the system group and users are bound cluster-wide, as upstream; `namespaces`: "
-        'only in each managed namespace (the narrower option, see "Security model")',
+        "only in each managed namespace (the narrower option, see [Security model](security-model.md))",
         "cluster (default) | namespaces (the narrower binding; docs/security-model.md).",
     ),
     ConfigKey(
         "quota",
         "map",
         "",
-        "the default of every namespace's `quota` (a ResourceQuota's hard limits)",
+        "the default of every namespace's `quota`, a ResourceQuota's hard limits (see "
+        "[Quotas and container defaults](tenancy.md#quotas-and-container-defaults))",
         "the default of every namespace's quota.",
     ),
     ConfigKey(
         "container_defaults",
         "object",
         "",
-        "the default of every namespace's `containerDefaults` (a LimitRange)",
+        "the default of every namespace's `containerDefaults`, a LimitRange (see "
+        "[Quotas and container defaults](tenancy.md#quotas-and-container-defaults))",
         "the default of every namespace's containerDefaults.",
     ),
     ConfigKey(
         "network_isolation",
         "boolean",
         "false",
-        "the default of every namespace's `networkIsolation`",
+        "the default of every namespace's `networkIsolation` (see "
+        "[Network isolation](tenancy.md#network-isolation))",
         "the default of every namespace's networkIsolation (ingress only from its own pods).",
     ),
     ConfigKey(
         "cluster",
         "object",
         "",
-        'create a GKE cluster and deploy onto it (see "GKE")',
+        "create a GKE cluster and deploy onto it (see [GKE](gke.md))",
         "a GKE cluster to create (docs/gke.md).",
     ),
     ConfigKey(
@@ -141,7 +144,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "",
         "the stacks of this project that split one cluster's namespaces, this one included: each "
         "lists the same stacks, exactly one creates the system role, no namespace is in two (see "
-        '"Sharding")',
+        "[Sharding](operations.md#sharding))",
         "the stacks that split one cluster's namespaces, this one included (docs/operations.md).",
     ),
 )
@@ -155,8 +158,8 @@ TARGET_CLUSTER_ROWS = (
     "| the target cluster, when the stack creates none (other `kubernetes:*` keys are ignored, with a "
     "warning: the program builds its own provider) |",
     "| `kubernetes:renderYamlToDirectory` | string | none | write manifests to this directory instead "
-    'of deploying (see "GitOps: rendering manifests"); refused with `adoptExisting` and with a '
-    "`cluster` |",
+    "of deploying (see [GitOps: rendering manifests](operations.md#gitops-rendering-manifests)); "
+    "refused with `adoptExisting` and with a `cluster` |",
 )
 """The ``kubernetes:*`` keys the program reads (the provider's own, documented beside ours)."""
 

@@ -1,7 +1,7 @@
 """Sharding: one cluster's namespaces split across several stacks of this project.
 
 A stack evaluates and diffs all of its namespaces on every ``preview`` and ``up``, so a change to
-one namespace costs as much as the whole stack (README, "Scale"). Past about a hundred namespaces,
+one namespace costs as much as the whole stack (docs/benchmarks.md). Past about a hundred namespaces,
 list them in several stacks ("shards") instead: each shard's stack file names every shard in
 ``concurrent-infra:shards`` (itself included), exactly one shard creates the system role, no
 namespace is in two shards, and all of them bind the system role the same way. A change then

@@ -33,10 +33,8 @@ GC_THRESHOLDS = (100_000, 50, 100)
 def tune_garbage_collector() -> None:
     """Collect garbage less often in this short-lived program: with Python's default a young
     collection runs every 700 allocations, and each one walks the thousands of live SDK objects of
-    a large stack. Measured at 200 namespaces (large-stack mode): a no-change preview 14.4 s
-    instead of 16.9-17.8 s, and under the mock engine at 500 namespaces 8.2 s instead of 13.3 s,
-    for 3% more memory (README, "Scale"). A program of its own that creates hundreds of components
-    can do the same."""
+    a large stack. Faster for 3% more memory (figures: docs/benchmarks.md, "What dominates"). A
+    program of its own that creates hundreds of components can do the same."""
     gc.set_threshold(*GC_THRESHOLDS)
 
 

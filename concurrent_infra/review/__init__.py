@@ -1,7 +1,7 @@
 """Review a ``pulumi preview``: who gains or loses which access where, and what needs attention.
 
 ``python -m concurrent_infra.review preview.json`` prints the Markdown the preview workflow posts on
-a pull request (README, "Reviewing changes"). :func:`review_text` is the whole pipeline.
+a pull request (docs/ci-cd.md, "Reviewing changes"). :func:`review_text` is the whole pipeline.
 """
 
 from .markdown import render
