@@ -159,7 +159,7 @@ def decode(raw: str, key: str, problems: Problems) -> Any:
 
     Oversized or too deeply nested values are recorded as problems and read as None.
     """
-    fix = "keep config values small and flat; see the README for each key's shape"
+    fix = "keep config values small and flat; see docs/configuration.md for each key's shape"
     if len(raw) > MAX_RAW_CONFIG_BYTES:
         problems.add(key, raw, f"it has {len(raw)} characters; at most {MAX_RAW_CONFIG_BYTES}", fix)
         return None

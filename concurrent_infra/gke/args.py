@@ -35,7 +35,7 @@ class NodePoolArgs(TypedDict):
     """GPU pool only: DEFAULT, LATEST or INSTALLATION_DISABLED (GKE installs the driver)."""
     provisioning: NotRequired[str]
     """GPU pool only: standard (default), flex-start or queued (GKE's Dynamic Workload Scheduler;
-    autoscaled from 0, see README "GPU capacity")."""
+    autoscaled from 0, see docs/gke.md, "GPU capacity")."""
 
 
 class NodePoolsArgs(TypedDict):
@@ -141,9 +141,10 @@ class ControlPlaneAccountArgs(TypedDict):
     display_name: NotRequired[str]
     """Display name of the account."""
     roles: NotRequired[list[str]]
-    """Project roles (default: least privilege, see README). Basic and admin roles are refused
+    """Project roles (default: least privilege, see docs/gke.md). Basic and admin roles are refused
     unless allow_broad_roles."""
     allow_broad_roles: NotRequired[bool]
     """Accept basic roles (owner, editor, viewer) and administrator roles (default false)."""
     create_key: NotRequired[bool]
-    """Create a JSON key, kept secret in the state (default false; see the README's key hand-over)."""
+    """Create a JSON key, kept secret in the state (default false; see docs/gke.md, "Control-plane
+    service account")."""

@@ -182,7 +182,7 @@ CLUSTER_KEY_CHANGES = (
     KeyChange("masterAuthorizedNetworks", Effect.IN_PLACE),
     KeyChange("network", Effect.REPLACES_CLUSTER),
     KeyChange("subnetwork", Effect.REPLACES_CLUSTER),
-    KeyChange("datapathProvider", Effect.CREATE_ONLY, "README, Upgrading"),
+    KeyChange("datapathProvider", Effect.CREATE_ONLY, "docs/upgrading.md"),
     KeyChange(
         "imageStreaming",
         Effect.ROLLS_NODES,

@@ -74,7 +74,7 @@ class PoolDefaults:
 POOL_DEFAULTS: Mapping[str, PoolDefaults] = {
     # Small, on-demand, never scales to zero: DNS must always run.
     "components": PoolDefaults("components", "e2-standard-2", 1, 2, spot=False, disk_size_gb=50),
-    # The Concurrent docs' pools. Disks: see README (ML images are large, pd-balanced throughput
+    # The Concurrent docs' pools. Disks: see docs/gke.md (ML images are large, pd-balanced throughput
     # scales with size; the docs use 500 GB).
     "system": PoolDefaults("system", "e2-standard-2", 1, 1, spot=False, disk_size_gb=100),
     "cpu": PoolDefaults("worker", "e2-standard-4", 0, 1, spot=True, disk_size_gb=200),

@@ -66,7 +66,7 @@ STANDARD_PROVISIONING = "standard"
 GPU_PROVISIONING_MODELS = (STANDARD_PROVISIONING, "flex-start", "queued")
 """How the GPU pool gets its VMs: on demand as they are free (``standard``), or through GKE's Dynamic
 Workload Scheduler: ``flex-start`` (nodes when capacity is found, up to 7 days) or ``queued``
-(all of a ProvisioningRequest's nodes at once). See README, "GPU capacity"."""
+(all of a ProvisioningRequest's nodes at once). See docs/gke.md, "GPU capacity"."""
 
 
 PD_DISK_TYPES = ("pd-balanced", "pd-ssd", "pd-standard")

@@ -59,7 +59,7 @@ def parse_cluster_config(
             "cluster",
             value,
             "expected an object {name, location, project?, ...}",
-            "see the README's GKE section",
+            "see docs/gke.md",
         )
         return None
     cluster_value = {k: v for k, v in value.items() if k != CONTROL_PLANE_KEY}

@@ -23,7 +23,7 @@ from .config import ConfigError, StackConfig, parse_stack_config, place_dind
 from .gke_cluster import dind_placement_problem
 from .stack_files import TARGET_KEYS, StackFileError, read_stack_file, stack_file_path
 
-MOVING = 'README, "Moving a namespace between shards"'
+MOVING = 'docs/operations.md, "Moving a namespace between shards"'
 
 
 @dataclass(frozen=True)

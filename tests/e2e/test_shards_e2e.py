@@ -84,7 +84,7 @@ def test_two_shards_deploy_verify_and_refuse_an_overlap(cluster: Cluster, projec
 def test_a_namespace_moves_between_shards_without_being_deleted(
     cluster: Cluster, project: PulumiProject
 ) -> None:
-    """README, "Moving a namespace between shards": forget it in the old shard's state, then
+    """docs/operations.md, "Moving a namespace between shards": forget it in the old shard's state, then
     adopt it in the new one; the Namespace (and so everything in it) is never deleted."""
     project.configure({"shards": SHARDS, "namespaces": ["shard-a-1"]})
     project.run("stack", "init", SHARD_B, "--secrets-provider", "passphrase", check=True)
