@@ -196,8 +196,8 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "made by the stack that creates the system role (createSystemRole: true) and holds back "
             "only that stack's subjects: these could delete or relabel this stack's namespaces",
             f"make both stacks shards of one environment ({PROJECT}:shards lists them in each "
-            'stack file; docs/operations.md, "Sharding"): every shard then binds the same subjects and the guard '
-            "holds them back; or remove them here (Group k8s-role-for-parallels-lambda-group is "
+            'stack file; docs/operations.md, "Sharding"): every shard then binds the same subjects '
+            "and the guard holds them back; or remove them here (Group k8s-role-for-parallels-lambda-group is "
             "bound, and guarded, without them)",
         )
     if system_role is None and cluster is not None and not shards:
