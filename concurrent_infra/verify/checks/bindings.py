@@ -13,25 +13,23 @@ from ...kube.names import (
     namespace_object_names,
 )
 from ...kube.rbac import RBAC_API_GROUP
-from ...kube.subjects import RESERVED_PREFIX, names_service_accounts
+from ...kube.subjects import (
+    AUTHENTICATED,
+    RESERVED_PREFIX,
+    SERVICE_ACCOUNTS,
+    UNAUTHENTICATED,
+    Subject,
+    names_service_accounts,
+)
 from ..api import KubeObject
 from ..expectations import ClusterExpectation
-from .objects import Subject, binding_subjects, role_ref_of, show_subjects, system_binding_subjects
+from .objects import binding_subjects, role_ref_of, show_subjects, system_binding_subjects
 from .result import CheckResult
 
 BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
 BOOTSTRAP_VALUE = "rbac-defaults"
-BROAD_GROUPS = frozenset({"system:authenticated", "system:serviceaccounts"})
+BROAD_GROUPS = frozenset({AUTHENTICATED, SERVICE_ACCOUNTS})
 """Groups that contain every service account of every namespace."""
-EVERYONE: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("Group", "system:authenticated"),
-        ("Group", "system:unauthenticated"),
-        ("Group", "system:serviceaccounts"),
-        ("User", "system:anonymous"),
-    }
-)
-"""Subjects that every caller (or every workload) is: a grant to one is a grant to all."""
 KUBERNETES_DEFAULT_BINDINGS: frozenset[tuple[str, str]] = frozenset(
     (name, f"ClusterRole/{name}")
     for name in (
@@ -41,9 +39,9 @@ KUBERNETES_DEFAULT_BINDINGS: frozenset[tuple[str, str]] = frozenset(
         "system:service-account-issuer-discovery",
     )
 )
-"""``(ClusterRoleBinding name, roleRef)`` of Kubernetes' default bindings to :data:`EVERYONE`
-(see :func:`is_kubernetes_default`)."""
-DEFAULT_GROUPS = frozenset({"system:authenticated", "system:unauthenticated", "system:serviceaccounts"})
+"""``(ClusterRoleBinding name, roleRef)`` of Kubernetes' default bindings to everyone
+(:data:`~concurrent_infra.kube.subjects.EVERYONE`; see :func:`is_kubernetes_default`)."""
+DEFAULT_GROUPS = frozenset({AUTHENTICATED, UNAUTHENTICATED, SERVICE_ACCOUNTS})
 """The only subjects of those default bindings."""
 
 
@@ -164,7 +162,7 @@ def exposed_identities(
     in a RoleBinding of a verified namespace, any ``system:`` user or group (``system:anonymous``,
     ``system:unauthenticated``, another namespace's service account: Kubernetes identities the
     package never binds there); in a ClusterRoleBinding, an identity everyone is
-    (:data:`EVERYONE`), whose grant covers the verified namespaces too."""
+    (:data:`~concurrent_infra.kube.subjects.EVERYONE`), whose grant covers the verified namespaces too."""
     reached = subject_reaches(subject, accounts)
     if reached:
         return reached
@@ -173,7 +171,7 @@ def exposed_identities(
     reserved = subject.kind in ("User", "Group") and subject.name.lower().startswith(RESERVED_PREFIX)
     if kind == "RoleBinding" and namespace in verified and reserved:
         return [f"{subject.kind} {subject.name} in {namespace}"]
-    if kind == "ClusterRoleBinding" and (subject.kind, subject.name.lower()) in EVERYONE:
+    if kind == "ClusterRoleBinding" and subject.stands_for_everyone:
         return [f"{subject.kind} {subject.name} (everyone)"]
     return []
 

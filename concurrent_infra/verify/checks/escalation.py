@@ -8,9 +8,9 @@ from ...kube.names import (
     namespace_object_names,
 )
 from ...kube.rbac import RBAC_API_GROUP
+from ...kube.subjects import EVERYONE, SERVICE_ACCOUNTS
 from ..api import ExpectedAccess, Identity
 from ..expectations import ClusterExpectation
-from .bindings import EVERYONE
 from .objects import system_binding_subjects
 
 IMPERSONATION: tuple[tuple[str, str, str], ...] = (
@@ -57,7 +57,7 @@ def everyone_in(namespace: str) -> Identity:
     users = sorted(name for kind, name in EVERYONE if kind == "User")
     groups = (
         *sorted(name for kind, name in EVERYONE if kind == "Group"),
-        f"system:serviceaccounts:{namespace}",
+        f"{SERVICE_ACCOUNTS}:{namespace}",
     )
     return Identity(users[0], groups, f"everyone ({', '.join((*users, *groups))})")
 

@@ -13,22 +13,10 @@ from ...kube.names import (
     namespace_object_names,
 )
 from ...kube.rbac import RBAC_API_GROUP
-from ...kube.subjects import RESERVED_PREFIX
+from ...kube.subjects import RESERVED_PREFIX, Subject
 from ..api import KubeObject
 from ..expectations import ClusterExpectation
 from .result import CheckResult
-
-
-@dataclass(frozen=True)
-class Subject:
-    """An RBAC subject (``namespace`` only for ServiceAccounts)."""
-
-    kind: str
-    name: str
-    namespace: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)
