@@ -12,7 +12,6 @@ from ...kube.names import (
     SYSTEM_CLUSTER_ROLE_BINDING,
     namespace_object_names,
 )
-from ...kube.rbac import RBAC_API_GROUP
 from ...kube.subjects import (
     AUTHENTICATED,
     RESERVED_PREFIX,
@@ -23,7 +22,14 @@ from ...kube.subjects import (
 )
 from ..api import KubeObject
 from ..expectations import ClusterExpectation
-from .objects import binding_subjects, role_ref_of, show_subjects, system_binding_subjects
+from .objects import (
+    binding_subjects,
+    binding_where,
+    refers_to,
+    role_ref_of,
+    show_subjects,
+    system_binding_subjects,
+)
 from .result import CheckResult
 
 BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
@@ -134,13 +140,12 @@ def is_kubernetes_default(binding: KubeObject) -> bool:
     """
     metadata = binding.get("metadata") or {}
     labels = metadata.get("labels") or {}
-    role_ref = binding.get("roleRef") or {}
     pair = (str(metadata.get("name", "")), role_ref_of(binding))
     return (
         not metadata.get("namespace")
         and labels.get(BOOTSTRAP_LABEL) == BOOTSTRAP_VALUE
         and pair in KUBERNETES_DEFAULT_BINDINGS
-        and role_ref.get("apiGroup", RBAC_API_GROUP) == RBAC_API_GROUP
+        and refers_to(binding, pair[1])
         and all(
             subject.kind == "Group" and subject.name in DEFAULT_GROUPS
             for subject in binding_subjects(binding)
@@ -197,8 +202,7 @@ def binding_scan(
     foreign = 0
     for kind, bindings in (("ClusterRoleBinding", cluster_role_bindings), ("RoleBinding", role_bindings)):
         for binding in bindings:
-            metadata = binding.get("metadata") or {}
-            namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
+            namespace, name, label = binding_where(kind, binding)
             reached = sorted(
                 {
                     who
@@ -210,7 +214,6 @@ def binding_scan(
             )
             if not reached:
                 continue
-            label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
             role_ref = role_ref_of(binding)
             expected = own.get((kind, namespace, name, role_ref))
             if expected is not None and set(reached) <= expected:
@@ -278,15 +281,10 @@ def system_role_binding_results(
     scanned = 0
     for kind, bindings in (("ClusterRoleBinding", cluster_role_bindings), ("RoleBinding", role_bindings)):
         for binding in bindings:
-            role_ref = binding.get("roleRef") or {}
-            if (
-                role_ref_of(binding) != system_role
-                or role_ref.get("apiGroup", RBAC_API_GROUP) != RBAC_API_GROUP
-            ):
+            if not refers_to(binding, system_role):
                 continue
             scanned += 1
-            metadata = binding.get("metadata") or {}
-            namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
+            namespace, name, label = binding_where(kind, binding)
             own = set(own_subjects)
             if (
                 kind == "RoleBinding"
@@ -300,7 +298,6 @@ def system_role_binding_results(
                 )
             outsiders = sorted(binding_subjects(binding) - own, key=str)
             if outsiders:
-                label = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
                 results.append(
                     CheckResult(
                         "bindings",

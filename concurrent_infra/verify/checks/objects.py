@@ -45,6 +45,18 @@ def system_binding_subjects(expectation: ClusterExpectation) -> frozenset[Subjec
     )
 
 
+def _account_binding(name: str, cluster_role: str, account: str, namespace: str) -> ExpectedObject:
+    """RoleBinding ``namespace/name`` of ClusterRole ``cluster_role`` to exactly ServiceAccount
+    ``namespace/account``."""
+    return ExpectedObject(
+        "RoleBinding",
+        name,
+        namespace,
+        role_ref=f"ClusterRole/{cluster_role}",
+        subjects=frozenset({Subject("ServiceAccount", account, namespace)}),
+    )
+
+
 def expected_objects(expectation: ClusterExpectation) -> list[ExpectedObject]:
     """Every RBAC object and Namespace of the expectation, with its exact name."""
     objects: list[ExpectedObject] = []
@@ -76,21 +88,13 @@ def expected_objects(expectation: ClusterExpectation) -> list[ExpectedObject]:
         objects += [
             ExpectedObject("Namespace", ns),
             ExpectedObject("ServiceAccount", names.system_service_account, ns),
-            ExpectedObject(
-                "RoleBinding",
-                names.system_role_binding,
-                ns,
-                role_ref=f"ClusterRole/{SYSTEM_CLUSTER_ROLE}",
-                subjects=frozenset({Subject("ServiceAccount", names.system_service_account, ns)}),
+            _account_binding(
+                names.system_role_binding, SYSTEM_CLUSTER_ROLE, names.system_service_account, ns
             ),
             ExpectedObject("ClusterRole", names.user_cluster_role),
             ExpectedObject("ServiceAccount", names.user_service_account, ns),
-            ExpectedObject(
-                "RoleBinding",
-                names.user_role_binding,
-                ns,
-                role_ref=f"ClusterRole/{names.user_cluster_role}",
-                subjects=frozenset({Subject("ServiceAccount", names.user_service_account, ns)}),
+            _account_binding(
+                names.user_role_binding, names.user_cluster_role, names.user_service_account, ns
             ),
         ]
     return objects
@@ -115,6 +119,21 @@ def role_ref_of(binding: KubeObject) -> str:
     return f"{role_ref.get('kind')}/{role_ref.get('name')}"
 
 
+def refers_to(binding: KubeObject, role_ref: str) -> bool:
+    """Whether the binding's ``roleRef`` is ``role_ref`` (``ClusterRole/<name>``) of the RBAC API group
+    (an unset ``apiGroup`` is it)."""
+    api_group = (binding.get("roleRef") or {}).get("apiGroup", RBAC_API_GROUP)
+    return role_ref_of(binding) == role_ref and api_group == RBAC_API_GROUP
+
+
+def binding_where(kind: str, binding: KubeObject) -> tuple[str, str, str]:
+    """``(namespace, name, label)`` of a binding of ``kind``: the label ``RoleBinding <ns>/<name>``
+    or ``ClusterRoleBinding <name>``."""
+    metadata = binding.get("metadata") or {}
+    namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name", ""))
+    return namespace, name, f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
 def show_subjects(subjects: Iterable[Subject]) -> str:
     return ", ".join(sorted(map(str, subjects))) or "(none)"
 
@@ -132,9 +151,8 @@ def object_results(expected: ExpectedObject, actual: KubeObject | None) -> list[
         results.append(CheckResult("objects", f"{expected.label} is Active", "Active", str(phase), False))
     if expected.role_ref is None:
         return results
-    role_ref = actual.get("roleRef") or {}
     actual_ref = role_ref_of(actual)
-    ref_ok = actual_ref == expected.role_ref and role_ref.get("apiGroup", RBAC_API_GROUP) == RBAC_API_GROUP
+    ref_ok = refers_to(actual, expected.role_ref)
     results.append(CheckResult("objects", f"{expected.label} roleRef", expected.role_ref, actual_ref, ref_ok))
     subjects = binding_subjects(actual)
     results.append(
