@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from concurrent_infra.kube.subjects import Subject
 from concurrent_infra.review import parse_preview, review, review_text
-from concurrent_infra.review.access import Subject
 from concurrent_infra.review.markdown import describe_grants
 
 PREVIEWS = Path(__file__).parent / "fixtures" / "previews"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..kube.rbac import PolicyRule, grants
+from ..kube.subjects import Subject
 from . import objects
 from .preview import UNKNOWN, State, Step
 
@@ -23,20 +24,6 @@ CLUSTER = ""
 
 Grant = tuple[str, str, str]
 """(API group, resource, verb)."""
-
-
-@dataclass(frozen=True, order=True)
-class Subject:
-    """A binding subject: a ServiceAccount (with its namespace), a User or a Group."""
-
-    kind: str
-    name: str
-    namespace: str = ""
-
-    def __str__(self) -> str:
-        if self.kind == "ServiceAccount":
-            return f"ServiceAccount {self.namespace or '?'}/{self.name}"
-        return f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True, order=True)

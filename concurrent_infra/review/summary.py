@@ -17,13 +17,13 @@ from ..kube.names import (
     namespace_object_names,
 )
 from ..kube.pod_security import ENFORCE_LABEL, POD_SECURITY_LEVELS
+from ..kube.subjects import Subject
 from . import objects
 from .access import (
     CLUSTER,
     DELETING,
     RoleChange,
     RoleRef,
-    Subject,
     SubjectChange,
     World,
     before_and_after,

@@ -6,7 +6,7 @@ Usage::
         [--kubeconfig PATH] [--shard-only] [--skip-system-role] [--system-role-user U ...]
         [--system-role-group G ...] [--cross-namespace-sample K] [--verbose] [--json]
 
-Checks (``checks`` module): exact object names and ``roleRef``; role rules compared exactly with
+Checks (``checks`` package): exact object names and ``roleRef``; role rules compared exactly with
 ``rbac.SYSTEM_RULES`` / ``rbac.USER_RULES``; binding subjects compared exactly; every binding in
 the cluster that reaches a package service account, and every binding of the system role (only
 the package's subjects); Pod Security labels; the namespace guard policy; quota, LimitRange,

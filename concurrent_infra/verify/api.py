@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..kube.subjects import service_account_groups
+
 KubeObject = Mapping[str, Any]
 """An object as the API returns it (camelCase keys)."""
 
@@ -56,11 +58,7 @@ class ExpectedAccess:
     def groups(self) -> tuple[str, ...]:
         if self.identity is not None:
             return self.identity.groups
-        return (
-            "system:serviceaccounts",
-            f"system:serviceaccounts:{self.service_account_namespace}",
-            "system:authenticated",
-        )
+        return service_account_groups(self.service_account_namespace)
 
     @property
     def label(self) -> str:

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from .checks import AREAS, CheckResult
+from .checks.result import AREAS, CheckResult
 from .expectations import ClusterExpectation
 
 WIDTH = 100

@@ -10,7 +10,6 @@ service account of its namespace (or of the cluster), as the Group ``system:serv
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from concurrent_infra.kube.labels import COMMON_LABELS
@@ -30,7 +29,7 @@ from concurrent_infra.kube.rbac import (
     grants,
 )
 from concurrent_infra.kube.selectors import selector_matches
-from concurrent_infra.kube.subjects import cluster_subject_problem, names_service_accounts
+from concurrent_infra.kube.subjects import Subject, cluster_subject_problem
 
 from ..props import (
     CLUSTER_ROLE,
@@ -61,13 +60,6 @@ USER_SERVICE_ACCOUNT_PREFIX = _PREFIXES.user_service_account
 SYSTEM_SERVICE_ACCOUNT_PREFIX = _PREFIXES.system_service_account
 """``k8s-serviceaccount-for-parallels-``: the names of the system service accounts."""
 
-EVERYONE_SUBJECTS: frozenset[tuple[str, str]] = frozenset(
-    {("Group", "system:authenticated"), ("Group", "system:unauthenticated"), ("User", "system:anonymous")}
-)
-"""Subjects that stand for every client: every authenticated identity (every service account of
-every tenant included), every unauthenticated request, and the user of an anonymous request
-(https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects)."""
-
 AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
 """The labels that feed a ClusterRole's rules into Kubernetes' ``admin``, ``edit`` and ``view`` (and
 any role that selects them): https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles."""
@@ -79,59 +71,6 @@ them is enough: ``kubectl exec`` and ``port-forward`` need only ``get`` (or ``cr
 
 
 # ---- subjects --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Subject:
-    """One subject of a binding, as written, with the service accounts it names."""
-
-    kind: str
-    name: str
-    namespace: str | None = None
-    """The namespace of a ServiceAccount subject (the binding's when the subject omits it)."""
-
-    @property
-    def names_service_accounts(self) -> bool:
-        return names_service_accounts(self.kind, self.name)
-
-    @property
-    def service_accounts(self) -> tuple[str | None, str | None]:
-        """``(namespace, name)`` of the service accounts it names: namespace None means every
-        namespace, name None every service account of the namespace (a Group)."""
-        if self.kind == "ServiceAccount":
-            return self.namespace, self.name
-        parts = self.name.split(":")
-        namespace = parts[2] if len(parts) > 2 and parts[2] else None
-        if self.kind == "User" and len(parts) == 4 and parts[3]:
-            return namespace, parts[3]
-        return namespace, None
-
-    @property
-    def package_service_account(self) -> str | None:
-        """``user`` or ``system`` if it names exactly one of the package's service accounts."""
-        if not self.names_service_accounts:
-            return None
-        namespace, account = self.service_accounts
-        if namespace is None or account is None:
-            return None
-        if account == USER_SERVICE_ACCOUNT_PREFIX + namespace:
-            return "user"
-        if account == SYSTEM_SERVICE_ACCOUNT_PREFIX + namespace:
-            return "system"
-        return None
-
-    def describe(self) -> str:
-        """The subject for a message, saying which service accounts it stands for."""
-        if self.kind == "ServiceAccount":
-            return f"ServiceAccount {self.namespace or '?'}/{self.name}"
-        if not self.names_service_accounts:
-            return f"{self.kind} {self.name}"
-        namespace, account = self.service_accounts
-        if account is not None:
-            return f"{self.kind} {self.name} (the service account {namespace}/{account})"
-        if namespace is not None:
-            return f"{self.kind} {self.name} (every service account of namespace {namespace})"
-        return f"{self.kind} {self.name} (every service account of the cluster)"
 
 
 def subjects(props: Mapping[str, Any], binding_namespace: object = None) -> list[Subject]:
@@ -146,7 +85,7 @@ def subjects(props: Mapping[str, Any], binding_namespace: object = None) -> list
                 continue
             if not isinstance(subject_namespace, str) or not subject_namespace:
                 subject_namespace = binding_namespace if isinstance(binding_namespace, str) else None
-            found.append(Subject(kind, name, subject_namespace))
+            found.append(Subject(kind, name, subject_namespace or ""))
         else:
             found.append(Subject(kind, name))
     return found
@@ -461,8 +400,11 @@ def system_role_bindings_in_managed_namespaces(
 
 
 def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
-    """A RoleBinding names neither Group ``system:authenticated`` or ``system:unauthenticated`` nor
-    User ``system:anonymous`` (a ClusterRoleBinding naming them is no-cluster-wide-system-subjects')."""
+    """A RoleBinding names none of :data:`~concurrent_infra.kube.subjects.EVERYONE`: Groups
+    ``system:authenticated``, ``system:unauthenticated``, ``system:serviceaccounts``, User
+    ``system:anonymous`` (a ClusterRoleBinding naming them is no-cluster-wide-system-subjects' and
+    no-cluster-wide-service-account-grants'; ``system:serviceaccounts`` in a RoleBinding is also
+    service-accounts-bound-by-name's, which says how to name the accounts instead)."""
     if obj.type != ROLE_BINDING:
         return []
     role_kind, role = _role_ref(obj.props)
@@ -470,10 +412,10 @@ def no_bindings_to_everyone(obj: Obj, config: Mapping[str, Any]) -> list[str]:
     return [
         f"RoleBinding {obj.name} in namespace {binding_namespace} grants {role_kind} {role} to "
         f"{subject.kind} {subject.name}, which stands for every client of the cluster (every "
-        "authenticated user and every service account of every tenant, or anonymous requests). Remove "
+        "authenticated user, every service account of every tenant, or anonymous requests). Remove "
         "this subject; bind the role to the Users, Groups or ServiceAccounts that need it."
         for subject in subjects(obj.props)
-        if (subject.kind, subject.name.lower()) in EVERYONE_SUBJECTS
+        if subject.stands_for_everyone
     ]
 
 
@@ -804,8 +746,9 @@ RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "no-bindings-to-everyone",
-        "No RoleBinding names the Group system:authenticated or system:unauthenticated or the User "
-        "system:anonymous, which stand for every client of the cluster.",
+        "No RoleBinding names the Group system:authenticated, system:unauthenticated or "
+        "system:serviceaccounts or the User system:anonymous, which stand for every client of the "
+        "cluster (every service account of every tenant).",
         no_bindings_to_everyone,
     ),
     ResourceRule(

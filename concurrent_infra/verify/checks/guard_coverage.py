@@ -16,11 +16,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..kube.guardrails import namespace_guard_policy_spec
-from ..kube.names import NAMESPACE_GUARD_POLICY, SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP
-from .api import ClusterApi, KubeObject
-from .checks import CheckResult, api_form, spec_differences, without_defaults
-from .expectations import ClusterExpectation
+from ...kube.guardrails import namespace_guard_policy_spec
+from ...kube.names import NAMESPACE_GUARD_POLICY, SYSTEM_CLUSTER_ROLE, SYSTEM_GROUP
+from ..api import ClusterApi, KubeObject
+from ..expectations import ClusterExpectation
+from .guard import api_form, spec_differences, without_defaults
+from .result import CheckResult
 
 _USERS = re.compile(r"request\.userInfo\.username in (\[[^\]]*\])")
 _GROUPS = re.compile(r"\.exists\(g, g in (\[[^\]]*\])\)")
