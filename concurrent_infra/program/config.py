@@ -197,8 +197,8 @@ def parse_stack_config(raw: Mapping[str, str], gcp_project: str | None = None) -
             "only that stack's subjects: these could delete or relabel this stack's namespaces",
             f"make both stacks shards of one environment ({PROJECT}:shards lists them in each "
             'stack file; docs/operations.md, "Sharding"): every shard then binds the same subjects '
-            "and the guard holds them back; or remove them here (Group k8s-role-for-parallels-lambda-group is "
-            "bound, and guarded, without them)",
+            "and the guard holds them back; or remove them here (Group "
+            "k8s-role-for-parallels-lambda-group is bound, and guarded, without them)",
         )
     if system_role is None and cluster is not None and not shards:
         problems.add(
