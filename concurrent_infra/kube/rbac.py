@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 RBAC_API_GROUP = "rbac.authorization.k8s.io"
 """The API group of Role, ClusterRole and their bindings; every ``roleRef`` names it."""
+AGGREGATE_TO_PREFIX = f"{RBAC_API_GROUP}/aggregate-to-"
+"""The labels that make the aggregation controller copy a ClusterRole's rules into Kubernetes'
+``admin``, ``edit`` and ``view`` (and any role that selects them):
+https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles."""
 
 READ_VERBS: tuple[str, ...] = ("get", "list", "watch")
 WRITE_VERBS: tuple[str, ...] = ("create", "update", "patch", "delete")

@@ -9,7 +9,7 @@ from typing import Any
 from ...kube.names import (
     SYSTEM_CLUSTER_ROLE,
 )
-from ...kube.rbac import PolicyRule, grants
+from ...kube.rbac import AGGREGATE_TO_PREFIX, PolicyRule, grants
 from ...kube.selectors import selector_matches
 from ..api import KubeObject
 from .result import CheckResult
@@ -77,11 +77,6 @@ def rules_results(label: str, role: KubeObject | None, expected: Sequence[Policy
             )
         )
     return results
-
-
-AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
-"""Labels that make the aggregation controller copy a ClusterRole's rules into ``admin``, ``edit``,
-``view`` (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles)."""
 
 
 def aggregation_label_results(label: str, role: KubeObject | None) -> list[CheckResult]:

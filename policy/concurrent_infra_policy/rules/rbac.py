@@ -21,6 +21,7 @@ from concurrent_infra.kube.names import (
     namespace_object_names,
 )
 from concurrent_infra.kube.rbac import (
+    AGGREGATE_TO_PREFIX,
     ESCALATING_GRANTS,
     READ_VERBS,
     SYSTEM_RULES,
@@ -59,10 +60,6 @@ USER_SERVICE_ACCOUNT_PREFIX = _PREFIXES.user_service_account
 """``k8s-serviceaccount-for-users-``: the names of the user service accounts."""
 SYSTEM_SERVICE_ACCOUNT_PREFIX = _PREFIXES.system_service_account
 """``k8s-serviceaccount-for-parallels-``: the names of the system service accounts."""
-
-AGGREGATE_TO_PREFIX = "rbac.authorization.k8s.io/aggregate-to-"
-"""The labels that feed a ClusterRole's rules into Kubernetes' ``admin``, ``edit`` and ``view`` (and
-any role that selects them): https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles."""
 
 DANGEROUS_SUBRESOURCES: frozenset[str] = frozenset({"exec", "attach", "portforward", "proxy"})
 """Subresources that run commands in, or open connections to, pods, services and nodes. Reading
