@@ -153,15 +153,17 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
 TOP_LEVEL_FIELDS = tuple(key.field for key in CONFIG_KEYS)
 """The keys as the parser reads them."""
 
-TARGET_CLUSTER_ROWS = (
+OTHER_KEY_ROWS = (
     "| `kubernetes:context`, `kubernetes:kubeconfig`, `kubernetes:cluster` | string | current context "
     "| the target cluster, when the stack creates none (other `kubernetes:*` keys are ignored, with a "
     "warning: the program builds its own provider) |",
     "| `kubernetes:renderYamlToDirectory` | string | none | write manifests to this directory instead "
     "of deploying (see [GitOps: rendering manifests](operations.md#gitops-rendering-manifests)); "
     "refused with `adoptExisting` and with a `cluster` |",
+    "| `gcp:project` | string | none | the default project of `cluster` and of each namespace's "
+    "`workloadIdentity` |",
 )
-"""The ``kubernetes:*`` keys the program reads (the provider's own, documented beside ours)."""
+"""The other providers' keys the program reads, documented beside ours."""
 
 
 def key_table() -> str:
@@ -170,7 +172,7 @@ def key_table() -> str:
     for key in CONFIG_KEYS:
         default = f"`{key.default}`" if key.default else "none"
         rows.append(f"| `{PROJECT}:{key.name}` | {key.type} | {default} | {key.meaning} |")
-    return "\n".join([*rows, *TARGET_CLUSTER_ROWS]) + "\n"
+    return "\n".join([*rows, *OTHER_KEY_ROWS]) + "\n"
 
 
 COMMENT_WIDTH = 100
