@@ -7,9 +7,9 @@ scheduler and no networking: objects are stored and the selected controllers
 run (by default namespace deletion, garbage collection, service accounts and
 their tokens, and the kube-root-ca.crt publisher), but pods never start.
 
-Usage from tests::
+Usage from tests, scripts and benchmarks::
 
-    from tests.e2e.localcluster import LocalCluster
+    from scripts.localcluster.cluster import LocalCluster
 
     with LocalCluster() as cluster:        # bin dir from scripts/build-toolchain
         env = {"KUBECONFIG": cluster.kubeconfig_path}
@@ -19,7 +19,7 @@ Usage from tests::
 
 From a shell (prints the kubeconfig path, runs until Ctrl-C / SIGTERM)::
 
-    python tests/e2e/localcluster.py [--bin-dir DIR]
+    python -m scripts.localcluster.cluster [--bin-dir DIR]
 
 Only the standard library and the ``openssl`` command are used.
 """

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+E2E_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes")
 STACK = "e2e"
 
 

@@ -1,6 +1,6 @@
 """Record real ``pulumi preview --json`` output for the review's unit tests (tests/fixtures/previews/).
 
-``.venv/bin/python -m tests.e2e.record_previews`` starts a local cluster, deploys the project's
+``.venv/bin/python -m scripts.localcluster.record_previews`` starts a local cluster, deploys the project's
 program there, then previews one change at a time (each from the same deployed state) and saves
 each preview, scrubbed of this machine's paths and ports. Re-run it after a Pulumi or provider
 upgrade and review the diff of the fixtures.
@@ -19,9 +19,8 @@ from typing import Any
 
 import yaml
 
-from tests.e2e.conftest import E2E_BINARIES, Cluster
-from tests.e2e.localcluster import CLUSTER_BINARIES, find_bin_dir
-from tests.e2e.pulumi_project import REPO_ROOT, STACK, PulumiProject
+from scripts.localcluster.cluster import CLUSTER_BINARIES, LocalCluster, find_bin_dir
+from scripts.localcluster.pulumi_project import E2E_BINARIES, REPO_ROOT, STACK, PulumiProject
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "previews"
 SYSTEM_ROLE_USER = "concurrent@my-project.iam.gserviceaccount.com"
@@ -70,7 +69,7 @@ def with_namespace(change: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {**BASE, "namespaces": namespaces}
 
 
-def scrub(text: str, workdir: Path, cluster: Cluster) -> str:
+def scrub(text: str, workdir: Path, cluster: LocalCluster) -> str:
     """The preview without this machine's paths, ports and timestamps (and without the program's
     source positions and stack traces, which name this machine's files)."""
     text = re.sub(r',?\s*"(sourcePosition|stackTrace)": ("[^"]*"|\[[^\]]*\])', "", text)
@@ -98,7 +97,9 @@ def json_preview(project: PulumiProject, *args: str, streaming: bool = False) ->
     return completed.returncode, completed.stdout, completed.stderr
 
 
-def record(cluster: Cluster, project: PulumiProject, name: str, *args: str, events: bool = False) -> None:
+def record(
+    cluster: LocalCluster, project: PulumiProject, name: str, *args: str, events: bool = False
+) -> None:
     """``pulumi preview --json ARGS`` (and with ``events`` its streamed events) saved as fixtures."""
     workdir = project.dir.parent.parent
     status, stdout, stderr = json_preview(project, *args)
@@ -132,7 +133,7 @@ def main() -> int:
     FIXTURES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="record-previews-") as temp:
         workdir = Path(temp)
-        cluster = Cluster(bin_dir, workdir / "cluster")
+        cluster = LocalCluster(bin_dir, workdir / "cluster")
         cluster.up()
         try:
             project = PulumiProject(workdir / "main", bin_dir, cluster.kubeconfig_path, cluster.context)

@@ -17,8 +17,8 @@ from concurrent_infra.kube.names import (
     namespace_object_names,
 )
 from concurrent_infra.kube.rbac import SYSTEM_RULES, USER_RULES, PolicyRule, grants
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
 

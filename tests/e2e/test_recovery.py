@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
 from tests.e2e.test_e2e import assert_namespace_objects, assert_system_role
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
 

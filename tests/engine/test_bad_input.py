@@ -17,7 +17,7 @@ from concurrent_infra import ConcurrentNamespace, SystemRole
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
 from concurrent_infra.program.config import ConfigError, parse_stack_config
 from concurrent_infra.program.stack import main
-from tests.harness import Mocks, RecordingMonitor, run_program
+from tests.support.mocks import Mocks, RecordingMonitor, run_program
 
 DEEP = 20_000
 """Deeper than Python's recursion limit: a recursive reader would crash with RecursionError."""

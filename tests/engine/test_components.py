@@ -10,7 +10,7 @@ from concurrent_infra import ConcurrentNamespace, ConcurrentNamespaceArgs, Syste
 from concurrent_infra.kube.guardrails import guard_token, probe_expression
 from concurrent_infra.kube.labels import COMMON_LABELS
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, PolicyRule
-from tests.harness import Run, resolve, run_program
+from tests.support.mocks import Run, resolve, run_program
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from concurrent_infra.program.stack import main
-from tests.harness import RecordingMonitor, Run, is_secret, resolve, run_program
+from tests.support.mocks import RecordingMonitor, Run, is_secret, resolve, run_program
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -84,7 +84,7 @@ class OptionsMonitor(RecordingMonitor):
 def run_gke(
     cluster: dict[str, Any], namespaces: list[str] | None = None, alias_specs: bool = True
 ) -> tuple[Run, OptionsMonitor]:
-    from tests.harness import Mocks
+    from tests.support.mocks import Mocks
 
     config = {
         "concurrent-infra:namespaces": json.dumps(namespaces or ["parallelsns"]),
@@ -489,7 +489,7 @@ def test_node_pool_and_cluster_resource_names_are_unchanged() -> None:
 def test_stacks_for_existing_clusters_never_import_pulumi_gcp() -> None:
     script = (
         "import sys\n"
-        "from tests.harness import run_program\n"
+        "from tests.support.mocks import run_program\n"
         "from concurrent_infra.program.stack import main\n"
         "from concurrent_infra.kube import guard_probe\n"
         "from tests.conftest import ProbeRecorder\n"
@@ -498,7 +498,7 @@ def test_stacks_for_existing_clusters_never_import_pulumi_gcp() -> None:
         "assert 'pulumi_gcp' not in sys.modules, 'pulumi_gcp was imported'\n"
         "print('ok')\n"
     )
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=False
     )

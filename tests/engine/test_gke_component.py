@@ -7,8 +7,8 @@ import pytest
 
 from concurrent_infra.gke.args import GkeClusterArgs
 from concurrent_infra.validation import ConfigError
-from tests.harness import Mocks, RecordingMonitor, run_program
-from tests.test_gke import CLUSTER, KEY, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
+from tests.engine.test_gke import CLUSTER, KEY, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
+from tests.support.mocks import Mocks, RecordingMonitor, run_program
 
 ML: GkeClusterArgs = {"name": "ml", "location": "us-central1", "project": "my-project"}
 
@@ -43,7 +43,7 @@ def test_built_from_python_it_gets_the_docs_pools_and_the_components_pool() -> N
     assert cluster.inputs["datapathProvider"] == "ADVANCED_DATAPATH"
     assert cluster.inputs["anonymousAuthenticationConfig"] == {"mode": "LIMITED"}
     assert cluster.inputs["maintenancePolicy"]["dailyMaintenanceWindow"] == {"startTime": "03:00"}
-    from tests.harness import is_secret, resolve
+    from tests.support.mocks import is_secret, resolve
 
     assert resolve(component.cluster_name) == "ml"
     assert (resolve(component.location), resolve(component.location_type)) == ("us-central1", "regional")
@@ -106,7 +106,7 @@ def test_control_plane_account_from_python() -> None:
         "roles/artifactregistry.writer",
     }
     assert not [r for r in monitor.registrations if r.type == KEY]
-    from tests.harness import resolve
+    from tests.support.mocks import resolve
 
     assert resolve(component.email) == "concurrent-ctl@my-project.iam.gserviceaccount.com"
     assert resolve(component.key) is None

@@ -27,8 +27,8 @@ from concurrent_infra.gke.change_safety import (
     pool_change_effect,
 )
 from concurrent_infra.gke.syntax import location_type
-from tests.harness import Registration, Run
-from tests.test_gke import CLUSTER, CLUSTER_ZONES, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke
+from tests.engine.test_gke import CLUSTER, CLUSTER_ZONES, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke
+from tests.support.mocks import Registration, Run
 
 State = dict[str, Any]
 

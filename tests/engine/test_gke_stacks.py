@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from concurrent_infra.program.stack import main
-from tests.harness import Mocks, Run, run_program
-from tests.test_gke import CLUSTER, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
+from tests.engine.test_gke import CLUSTER, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
+from tests.support.mocks import Mocks, Run, run_program
 
-STACKS = Path(__file__).parent.parent / "stacks"
+STACKS = Path(__file__).parents[2] / "stacks"
 
 
 def run_stack_file(name: str) -> tuple[Run, OptionsMonitor]:

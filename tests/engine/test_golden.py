@@ -12,9 +12,9 @@ import yaml
 from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, PolicyRule, grants
 from concurrent_infra.program.stack import main
-from tests.harness import run_program
+from tests.support.mocks import run_program
 
-SEED_ERA = Path(__file__).parent / "fixtures" / "upstream" / "seed-era"
+SEED_ERA = Path(__file__).parents[1] / "fixtures" / "upstream" / "seed-era"
 Key = tuple[str, str, str | None]
 
 

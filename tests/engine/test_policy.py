@@ -35,12 +35,12 @@ from policy.concurrent_infra_policy import props as p
 from policy.concurrent_infra_policy.pack import build_policies, plain
 from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import RESOURCE_RULES, STACK_RULES, Violation, check_stack
-from tests.harness import run_program
-from tests.test_policy_gke import GKE_MANAGED, WORKER, hardened_cluster, pool
-from tests.test_policy_namespaces_tenancy import namespace
-from tests.test_policy_rbac import binding, group, role, rule, sa, user
+from tests.support.mocks import run_program
+from tests.unit.test_policy_gke import GKE_MANAGED, WORKER, hardened_cluster, pool
+from tests.unit.test_policy_namespaces_tenancy import namespace
+from tests.unit.test_policy_rbac import binding, group, role, rule, sa, user
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policy"
 TEAM_A = namespace_object_names("team-a")
 RULE_NAMES = [r.name for r in RESOURCE_RULES] + [r.name for r in STACK_RULES]

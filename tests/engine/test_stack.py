@@ -12,7 +12,7 @@ from pulumi.runtime import rpc
 from concurrent_infra.kube.adoption import take_over_fields
 from concurrent_infra.program.config import parse_stack_config
 from concurrent_infra.program.stack import GC_THRESHOLDS, main
-from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
+from tests.support.mocks import Mocks, RecordingMonitor, Run, resolve, run_program
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 PROVIDER = "pulumi:providers:kubernetes"
@@ -134,7 +134,7 @@ def test_bad_config_fails_before_any_resource_is_registered(config: dict[str, ob
 
 
 def test_the_example_stacks_are_valid() -> None:
-    stacks = sorted((pathlib.Path(__file__).parent.parent / "stacks").glob("Pulumi.*.yaml"))
+    stacks = sorted((pathlib.Path(__file__).parents[2] / "stacks").glob("Pulumi.*.yaml"))
     assert len(stacks) >= 2
     for stack_file in stacks:
         values = yaml.safe_load(stack_file.read_text())["config"]

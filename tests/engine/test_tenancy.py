@@ -31,7 +31,7 @@ from concurrent_infra.kube.namespace_settings import (
 from concurrent_infra.program.config import ConfigError, parse_stack_config
 from concurrent_infra.program.stack import main
 from concurrent_infra.quantity import quantity_value
-from tests.harness import Mocks, RecordingMonitor, Run, resolve, run_program
+from tests.support.mocks import Mocks, RecordingMonitor, Run, resolve, run_program
 
 RESOURCE_QUOTA_TYPE = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE_TYPE = "kubernetes:core/v1:LimitRange"
@@ -48,7 +48,7 @@ TENANCY_TYPES = (
     RESOURCE_QUOTA_TYPE, LIMIT_RANGE_TYPE, NETWORK_POLICY_TYPE, DEPLOYMENT_TYPE, SERVICE_TYPE,
     PRIORITY_CLASS_TYPE, SA_IAM_MEMBER, PROJECT_IAM_MEMBER,
 )  # fmt: skip
-UPSTREAM_DIND = Path(__file__).resolve().parent / "fixtures" / "upstream" / "latest"
+UPSTREAM_DIND = Path(__file__).resolve().parents[1] / "fixtures" / "upstream" / "latest"
 """The upstream manifests, copied into the repository's test fixtures (tests/fixtures/README.md)."""
 
 USER_SA = "k8s-serviceaccount-for-users-team-a"

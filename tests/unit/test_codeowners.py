@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE_ROOTS = ("policy", ".")
 """Where the pack's imports resolve: ``python policy/`` puts policy/ first on sys.path (for
 ``concurrent_infra_policy``), and the installed ``concurrent_infra`` comes from the repository root."""

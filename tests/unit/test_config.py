@@ -157,7 +157,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_pulumi_yaml_declares_the_boolean_keys_with_the_parsers_defaults() -> None:
-    declared = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.yaml").read_text())["config"]
+    declared = yaml.safe_load((Path(__file__).parents[2] / "Pulumi.yaml").read_text())["config"]
     defaults = parse_stack_config(ns(["a"]))
     attributes = {"createSystemRole": "creates_system_role", "adoptExisting": "adopt_existing"}
     declared_keys = {key.split(":", 1)[1] for key in declared}
@@ -175,7 +175,7 @@ def test_pulumi_yaml_declares_the_boolean_keys_with_the_parsers_defaults() -> No
 
 
 def test_pulumi_yaml_config_section_is_rendered_from_the_config_keys() -> None:
-    text = (Path(__file__).parent.parent / "Pulumi.yaml").read_text()
+    text = (Path(__file__).parents[2] / "Pulumi.yaml").read_text()
     section = pulumi_yaml_config()
     assert text.endswith(section), (
         "Pulumi.yaml's config section differs from concurrent_infra/program/config_keys.py; replace "
@@ -185,7 +185,7 @@ def test_pulumi_yaml_config_section_is_rendered_from_the_config_keys() -> None:
 
 
 def test_the_docs_key_table_is_rendered_from_the_config_keys() -> None:
-    text = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     begin, end = "<!-- config-keys:begin -->\n", "<!-- config-keys:end -->"
     table = text[text.index(begin) + len(begin) : text.index(end)]
     assert table == key_table(), (

@@ -20,9 +20,9 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from concurrent_infra import ConcurrentNamespace
 from concurrent_infra.gke.cluster import GkeCluster
-from tests.harness import run_program
+from tests.support.mocks import run_program
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_DIR = REPO_ROOT / "plugin"
 YAML_EXAMPLE_DIR = PLUGIN_DIR / "examples" / "yaml"
 

@@ -19,8 +19,8 @@ from concurrent_infra.quantity import (
     quantity_problem,
     quota_value_problem,
 )
-from tests.harness import Mocks, RecordingMonitor, run_program
-from tests.test_bad_input import assert_names_key_value_and_fix, namespaces, team_a
+from tests.engine.test_bad_input import assert_names_key_value_and_fix, namespaces, team_a
+from tests.support.mocks import Mocks, RecordingMonitor, run_program
 
 VALID = {
     "500u": Fraction(5, 10**4),

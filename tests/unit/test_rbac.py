@@ -4,7 +4,7 @@ import yaml
 
 from concurrent_infra.kube.rbac import KUBERNETES_VERBS, SYSTEM_RULES, USER_RULES, PolicyRule, grants
 
-UPSTREAM = Path(__file__).parent / "fixtures" / "upstream"
+UPSTREAM = Path(__file__).parents[1] / "fixtures" / "upstream"
 
 
 def upstream_rules(path: Path, cluster_role: str) -> list[PolicyRule]:

@@ -11,7 +11,7 @@ from concurrent_infra.kube.subjects import Subject
 from concurrent_infra.review import parse_preview, review, review_text
 from concurrent_infra.review.markdown import describe_grants
 
-PREVIEWS = Path(__file__).parent / "fixtures" / "previews"
+PREVIEWS = Path(__file__).parents[1] / "fixtures" / "previews"
 NO_ATTENTION = "Nothing needs attention"
 SYSTEM = "`ClusterRole k8s-role-for-parallels-lambda` (rules not in this preview)"
 USER_GRANTS = "get, list, watch on events, jobs.batch, pods, pods/log"

@@ -12,7 +12,7 @@ import pytest
 
 from concurrent_infra.review.__main__ import main
 
-PREVIEWS = Path(__file__).parent / "fixtures" / "previews"
+PREVIEWS = Path(__file__).parents[1] / "fixtures" / "previews"
 
 
 def run(

@@ -20,7 +20,7 @@ from concurrent_infra.program.stack_files import (
     stack_of_file,
 )
 from concurrent_infra.verify import ExpectationError, expectation_of, expectations_from_stack_file, parse_args
-from tests.harness import Mocks, RecordingMonitor, Run, run_program
+from tests.support.mocks import Mocks, RecordingMonitor, Run, run_program
 
 SHARDS = ["prod", "prod-2"]
 

@@ -13,7 +13,7 @@ from concurrent_infra.program.shards import load_environment
 from concurrent_infra.program.stack_files import StackFileError, read_stack_file
 from concurrent_infra.program.yaml_scalars import yaml_v3_reading
 from concurrent_infra.verify import ExpectationError, expectations_from_stack_file
-from tests.test_verify_fakes import FakeCluster
+from tests.support.fake_cluster import FakeCluster
 
 
 def write(tmp_path: Path, text: str) -> Path:

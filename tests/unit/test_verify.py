@@ -34,7 +34,7 @@ from concurrent_infra.verify import (
 from concurrent_infra.verify.api import _KINDS
 from concurrent_infra.verify.expectations import default_expectation
 from concurrent_infra.verify.report import WIDTH
-from tests.test_verify_fakes import FakeCluster, clean_objects, role_ref, sa_subject
+from tests.support.fake_cluster import FakeCluster, clean_objects, role_ref, sa_subject
 
 NAMESPACES = ("team-a", "team-b")
 A, B = (namespace_object_names(ns) for ns in NAMESPACES)

@@ -14,8 +14,8 @@ from concurrent_infra import verify
 from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY, RESOURCE_QUOTA, namespace_object_names
 from concurrent_infra.program.stack import main as stack_main
 from concurrent_infra.verify import expectations_from_stack_file
-from tests.harness import run_program
-from tests.test_verify_fakes import FakeCluster, Key, kubernetes_defaults
+from tests.support.fake_cluster import FakeCluster, Key, kubernetes_defaults
+from tests.support.mocks import run_program
 
 STACK = {
     "config": {

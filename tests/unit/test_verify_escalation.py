@@ -18,7 +18,8 @@ from concurrent_infra.kube.names import (
 from concurrent_infra.verify import ExpectedAccess, checks
 from concurrent_infra.verify.api import Identity
 from concurrent_infra.verify.expectations import default_expectation
-from tests.test_verify import (
+from tests.support.fake_cluster import role_ref, sa_subject
+from tests.unit.test_verify import (
     DEFAULT,
     A,
     FakeAuthz,
@@ -29,7 +30,6 @@ from tests.test_verify import (
     status,
     user,
 )
-from tests.test_verify_fakes import role_ref, sa_subject
 
 
 def rule(groups: list[str], resources: list[str], verbs: list[str], **extra: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE, SYSTEM_CLUSTER_ROLE
 from concurrent_infra.kube.rbac import RBAC_API_GROUP
 from concurrent_infra.verify import ClusterExpectation, run_checks
 from concurrent_infra.verify.expectations import default_expectation
-from tests.test_verify_fakes import FakeCluster, clean_objects, guard_objects, role_ref
+from tests.support.fake_cluster import FakeCluster, clean_objects, guard_objects, role_ref
 
 OTHER_PLANE = "other-plane@p.iam.gserviceaccount.com"
 SECOND_STACK = default_expectation(["team-c"], include_system_role=False, system_role_scope="namespaces")

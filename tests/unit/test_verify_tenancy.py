@@ -19,7 +19,7 @@ from concurrent_infra.quantity import quantity_value, same_quantity
 from concurrent_infra.verify import ClusterExpectation, NamespaceExpectation, expectations_from_stack_file
 from concurrent_infra.verify.checks import WORKLOAD_IDENTITY_ANNOTATION
 from concurrent_infra.verify.expectations import ExpectationError
-from tests.test_verify_fakes import FakeCluster, clean_objects
+from tests.support.fake_cluster import FakeCluster, clean_objects
 
 EMAIL = "team-a-data@my-project.iam.gserviceaccount.com"
 A = namespace_object_names("team-a")
@@ -231,7 +231,7 @@ def test_create_system_role_false(tmp_path: Path) -> None:
 
 
 def test_the_repository_stack_files_are_read() -> None:
-    stacks = Path(__file__).resolve().parents[1] / "stacks"
+    stacks = Path(__file__).resolve().parents[2] / "stacks"
     for path in sorted(stacks.glob("Pulumi.*.yaml")):
         expectation = expectations_from_stack_file(path)
         assert expectation.namespaces, path
