@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
-from tests.e2e.test_e2e import assert_namespace_objects, assert_system_role
 from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects, assert_system_role
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from scripts.localcluster.pulumi_project import STACK, PulumiProject
-from tests.e2e.test_e2e import assert_namespace_objects
 from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects
 
 pytestmark = pytest.mark.e2e
 

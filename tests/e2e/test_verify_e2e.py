@@ -37,7 +37,7 @@ from concurrent_infra.kube.rbac import USER_RULES
 from concurrent_infra.verify.checks import api_form
 from scripts.localcluster.pulumi_project import PulumiProject
 from tests.support.cluster import Cluster
-from tests.unit.test_verify import failures as failure_entries
+from tests.support.verify_run import failures as failure_entries
 
 pytestmark = pytest.mark.e2e
 

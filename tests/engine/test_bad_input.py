@@ -17,6 +17,7 @@ from concurrent_infra import ConcurrentNamespace, SystemRole
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
 from concurrent_infra.program.config import ConfigError, parse_stack_config
 from concurrent_infra.program.stack import main
+from tests.support.bad_input import assert_names_key_value_and_fix, namespaces, team_a
 from tests.support.mocks import Mocks, RecordingMonitor, run_program
 
 DEEP = 20_000
@@ -49,31 +50,8 @@ def deep_dict(inner: Any = "x", depth: int = DEEP) -> Any:
     return value
 
 
-def raw(**values: Any) -> dict[str, str]:
-    """Raw stack config: strings stay as they are, anything else becomes JSON text."""
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
-def namespaces(*entries: Any, **others: Any) -> dict[str, str]:
-    return raw(namespaces=list(entries), **others)
-
-
 def a_cluster(**settings: Any) -> dict[str, str]:
     return namespaces("team-a", cluster={**CLUSTER, **settings})
-
-
-def assert_names_key_value_and_fix(problems: list[str], key: str, value: str, fix: str) -> None:
-    """One of ``problems`` is about ``key`` (as the message spells it), shows ``value`` (the start of
-    its JSON) and gives a fix containing ``fix``."""
-    about_key = [problem for problem in problems if problem.split(" = ", 1)[0].endswith(key)]
-    assert about_key, f"no problem about {key!r} in {problems}"
-    for problem in about_key:
-        shown, _, fixed = problem.split(" = ", 1)[1].partition("; fix: ")
-        if shown.startswith(value) and fix in fixed:
-            return
-    raise AssertionError(
-        f"no problem about {key!r} shows {value!r} with a fix containing {fix!r}: {about_key}"
-    )
 
 
 # ---- the stack config --------------------------------------------------------------------------
@@ -479,10 +457,6 @@ def test_the_cases_are_many_and_distinct() -> None:
 
 
 # ---- the Python API ----------------------------------------------------------------------------
-
-
-def team_a(**args: Any) -> Callable[[], object]:
-    return lambda: ConcurrentNamespace("t", {"namespace": "team-a", **args})  # type: ignore[typeddict-item]
 
 
 def system_role(**args: Any) -> Callable[[], object]:

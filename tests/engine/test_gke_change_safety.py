@@ -32,7 +32,7 @@ from concurrent_infra.gke.change_safety import (
 from concurrent_infra.gke.settings import CLUSTER_FIELDS, GPU_POOL_FIELDS, POOL_DEFAULTS, POOL_FIELDS
 from concurrent_infra.program.gke_cluster import CONTROL_PLANE_KEY
 from concurrent_infra.validation import KeyStyle
-from tests.engine.test_gke import CLUSTER, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke
+from tests.support.gke import CLUSTER, NODE_POOL, REGIONAL, ZONAL, OptionsMonitor, run_gke
 from tests.support.mocks import Registration, Run
 
 README = Path(__file__).resolve().parents[2] / "docs" / "gke.md"

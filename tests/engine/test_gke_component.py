@@ -7,7 +7,7 @@ import pytest
 
 from concurrent_infra.gke.args import GkeClusterArgs
 from concurrent_infra.validation import ConfigError
-from tests.engine.test_gke import CLUSTER, KEY, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
+from tests.support.gke import CLUSTER, KEY, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
 from tests.support.mocks import Mocks, RecordingMonitor, run_program
 
 ML: GkeClusterArgs = {"name": "ml", "location": "us-central1", "project": "my-project"}

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from concurrent_infra.program.stack import main
-from tests.engine.test_gke import CLUSTER, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
+from tests.support.gke import CLUSTER, MOCK_OUTPUTS, NODE_POOL, OptionsMonitor
 from tests.support.mocks import Mocks, Run, run_program
 
 STACKS = Path(__file__).parents[2] / "stacks"

@@ -28,8 +28,8 @@ from concurrent_infra.gke.change_safety import (
     pool_change_effect,
 )
 from concurrent_infra.gke.syntax import service_account_id, unique_service_account_id
-from tests.engine.test_gke import ACCOUNT, CLUSTER, NODE_POOL, REGIONAL, OptionsMonitor, run_gke
-from tests.engine.test_gke_day2 import cluster_state, not_ignored, planned_changes, pool_state
+from tests.support.gke import ACCOUNT, CLUSTER, NODE_POOL, REGIONAL, OptionsMonitor, run_gke
+from tests.support.gke_day2 import cluster_state, not_ignored, planned_changes, pool_state
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gke-release-0.1"
 RELEASES = sorted(path.stem for path in FIXTURES.glob("*.json"))

@@ -36,9 +36,19 @@ from policy.concurrent_infra_policy.pack import build_policies, plain
 from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import RESOURCE_RULES, STACK_RULES, Violation, check_stack
 from tests.support.mocks import run_program
-from tests.unit.test_policy_gke import GKE_MANAGED, WORKER, hardened_cluster, pool
-from tests.unit.test_policy_namespaces_tenancy import namespace
-from tests.unit.test_policy_rbac import binding, group, role, rule, sa, user
+from tests.support.policy_objects import (
+    GKE_MANAGED,
+    WORKER,
+    binding,
+    group,
+    hardened_cluster,
+    namespace,
+    pool,
+    role,
+    rule,
+    sa,
+    user,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policy"

@@ -18,8 +18,8 @@ from concurrent_infra.kube.guardrails import PROBE_LABEL, guard_token
 from concurrent_infra.kube.labels import MANAGED_BY_LABEL
 from concurrent_infra.kube.names import SYSTEM_CLUSTER_ROLE
 from concurrent_infra.program.config import ConfigError, parse_stack_config
-from tests.conftest import ProbeRecorder
 from tests.support.mocks import run_program
+from tests.support.probes import ProbeRecorder
 
 TOKEN = "0123456789abcdef"
 REFUSED = ProbeAnswer(403, f"ValidatingAdmissionPolicy denied request: {PROBE_LABEL} {TOKEN}: in force")

@@ -15,6 +15,7 @@ from concurrent_infra.kube.names import namespace_object_names
 from policy.concurrent_infra_policy import props as p
 from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import gke
+from tests.support.policy_objects import GKE_MANAGED, WORKER, hardened_cluster, pool, taint
 
 NO_CONFIG: dict[str, Any] = {}
 CLUSTER, POOL = p.GKE_CLUSTER, p.GKE_NODE_POOL
@@ -27,46 +28,7 @@ def check(
     return found.check(resource_type, props, False, config)
 
 
-def hardened_cluster(**overrides: Any) -> dict[str, Any]:
-    """What GkeCluster registers, new defaults of issue 12 included."""
-    props: dict[str, Any] = {
-        "name": "concurrent",
-        "removeDefaultNodePool": True,
-        "deletionProtection": True,
-        "workloadIdentityConfig": {"workloadPool": "my-project.svc.id.goog"},
-        "enableShieldedNodes": True,
-        "enableLegacyAbac": False,
-        "masterAuth": {"clientCertificateConfig": {"issueClientCertificate": False}},
-        "datapathProvider": "ADVANCED_DATAPATH",
-        "nodeConfig": {"workloadMetadataConfig": {"mode": "GKE_METADATA"}},
-        "masterAuthorizedNetworksConfig": {
-            "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "office"}]
-        },
-        "addonsConfig": {"networkPolicyConfig": {"disabled": True}},
-        "anonymousAuthenticationConfig": {"mode": "LIMITED"},
-    }
-    props.update(overrides)
-    return props
-
-
-def taint(key: str, value: str, effect: str = "NO_SCHEDULE") -> dict[str, str]:
-    return {"key": key, "value": value, "effect": effect}
-
-
-def pool(
-    name: str, *taints: dict[str, str], gpus: int = 0, mode: str | None = "GKE_METADATA"
-) -> dict[str, Any]:
-    node_config: dict[str, Any] = {"machineType": "e2-standard-4", "taints": list(taints)}
-    if mode is not None:
-        node_config["workloadMetadataConfig"] = {"mode": mode}
-    if gpus:
-        node_config["guestAccelerators"] = [{"type": "nvidia-l4", "count": gpus}]
-    return {"name": name, "nodeConfig": node_config}
-
-
-WORKER = taint("concurrent-node-type", "worker")
 SYSTEM = taint("concurrent-node-type", "system")
-GKE_MANAGED = taint("components.gke.io/gke-managed-components", "true")
 GPU = taint("nvidia.com/gpu", "present")
 
 

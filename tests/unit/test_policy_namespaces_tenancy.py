@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from concurrent_infra.kube.labels import with_common_labels
 from concurrent_infra.kube.names import namespace_object_names
-from concurrent_infra.kube.pod_security import PodSecurityLevel, pod_security_labels
 from policy.concurrent_infra_policy import props as p
 from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import namespaces, tenancy
+from tests.support.policy_objects import namespace
 
 NAMES = namespace_object_names("team-b")
 NO_CONFIG: dict[str, Any] = {}
@@ -28,12 +28,6 @@ def check(
 ) -> list[str]:
     [found] = [r for r in (*namespaces.RULES, *tenancy.RESOURCE_RULES) if r.name == policy]
     return found.check(resource_type, props, protect, config)
-
-
-def namespace(name: str, level: str | None = "baseline", managed: bool = True) -> dict[str, Any]:
-    """A Namespace: the Pod Security labels of ``level`` (None: none), the common labels if managed."""
-    labels: dict[str, str] = dict(pod_security_labels(cast(PodSecurityLevel, level))) if level else {}
-    return {"metadata": {"name": name, "labels": with_common_labels(labels) if managed else labels}}
 
 
 # ---- managed-namespaces-protected ----------------------------------------------------------------

@@ -19,41 +19,12 @@ from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES,
 from policy.concurrent_infra_policy import props as p
 from policy.concurrent_infra_policy.rule import StackResource
 from policy.concurrent_infra_policy.rules import rbac
+from tests.support.policy_objects import binding, group, role, rule, sa, user
 
 NAMES = namespace_object_names("team-b")
 OTHER = namespace_object_names("team-c")
 NO_CONFIG: dict[str, Any] = {}
 CRB, RB, CR, R = p.CLUSTER_ROLE_BINDING, p.ROLE_BINDING, p.CLUSTER_ROLE, p.ROLE
-
-
-def role(name: str, rules: Sequence[Mapping[str, Any]], managed: bool = True, **extra: Any) -> dict[str, Any]:
-    labels = with_common_labels() if managed else {}
-    return {"metadata": {"name": name, "labels": labels}, "rules": list(rules), **extra}
-
-
-def binding(
-    name: str, role_kind: str, role_name: str, subjects: list[dict[str, Any]], namespace: str | None = None
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "labels": with_common_labels()}
-    if namespace:
-        metadata["namespace"] = namespace
-    return {
-        "metadata": metadata,
-        "roleRef": {"apiGroup": RBAC_API_GROUP, "kind": role_kind, "name": role_name},
-        "subjects": subjects,
-    }
-
-
-def sa(name: str, namespace: str = "team-b") -> dict[str, str]:
-    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
-
-
-def user(name: str) -> dict[str, str]:
-    return {"kind": "User", "name": name, "apiGroup": RBAC_API_GROUP}
-
-
-def group(name: str) -> dict[str, str]:
-    return {"kind": "Group", "name": name, "apiGroup": RBAC_API_GROUP}
 
 
 def camel_rules(rules: Sequence[PolicyRule]) -> list[dict[str, list[str]]]:
@@ -62,10 +33,6 @@ def camel_rules(rules: Sequence[PolicyRule]) -> list[dict[str, list[str]]]:
         {"apiGroups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
         for r in rules
     ]
-
-
-def rule(groups: list[str], resources: list[str], verbs: list[str]) -> dict[str, list[str]]:
-    return {"apiGroups": groups, "resources": resources, "verbs": verbs}
 
 
 def check(

@@ -19,7 +19,7 @@ from concurrent_infra.quantity import (
     quantity_problem,
     quota_value_problem,
 )
-from tests.engine.test_bad_input import assert_names_key_value_and_fix, namespaces, team_a
+from tests.support.bad_input import assert_names_key_value_and_fix, namespaces, team_a
 from tests.support.mocks import Mocks, RecordingMonitor, run_program
 
 VALID = {

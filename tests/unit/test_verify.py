@@ -19,13 +19,11 @@ from concurrent_infra.kube.names import (
     NAMESPACE_GUARD_POLICY,
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
-    namespace_object_names,
 )
 from concurrent_infra.kube.pod_security import ENFORCE_LABEL
 from concurrent_infra.kube.rbac import RBAC_API_GROUP, SYSTEM_RULES, USER_RULES, grants
 from concurrent_infra.verify import (
     AccessReview,
-    ClusterExpectation,
     ExpectedAccess,
     NamespaceExpectation,
     VerifyError,
@@ -34,46 +32,23 @@ from concurrent_infra.verify import (
 from concurrent_infra.verify.api import _KINDS
 from concurrent_infra.verify.expectations import default_expectation
 from concurrent_infra.verify.report import WIDTH
-from tests.support.fake_cluster import FakeCluster, clean_objects, role_ref, sa_subject
-
-NAMESPACES = ("team-a", "team-b")
-A, B = (namespace_object_names(ns) for ns in NAMESPACES)
-DEFAULT = default_expectation(NAMESPACES)
-
-
-def clean_cluster(expectation: ClusterExpectation = DEFAULT) -> FakeCluster:
-    return FakeCluster(clean_objects(expectation))
-
-
-def run_verify(
-    cluster: FakeCluster,
-    capsys: pytest.CaptureFixture[str],
-    *extra: str,
-    namespaces: tuple[str, ...] = NAMESPACES,
-) -> tuple[int, str]:
-    argv = ["--context", "test", *[arg for ns in namespaces for arg in ("--namespace", ns)], *extra]
-    status = verify.main(argv, api=cluster)
-    return status, capsys.readouterr().out
-
-
-def failures(output: str) -> list[str]:
-    """The failure entries of the text report, continuation lines joined."""
-    entries: list[str] = []
-    for line in output.splitlines():
-        if line.startswith("FAIL  "):
-            entries.append(line)
-        elif line.startswith("      ") and entries:
-            entries[-1] += " " + line.strip()
-    return entries
-
-
-def results(cluster: FakeCluster, expectation: ClusterExpectation = DEFAULT) -> list[verify.CheckResult]:
-    return verify.run_checks(cluster, expectation)
-
-
-def failed(cluster: FakeCluster, expectation: ClusterExpectation = DEFAULT) -> list[verify.CheckResult]:
-    return [r for r in results(cluster, expectation) if not r.ok]
-
+from tests.support.fake_cluster import FakeCluster, role_ref, sa_subject
+from tests.support.verify_run import (
+    NAMESPACES,
+    A,
+    B,
+    FakeAuthz,
+    adapter,
+    clean_cluster,
+    failed,
+    failures,
+    group,
+    results,
+    run_verify,
+    status,
+    user,
+    write_kubeconfig,
+)
 
 # ---- a clean cluster ----
 
@@ -127,14 +102,6 @@ def test_forged_default_label_is_flagged() -> None:
 
 
 DEFAULTS_LABEL = {"kubernetes.io/bootstrapping": "rbac-defaults"}
-
-
-def group(name: str) -> dict[str, str]:
-    return {"apiGroup": RBAC_API_GROUP, "kind": "Group", "name": name}
-
-
-def user(name: str) -> dict[str, str]:
-    return {"apiGroup": RBAC_API_GROUP, "kind": "User", "name": name}
 
 
 @pytest.mark.parametrize(
@@ -735,9 +702,9 @@ def test_user_matrix_allows_exactly_the_user_rules_in_its_namespace() -> None:
 
 def test_system_usage_is_granted_by_system_rules() -> None:
     system_grants = grants(SYSTEM_RULES)
-    for group, resource in checks.SYSTEM_USAGE:
+    for api_group, resource in checks.SYSTEM_USAGE:
         for verb in checks.SYSTEM_USAGE_VERBS:
-            assert (group, resource, verb) in system_grants
+            assert (api_group, resource, verb) in system_grants
 
 
 def test_cross_namespace_targets_every_other_namespace_up_to_the_sample() -> None:
@@ -903,47 +870,11 @@ def test_missing_kubeconfig_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
 # ---- the kubernetes client adapter ----
 
 
-def write_kubeconfig(path: Path, server: str) -> Path:
-    path.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "c", "cluster": {"server": server}}],
-                "users": [{"name": "u", "user": {"token": "t"}}],
-                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
-                "current-context": "c",
-            }
-        )
-    )
-    return path
-
-
 def test_unreachable_server_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     kubeconfig = write_kubeconfig(tmp_path / "config", "http://127.0.0.1:9")
     status = verify.main(["--context", "c", "--namespace", "team-b", "--kubeconfig", str(kubeconfig)])
     assert status == verify.EXIT_ERROR
     assert "cannot reach the cluster of context 'c'" in capsys.readouterr().err
-
-
-def adapter(tmp_path: Path) -> verify.KubernetesApi:
-    return verify.KubernetesApi("c", str(write_kubeconfig(tmp_path / "config", "http://127.0.0.1:9")))
-
-
-class FakeAuthz:
-    def __init__(self, status: Any = None, error: Exception | None = None) -> None:
-        self.sent: list[Any] = []
-        self.status, self.error = status, error
-
-    def create_subject_access_review(self, body: Any, _request_timeout: int) -> Any:
-        self.sent.append(body)
-        if self.error:
-            raise self.error
-        return type("Review", (), {"status": self.status})()
-
-
-def status(allowed: bool, evaluation_error: str | None = None) -> Any:
-    return type("Status", (), {"allowed": allowed, "evaluation_error": evaluation_error})()
 
 
 def test_adapter_builds_subject_access_reviews(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from concurrent_infra.verify import ExpectedAccess, checks
 from concurrent_infra.verify.api import Identity
 from concurrent_infra.verify.expectations import default_expectation
 from tests.support.fake_cluster import role_ref, sa_subject
-from tests.unit.test_verify import (
+from tests.support.verify_run import (
     DEFAULT,
     A,
     FakeAuthz,

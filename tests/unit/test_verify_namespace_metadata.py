@@ -14,7 +14,7 @@ from concurrent_infra import verify
 from concurrent_infra.kube.guardrails import GUARDED_ANNOTATIONS
 from concurrent_infra.verify import ClusterExpectation, NamespaceExpectation, checks
 from tests.support.fake_cluster import FakeCluster
-from tests.unit.test_verify import clean_cluster, failed, failures, run_verify
+from tests.support.verify_run import clean_cluster, failed, failures, run_verify
 
 NODE_SELECTOR = "scheduler.alpha.kubernetes.io/node-selector"
 
