@@ -11,6 +11,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _sync_await
 
+from scripts.pulumi_mocks import MockFunctions as MockFunctions
+from scripts.pulumi_mocks import Mocks as Mocks
+
 T = TypeVar("T")
 
 
@@ -40,29 +43,6 @@ class Registration:
     def k8s_namespace(self) -> str | None:
         namespace: str | None = self.inputs.get("metadata", {}).get("namespace")
         return namespace
-
-
-MockFunctions = Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]
-
-
-class Mocks(pulumi.runtime.Mocks):
-    """Echo inputs back as state; `mock_outputs` adds fake provider-computed outputs by type, and
-    `mock_calls` answers invokes by token."""
-
-    def __init__(self, mock_outputs: MockFunctions | None = None, mock_calls: MockFunctions | None = None):
-        self.mock_outputs = mock_outputs or {}
-        self.mock_calls = mock_calls or {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        state = dict(args.inputs)
-        if args.typ in self.mock_outputs:
-            state.update(self.mock_outputs[args.typ](state))
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        if args.token in self.mock_calls:
-            return self.mock_calls[args.token](dict(args.args)), []
-        return {}, []
 
 
 class RecordingMonitor(MockMonitor):
