@@ -11,7 +11,7 @@ when this test was written.)
 The e2e upgrade test (tests/e2e/test_upgrade_e2e.py) proves the Kubernetes side on a real engine;
 this one covers the GKE resources, which need GCP for a real run: every old URN is registered
 again (or aliased), and the Cluster and NodePool diffs, against the state the provider reads back
-(tests/test_gke_day2.py's model), touch no ForceNew input that is not ignored.
+(tests/support/gke_day2.py's model), touch no ForceNew input that is not ignored.
 """
 
 import json

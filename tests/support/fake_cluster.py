@@ -1,6 +1,6 @@
 """A fake cluster with RBAC's semantics, and the objects of a cluster the package prepared.
 
-Used by the ``tests/test_verify*.py`` modules (no tests here). The objects are written out from the package's
+Used by the ``tests/unit/test_verify*.py`` modules. The objects are written out from the package's
 names, rules and labels (API form, camelCase), so these tests do not depend on the components'
 wiring; ``test_verify_components.py`` checks that the components register the same objects.
 """

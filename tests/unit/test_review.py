@@ -1,5 +1,5 @@
 """The access review of real previews recorded on the local cluster (tests/fixtures/previews/, made
-by tests/e2e/record_previews.py from one deployed stack: team-a protected, team-b not)."""
+by scripts/localcluster/record_previews.py from one deployed stack: team-a protected, team-b not)."""
 
 from __future__ import annotations
 

@@ -288,7 +288,7 @@ def test_stack_files_are_refused_with_a_message_never_a_traceback(
 
 def test_stack_files_read_scalars_as_pulumi_does(tmp_path: Path) -> None:
     """YAML 1.2 like Pulumi's reader: yes/no stay strings, a quoted date is a string (unquoted it is
-    refused: tests/test_stack_file_reading.py); the older key form counts."""
+    refused: tests/unit/test_stack_file_reading.py); the older key form counts."""
     path = tmp_path / "Pulumi.x.yaml"
     path.write_text(
         "config:\n"
