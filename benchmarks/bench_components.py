@@ -133,7 +133,7 @@ def measure_once(mode: str, count: int) -> dict[str, Any]:
     import pulumi
 
     import concurrent_infra  # noqa: F401 (imported before timing: both programs use it)
-    from tests.harness import Mocks
+    from scripts.pulumi_mocks import Mocks
 
     registrations = []
 

@@ -2,7 +2,7 @@
 
 For each size N (default 50, 200 and 500) and each mode (default: Pulumi's defaults; large: the
 large-stack mode of ``scripts/large-stack.env``), on a fresh local cluster and a fresh file
-backend each (tests/e2e/localcluster.py, tests/e2e/pulumi_project.py), it times:
+backend each (scripts/localcluster/cluster.py, scripts/localcluster/pulumi_project.py), it times:
 
 - ``up``: ``pulumi up`` of a fresh stack with N namespaces (the last one ``protect: false``);
 - ``preview``: a no-change ``pulumi preview --expect-no-changes``;
@@ -71,8 +71,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.localcluster import LocalCluster, find_bin_dir  # noqa: E402
-from tests.e2e.pulumi_project import PulumiProject  # noqa: E402
+from scripts.localcluster.cluster import LocalCluster, find_bin_dir  # noqa: E402
+from scripts.localcluster.pulumi_project import PulumiProject  # noqa: E402
 
 UPSTREAM = ROOT / "tests" / "fixtures" / "upstream" / "seed-era"
 SYSTEM_ROLE_FILE = UPSTREAM / "k8s-role-for-parallels.yaml"

@@ -20,8 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 LARGE_STACK_ENV = REPO_ROOT / "scripts" / "large-stack.env"
 
-from tests.e2e.localcluster import LocalCluster, find_bin_dir  # noqa: E402
-from tests.e2e.pulumi_project import PulumiProject  # noqa: E402
+from scripts.localcluster.cluster import LocalCluster, find_bin_dir  # noqa: E402
+from scripts.localcluster.pulumi_project import PulumiProject  # noqa: E402
 
 
 def large_stack_env() -> dict[str, str]:

@@ -13,56 +13,15 @@ import yaml
 from concurrent_infra.kube.names import (
     SYSTEM_CLUSTER_ROLE,
     SYSTEM_CLUSTER_ROLE_BINDING,
-    SYSTEM_GROUP,
     namespace_object_names,
 )
-from concurrent_infra.kube.rbac import SYSTEM_RULES, USER_RULES, PolicyRule, grants
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects, assert_system_role
 
 pytestmark = pytest.mark.e2e
 
 SEED_ERA = REPO_ROOT / "tests" / "fixtures" / "upstream" / "seed-era"
-
-
-def rule_grants(cluster_role: dict[str, object]) -> frozenset[tuple[str, str, str]]:
-    rules = cluster_role["rules"]
-    assert isinstance(rules, list)
-    return grants(PolicyRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in rules)
-
-
-def assert_namespace_objects(cluster: Cluster, namespace: str) -> None:
-    """Every object of ``namespace`` exists with the reference name, subjects and roleRef."""
-    names = namespace_object_names(namespace)
-    assert cluster.get("namespace", namespace) is not None
-    for service_account in (names.system_service_account, names.user_service_account):
-        assert cluster.get("serviceaccount", service_account, "-n", namespace) is not None
-    for binding, role, service_account in (
-        (names.system_role_binding, SYSTEM_CLUSTER_ROLE, names.system_service_account),
-        (names.user_role_binding, names.user_cluster_role, names.user_service_account),
-    ):
-        found = cluster.get("rolebinding", binding, "-n", namespace)
-        assert found is not None, binding
-        assert found["roleRef"] == {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": role,
-        }
-        assert found["subjects"] == [
-            {"kind": "ServiceAccount", "name": service_account, "namespace": namespace}
-        ]
-    user_role = cluster.get("clusterrole", names.user_cluster_role)
-    assert user_role is not None and rule_grants(user_role) == grants(USER_RULES)
-
-
-def assert_system_role(cluster: Cluster) -> None:
-    role = cluster.get("clusterrole", SYSTEM_CLUSTER_ROLE)
-    assert role is not None and rule_grants(role) == grants(SYSTEM_RULES)
-    binding = cluster.get("clusterrolebinding", SYSTEM_CLUSTER_ROLE_BINDING)
-    assert binding is not None
-    assert binding["subjects"] == [
-        {"kind": "Group", "name": SYSTEM_GROUP, "apiGroup": "rbac.authorization.k8s.io"}
-    ]
 
 
 def test_up_creates_exactly_the_reference_objects_and_a_second_run_changes_nothing(

@@ -25,8 +25,8 @@ from concurrent_infra.kube.pod_security import (
     ENFORCE_VERSION_LABEL,
     WARN_LABEL,
 )
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import PulumiProject
+from scripts.localcluster.pulumi_project import PulumiProject
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
 

@@ -16,12 +16,11 @@ import pytest
 import yaml
 
 from concurrent_infra.kube.names import namespace_object_names
-from tests.e2e.conftest import E2E_BINARIES, Cluster
-from tests.e2e.localcluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
-from tests.e2e.pulumi_project import STACK, PulumiProject
-from tests.e2e.test_e2e import assert_namespace_objects, assert_system_role
-from tests.e2e.test_plugin_yaml import pulumi_env
-from tests.test_plugin_schema import PLUGIN_DIR
+from scripts.localcluster.cluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
+from scripts.localcluster.pulumi_project import E2E_BINARIES, STACK, PulumiProject
+from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects, assert_system_role
+from tests.support.plugin import PLUGIN_DIR, pulumi_env
 
 pytestmark = pytest.mark.e2e
 

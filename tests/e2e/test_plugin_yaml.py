@@ -6,7 +6,6 @@ and a ConcurrentNamespace through it, with an explicit Kubernetes provider, on a
 """
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,17 @@ from concurrent_infra.kube.names import (
     SYSTEM_GROUP,
     namespace_object_names,
 )
-from tests.e2e.conftest import E2E_BINARIES, Cluster
-from tests.e2e.localcluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
-from tests.e2e.pulumi_project import STACK, PulumiProject
-from tests.e2e.test_e2e import assert_namespace_objects
-from tests.test_plugin_schema import (
+from scripts.localcluster.cluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
+from scripts.localcluster.pulumi_project import E2E_BINARIES, STACK, PulumiProject
+from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects
+from tests.support.plugin import (
     NAMESPACE,
     PLUGIN_DIR,
     SYSTEM_ROLE,
     YAML_EXAMPLE_DIR,
     analyzed_schema,
+    pulumi_env,
     schema_summary,
 )
 
@@ -45,27 +45,6 @@ def yaml_toolchain() -> Path:
         return find_bin_dir(YAML_BINARIES)
     except ClusterError as error:
         pytest.fail(f"the e2e toolchain is incomplete: {error}")
-
-
-def pulumi_env(bin_dir: Path, workdir: Path, kubeconfig: str | None = None) -> dict[str, str]:
-    """The environment of a pulumi command: this toolchain first, a file backend in ``workdir``,
-    no plugin downloads (the Kubernetes provider is the toolchain's, found on PATH)."""
-    backend = workdir / "backend"
-    backend.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
-        "PULUMI_HOME": str(workdir / "pulumi-home"),
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_SKIP_CONFIRMATIONS": "true",
-        "PULUMI_NO_ANALYTICS": "true",
-    }
-    if kubeconfig:
-        env["KUBECONFIG"] = kubeconfig
-    return env
 
 
 class YamlProject(PulumiProject):

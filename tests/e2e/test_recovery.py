@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
-from tests.e2e.test_e2e import assert_namespace_objects, assert_system_role
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects, assert_system_role
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
-from tests.e2e.record_previews import json_preview
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
+from scripts.localcluster.record_previews import json_preview
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import STACK, PulumiProject
-from tests.e2e.test_e2e import assert_namespace_objects
+from scripts.localcluster.pulumi_project import STACK, PulumiProject
+from tests.support.cluster import Cluster
+from tests.support.e2e_asserts import assert_namespace_objects
 
 pytestmark = pytest.mark.e2e
 

@@ -28,9 +28,9 @@ from concurrent_infra.kube.names import (
     RESOURCE_QUOTA,
     namespace_object_names,
 )
-from tests.e2e.conftest import Cluster
-from tests.e2e.localcluster import DEFAULT_CONTROLLERS
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
+from scripts.localcluster.cluster import DEFAULT_CONTROLLERS
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
 

@@ -27,8 +27,8 @@ import yaml
 
 from concurrent_infra.kube.names import NAMESPACE_GUARD_POLICY, namespace_object_names
 from concurrent_infra.kube.pod_security import ENFORCE_LABEL, pod_security_labels
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import REPO_ROOT, PulumiProject
+from scripts.localcluster.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
 

@@ -35,9 +35,9 @@ from concurrent_infra.kube.names import (
 from concurrent_infra.kube.pod_security import ENFORCE_LABEL
 from concurrent_infra.kube.rbac import USER_RULES
 from concurrent_infra.verify.checks import api_form
-from tests.e2e.conftest import Cluster
-from tests.e2e.pulumi_project import PulumiProject
-from tests.test_verify import failures as failure_entries
+from scripts.localcluster.pulumi_project import PulumiProject
+from tests.support.cluster import Cluster
+from tests.support.verify_run import failures as failure_entries
 
 pytestmark = pytest.mark.e2e
 
