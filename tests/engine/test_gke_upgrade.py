@@ -3,7 +3,7 @@
 ``tests/fixtures/gke-release-0.1/*.json`` hold, per config, what release 0.1.0 (commit 41c6570)
 registered for its GKE resources under the mock engine: the stack config, and each GKE, control
 plane and Kubernetes-provider registration (type, name, URN, inputs, protect, ignoreChanges), as
-``run_gke`` of that commit's tests/test_gke.py records them. (Re-recording: check out 41c6570 in a
+``run_gke`` of that commit's tests/engine/test_gke.py records them. (Re-recording: check out 41c6570 in a
 scratch directory, run ``run_gke(config["concurrent-infra:cluster"],
 config["concurrent-infra:namespaces"])`` there and dump those fields; they matched byte for byte
 when this test was written.)
