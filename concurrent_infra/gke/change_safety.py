@@ -1,8 +1,8 @@
 """What changing each GkeCluster key does to an existing cluster, and the provider facts behind it.
 
 Pure data and functions (no pulumi-gcp), read from the provider's source so that the component's
-resource options can be checked against it (tests/engine/test_gke_change_safety.py, tests/engine/test_gke_day2.py)
-and docs/gke.md's table is rendered from it (:func:`markdown_table`).
+resource options can be checked against it (tests/engine/test_gke_change_safety.py,
+tests/engine/test_gke_day2.py) and docs/gke.md's table is rendered from it (:func:`markdown_table`).
 
 Source: pulumi-gcp 10.x is built from terraform-provider-google-beta (pulumi-gcp
 ``.upgrade-config.yml``); line numbers are of google-beta @ 93c65b2d (the 8.0.0 major that
@@ -220,7 +220,8 @@ POOL_KEY_CHANGES = (
 
 
 def markdown_table() -> str:
-    """docs/gke.md's change-safety table (tests/engine/test_gke_change_safety.py keeps the page equal to it)."""
+    """docs/gke.md's change-safety table (tests/engine/test_gke_change_safety.py keeps the page equal
+    to it)."""
     rows = ["| key | changing it on an existing cluster | note |", "| --- | --- | --- |"]
     for change in CLUSTER_KEY_CHANGES:
         rows.append(f"| `{change.key}` | {change.effect.value} | {change.note} |")

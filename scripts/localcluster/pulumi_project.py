@@ -17,6 +17,30 @@ E2E_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-resource-kubernetes"
 STACK = "e2e"
 
 
+def pulumi_env(
+    bin_dir: Path, workdir: Path, kubeconfig: str | None = None, *, more_path: Sequence[Path] = ()
+) -> dict[str, str]:
+    """The environment of a pulumi command: this toolchain first, a file backend in ``workdir``,
+    no plugin downloads (the Kubernetes provider is the toolchain's, found on PATH); ``more_path``
+    comes after the toolchain on PATH."""
+    backend = workdir / "backend"
+    backend.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), *map(str, more_path), os.environ.get("PATH", "")]),
+        "PULUMI_HOME": str(workdir / "pulumi-home"),
+        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+        "PULUMI_NO_ANALYTICS": "true",
+    }
+    if kubeconfig:
+        env["KUBECONFIG"] = kubeconfig
+    return env
+
+
 @dataclass
 class Result:
     """A finished pulumi command."""
@@ -47,23 +71,7 @@ class PulumiProject:
         (self.dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
         shutil.copy(REPO_ROOT / "__main__.py", self.dir / "__main__.py")
         (self.dir / "stacks").mkdir()
-        home = workdir / "pulumi-home"
-        backend = workdir / "backend"
-        backend.mkdir()
-        self.env = {
-            **os.environ,
-            "PATH": os.pathsep.join(
-                [str(bin_dir), str(REPO_ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
-            ),
-            "PULUMI_HOME": str(home),
-            "PULUMI_BACKEND_URL": f"file://{backend}",
-            "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_SKIP_CONFIRMATIONS": "true",
-            "PULUMI_NO_ANALYTICS": "true",
-            "KUBECONFIG": kubeconfig,
-        }
+        self.env = pulumi_env(bin_dir, workdir, kubeconfig, more_path=(REPO_ROOT / ".venv" / "bin",))
         self.run("stack", "init", STACK, "--secrets-provider", "passphrase", check=True)
 
     @property

@@ -17,10 +17,10 @@ import yaml
 
 from concurrent_infra.kube.names import namespace_object_names
 from scripts.localcluster.cluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
-from scripts.localcluster.pulumi_project import E2E_BINARIES, STACK, PulumiProject
+from scripts.localcluster.pulumi_project import E2E_BINARIES, STACK, PulumiProject, pulumi_env
 from tests.support.cluster import Cluster
 from tests.support.e2e_asserts import assert_namespace_objects, assert_system_role
-from tests.support.plugin import PLUGIN_DIR, pulumi_env
+from tests.support.plugin import PLUGIN_DIR
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from concurrent_infra.kube.names import (
     namespace_object_names,
 )
 from scripts.localcluster.cluster import CLUSTER_BINARIES, ClusterError, find_bin_dir
-from scripts.localcluster.pulumi_project import E2E_BINARIES, STACK, PulumiProject
+from scripts.localcluster.pulumi_project import E2E_BINARIES, STACK, PulumiProject, pulumi_env
 from tests.support.cluster import Cluster
 from tests.support.e2e_asserts import assert_namespace_objects
 from tests.support.plugin import (
@@ -29,7 +29,6 @@ from tests.support.plugin import (
     SYSTEM_ROLE,
     YAML_EXAMPLE_DIR,
     analyzed_schema,
-    pulumi_env,
     schema_summary,
 )
 

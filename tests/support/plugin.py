@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -82,24 +81,3 @@ def schema_summary(schema: dict[str, Any]) -> dict[str, Any]:
         },
         "functions": sorted(schema.get("functions", {})),
     }
-
-
-def pulumi_env(bin_dir: Path, workdir: Path, kubeconfig: str | None = None) -> dict[str, str]:
-    """The environment of a pulumi command: this toolchain first, a file backend in ``workdir``,
-    no plugin downloads (the Kubernetes provider is the toolchain's, found on PATH)."""
-    backend = workdir / "backend"
-    backend.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
-        "PULUMI_HOME": str(workdir / "pulumi-home"),
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_SKIP_CONFIRMATIONS": "true",
-        "PULUMI_NO_ANALYTICS": "true",
-    }
-    if kubeconfig:
-        env["KUBECONFIG"] = kubeconfig
-    return env
