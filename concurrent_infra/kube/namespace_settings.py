@@ -436,7 +436,7 @@ def read_namespace(
     pod_security = reader.string(
         "pod_security", defaults.pod_security, check=pod_security_level_problem, example="baseline"
     )
-    dind = reader.boolean("dind", False)
+    dind = reader.boolean("dind", NamespaceSettings.dind)
     if dind and pod_security != "privileged":
         problems.add(
             reader.field("dind"),

@@ -1,10 +1,10 @@
-"""Stack config -> the components' args, validated before any resource is registered.
+"""Stack config -> the components' validated settings, before any resource is registered.
 
 :func:`parse_stack_config` is pure: it takes the raw config values (the strings Pulumi hands a
-program) and returns a :class:`StackConfig` holding each component's args, or raises
+program) and returns a :class:`StackConfig` holding each component's settings, or raises
 :class:`ConfigError` listing every problem, each naming the key, the bad value and the fix. It
-validates with the same functions the components run on their args (one code path), so the
-components accept what it produces and refuse what it refuses.
+validates with the same readers the components run on their args (one code path), so the stack
+program hands the settings to the components as they are (their ``from_settings``).
 """
 
 from collections.abc import Mapping
@@ -45,7 +45,7 @@ class StackConfig:
     """The SystemRole's settings; None when this stack does not create the system role."""
     system_role_scope: str = SYSTEM_ROLE_SCOPES[0]
     """``cluster``: the group and users are bound cluster-wide (upstream); ``namespaces``: in each
-    namespace of the stack (``namespacedSystemBinding`` of every namespace's args)."""
+    namespace of the stack (``namespaced_system_binding`` of every namespace's settings)."""
     adopt_existing: bool = False
     cluster: GkeStackCluster | None = None
     """A GKE cluster to create and deploy onto; None deploys onto the ``kubernetes:*`` cluster."""
