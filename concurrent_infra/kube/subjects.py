@@ -44,20 +44,21 @@ def cluster_subject_problem(kind: str, name: str) -> str | None:
     return None
 
 
+ANONYMOUS = "system:anonymous"
+AUTHENTICATED = "system:authenticated"
+UNAUTHENTICATED = "system:unauthenticated"
+SERVICE_ACCOUNTS = "system:serviceaccounts"
+
+
 def names_service_accounts(kind: str, name: str) -> bool:
     """Whether a subject written as a User or Group names Kubernetes service accounts."""
     lowered = name.lower()
     if kind == "User":
         return lowered.startswith("system:serviceaccount:")
     if kind == "Group":
-        return lowered == "system:serviceaccounts" or lowered.startswith("system:serviceaccounts:")
+        return lowered == SERVICE_ACCOUNTS or lowered.startswith(f"{SERVICE_ACCOUNTS}:")
     return kind == "ServiceAccount"
 
-
-ANONYMOUS = "system:anonymous"
-AUTHENTICATED = "system:authenticated"
-UNAUTHENTICATED = "system:unauthenticated"
-SERVICE_ACCOUNTS = "system:serviceaccounts"
 
 EVERYONE: frozenset[tuple[str, str]] = frozenset(
     {
@@ -94,6 +95,14 @@ class Subject:
     kind: str
     name: str
     namespace: str = ""
+
+    @classmethod
+    def in_binding(cls, kind: str, name: str, namespace: str, binding_namespace: str) -> "Subject":
+        """A subject as a binding writes it: a ServiceAccount without a namespace is in the
+        binding's namespace (as the RBAC authorizer reads it); a User or Group has none."""
+        if kind != "ServiceAccount":
+            return cls(kind, name)
+        return cls(kind, name, namespace or binding_namespace)
 
     def __str__(self) -> str:
         if self.kind == "ServiceAccount":

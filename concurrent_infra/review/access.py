@@ -98,15 +98,9 @@ def _binding(state: State) -> Binding:
     subjects = set()
     for raw in state.value("subjects") or ():
         if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
-            sa = raw.get("kind") == "ServiceAccount"
             space = raw.get("namespace")
-            subjects.add(
-                Subject(
-                    str(raw.get("kind", "")),
-                    str(raw["name"]),
-                    (space if isinstance(space, str) and space != UNKNOWN else scope) if sa else "",
-                )
-            )
+            known = space if isinstance(space, str) and space != UNKNOWN else ""
+            subjects.add(Subject.in_binding(str(raw.get("kind", "")), str(raw["name"]), known, scope))
     return Binding(kind, objects.name(state), scope, role, frozenset(subjects))
 
 

@@ -107,10 +107,7 @@ def binding_subjects(binding: KubeObject) -> frozenset[Subject]:
     subjects = set()
     for subject in binding.get("subjects") or ():
         kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
-        namespace = str(subject.get("namespace") or "")
-        if kind == "ServiceAccount" and not namespace:
-            namespace = own_namespace
-        subjects.add(Subject(kind, name, namespace if kind == "ServiceAccount" else ""))
+        subjects.add(Subject.in_binding(kind, name, str(subject.get("namespace") or ""), own_namespace))
     return frozenset(subjects)
 
 

@@ -77,14 +77,18 @@ def subjects(props: Mapping[str, Any], binding_namespace: object = None) -> list
         kind, name, subject_namespace = subject.get("kind"), subject.get("name"), subject.get("namespace")
         if not isinstance(kind, str) or not isinstance(name, str):
             continue
-        if kind == "ServiceAccount":
-            if subject_namespace is UNKNOWN or (not subject_namespace and binding_namespace is UNKNOWN):
-                continue
-            if not isinstance(subject_namespace, str) or not subject_namespace:
-                subject_namespace = binding_namespace if isinstance(binding_namespace, str) else None
-            found.append(Subject(kind, name, subject_namespace or ""))
-        else:
-            found.append(Subject(kind, name))
+        if kind == "ServiceAccount" and (
+            subject_namespace is UNKNOWN or (not subject_namespace and binding_namespace is UNKNOWN)
+        ):
+            continue
+        found.append(
+            Subject.in_binding(
+                kind,
+                name,
+                subject_namespace if isinstance(subject_namespace, str) else "",
+                binding_namespace if isinstance(binding_namespace, str) else "",
+            )
+        )
     return found
 
 
